@@ -1,0 +1,1 @@
+"""The catalogue: sources, items, versions, imported metadata, ingest and the audit trail."""

@@ -1,0 +1,222 @@
+"""Catalogue models: where files come from, the objects they depict, each stored file and the audit trail."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("Department")
+        PORTAL = "portal", _("Portal")
+        LEGACY = "legacy", _("Legacy system")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DEPARTMENT)
+    # Higher wins when the authoritative version is suggested.
+    trust_priority = models.IntegerField(_("trust priority"), default=0)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["-trust_priority", "name"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _new_identifier() -> str:
+    return f"DR-{uuid.uuid4().hex[:10].upper()}"
+
+
+class Item(models.Model):
+    """The intellectual object; its fields are the curated values."""
+
+    identifier = models.CharField(
+        _("identifier or accession number"), max_length=200, unique=True, default=_new_identifier
+    )
+    title = models.CharField(_("title (English)"), max_length=500, blank=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    creator = models.CharField(_("creator"), max_length=300, blank=True)
+    date = models.CharField(_("date"), max_length=100, blank=True, help_text=_("As written, e.g. 1962 or c. 1950s."))
+    subjects = models.JSONField(_("subjects"), default=list, blank=True)
+    rights = models.TextField(_("rights"), blank=True)
+    authoritative_version = models.ForeignKey(
+        "Version",
+        verbose_name=_("authoritative version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+
+    def __str__(self) -> str:
+        return f"{self.identifier} {self.title or self.title_zh}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("item-detail", args=[self.pk])
+
+
+class IngestBatch(models.Model):
+    """One upload or folder ingest; progress is counted from its versions' statuses."""
+
+    label = models.CharField(_("label"), max_length=300, blank=True)
+    source = models.ForeignKey(Source, verbose_name=_("source"), on_delete=models.PROTECT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    skipped = models.JSONField(_("skipped files"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ingest batch")
+        verbose_name_plural = _("ingest batches")
+
+    def __str__(self) -> str:
+        return self.label or f"#{self.pk}"
+
+
+def version_upload_to(instance: "Version", filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return timezone.now().strftime(f"originals/%Y/%m/%d/{uuid.uuid4().hex}{suffix}")
+
+
+class Version(models.Model):
+    """One stored file of an item, with where it came from and what processing found."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="versions")
+    file = models.FileField(_("file"), upload_to=version_upload_to, max_length=300)
+    original_filename = models.CharField(_("original filename"), max_length=500)
+    original_path = models.CharField(
+        _("original path"), max_length=1000, blank=True, help_text=_("Path relative to the ingested folder.")
+    )
+    source = models.ForeignKey(Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="versions")
+    batch = models.ForeignKey(
+        IngestBatch, verbose_name=_("batch"), null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploader"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+    byte_size = models.BigIntegerField(_("file size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    format = models.CharField(_("format"), max_length=20, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    status = models.CharField(
+        _("processing status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    error = models.TextField(_("processing error"), blank=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
+        constraints = [
+            # Re-running an ingest of the same folder must not create the same version twice.
+            models.UniqueConstraint(
+                fields=["source", "original_path", "sha256"],
+                condition=~models.Q(original_path=""),
+                name="version_unique_source_path_content",
+            ),
+            models.CheckConstraint(condition=models.Q(byte_size__gte=0), name="version_byte_size_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_path or self.original_filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("item-detail", args=[self.item_id])
+
+    @property
+    def pixel_count(self) -> int:
+        return (self.width or 0) * (self.height or 0)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportedMetadata(models.Model):
+    """Metadata exactly as it came with a version (EXIF, IPTC, XMP, sidecar); never edited."""
+
+    class Origin(models.TextChoices):
+        EMBEDDED = "embedded", _("Embedded in the file (EXIF/IPTC/XMP)")
+        SIDECAR = "sidecar", _("Sidecar CSV")
+        FILESYSTEM = "filesystem", _("File system")
+
+    version = models.ForeignKey(
+        Version, verbose_name=_("version"), on_delete=models.CASCADE, related_name="imported_metadata"
+    )
+    origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices)
+    data = models.JSONField(_("data"), default=dict)
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("imported metadata")
+        verbose_name_plural = _("imported metadata")
+        constraints = [models.UniqueConstraint(fields=["version", "origin"], name="metadata_unique_version_origin")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.origin}"
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit event."""
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a decision: who, what, when, why, and the state before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    # Kept as text too, so the trail still reads correctly if an account is renamed.
+    actor_label = models.CharField(_("actor name"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=60)
+    target_id = models.CharField(_("target id"), max_length=60)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    reason = models.TextField(_("reason"), blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events cannot be deleted.")

@@ -1,0 +1,14 @@
+"""Catalogue URL routes."""
+
+from django.urls import path
+
+from collections_app import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("upload/", views.upload, name="upload"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
+    path("items/<int:pk>/", views.item_detail, name="item-detail"),
+    path("versions/<int:pk>/file/", views.version_file, name="version-file"),
+    path("versions/<int:pk>/thumb/<str:size>/", views.version_thumbnail, name="version-thumbnail"),
+]

@@ -1,0 +1,1 @@
+"""Settings package: base (shared), local (demo/dev), test and production."""

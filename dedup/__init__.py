@@ -1,0 +1,1 @@
+"""Duplicate detection: fingerprints, candidate index, verification, clusters."""

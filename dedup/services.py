@@ -1,0 +1,105 @@
+"""Writes for duplicate detection: processing a version into a fingerprint."""
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from collections_app.models import ImportedMetadata, Version
+from dedup.fingerprint import Fingerprint as FingerprintData
+from dedup.fingerprint import THUMB_PREVIEW, THUMB_SMALL, FingerprintError, fingerprint_file
+from dedup.index import blocks, to_signed
+from dedup.models import Fingerprint
+
+
+class TransientStorageError(Exception):
+    """The file store could not be read just now; worth retrying."""
+
+
+def _claim(version_id: int) -> bool:
+    """Move pending → processing; a version already done or failed is left alone (idempotent)."""
+    return bool(
+        Version.objects.filter(
+            pk=version_id, status__in=[Version.Status.PENDING, Version.Status.PROCESSING]
+        ).update(status=Version.Status.PROCESSING)
+    )
+
+
+def version_mark_failed(*, version_id: int, reason: str) -> None:
+    Version.objects.filter(pk=version_id).exclude(status=Version.Status.DONE).update(
+        status=Version.Status.FAILED, error=reason, processed_at=timezone.now()
+    )
+
+
+def version_process(*, version_id: int) -> str | None:
+    """Fingerprint one version and record the result; returns the final status, None if nothing to do."""
+    if not _claim(version_id):
+        return None
+    version = Version.objects.get(pk=version_id)
+    try:
+        with version.file.open("rb") as handle:
+            data = fingerprint_file(handle, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+    except FingerprintError as exc:
+        version_mark_failed(version_id=version_id, reason=exc.reason)
+        return Version.Status.FAILED
+    except FileNotFoundError:
+        version_mark_failed(version_id=version_id, reason="The stored file is missing.")
+        return Version.Status.FAILED
+    except OSError as exc:
+        raise TransientStorageError(str(exc)) from exc
+    fingerprint_record(version=version, data=data)
+    from dedup.matching import version_match
+
+    version_match(version_id=version_id)
+    return Version.Status.DONE
+
+
+def _store_thumbnail(name: str, content: bytes) -> str:
+    # Fixed names make a second run overwrite rather than pile up copies.
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(content))
+
+
+@transaction.atomic
+def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprint:
+    """Save the fingerprint, thumbnails and embedded metadata, and mark the version done."""
+    thumbs = {
+        size: _store_thumbnail(f"thumbs/{version.pk}/{size}.jpg", content) for size, content in data.thumbnails.items()
+    }
+    b = blocks(data.phash)
+    fingerprint, _created = Fingerprint.objects.update_or_create(
+        version=version,
+        defaults={
+            "phash": to_signed(data.phash),
+            "dhash": to_signed(data.dhash),
+            "phash_trimmed": to_signed(data.phash_trimmed) if data.phash_trimmed is not None else None,
+            "phash_dihedral": [to_signed(h) for h in data.phash_dihedral],
+            "b0": b[0],
+            "b1": b[1],
+            "b2": b[2],
+            "b3": b[3],
+            "mode": data.mode,
+            "bit_depth": data.bit_depth,
+            "page_count": data.page_count,
+            "orientation": data.orientation,
+            "captured_at": (data.metadata.get("summary", {}).get("capture_date") or "")[:40],
+            "rendition": data.rendition,
+            "rendition_width": data.rendition_size[0],
+            "rendition_height": data.rendition_size[1],
+            "thumb_small": thumbs.get(THUMB_SMALL, ""),
+            "thumb_preview": thumbs.get(THUMB_PREVIEW, ""),
+            "timings": data.timings,
+        },
+    )
+    ImportedMetadata.objects.update_or_create(
+        version=version, origin=ImportedMetadata.Origin.EMBEDDED, defaults={"data": data.metadata}
+    )
+    version.format = data.format
+    version.width, version.height = data.width, data.height
+    version.status = Version.Status.DONE
+    version.error = ""
+    version.processed_at = timezone.now()
+    version.save(update_fields=["format", "width", "height", "status", "error", "processed_at"])
+    return fingerprint

@@ -1,0 +1,33 @@
+"""Celery tasks: thin wrappers that take primary keys and call one service."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils.translation import gettext as _
+
+from dedup.services import TransientStorageError, version_mark_failed, version_process
+
+logger = logging.getLogger(__name__)
+
+MAX_STORAGE_RETRIES = 5
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def process_version(self, version_id: int) -> None:
+    """Fingerprint one version; retries only when storage is briefly unavailable."""
+    try:
+        version_process(version_id=version_id)
+    except TransientStorageError as exc:
+        if self.request.retries >= MAX_STORAGE_RETRIES:
+            version_mark_failed(version_id=version_id, reason=_("The stored file could not be read: %s") % exc)
+            return
+        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 60)) from exc
+    except SoftTimeLimitExceeded:
+        version_mark_failed(version_id=version_id, reason=_("Processing took too long and was stopped."))
+    except Exception:
+        logger.exception("Unexpected error processing version %s", version_id)
+        version_mark_failed(
+            version_id=version_id,
+            reason=_("An unexpected error stopped processing; the file is kept. Reference: version %s.") % version_id,
+        )

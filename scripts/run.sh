@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Demo: embedded SQLite + filesystem broker, a real worker process, demo logins and images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
+PORT=${PORT:-8000}
+
+$PY manage.py migrate --noinput
+$PY manage.py demo_setup
+.venv/bin/celery -A config worker --loglevel=WARNING --concurrency=2 >var/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT
+for dept in photo-unit events-portal; do
+  $PY manage.py ingest "var/demo/$dept" --source "$dept" --wait --timeout 300 || true
+done
+echo
+echo "Open http://127.0.0.1:$PORT/  (logins above; worker log in var/worker.log)"
+$PY manage.py runserver "127.0.0.1:$PORT"

@@ -1,0 +1,127 @@
+"""Ingest from folders and uploads: stored once, bad input reported, never lost."""
+
+import io
+import os
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from collections_app.models import AuditEvent, Source, Version
+from collections_app.services import source_get_or_create, version_ingest
+from tests.images import encode, scene
+
+pytestmark = pytest.mark.django_db
+
+
+def _folder(tmp_path):
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "a.jpg").write_bytes(encode(scene(1)))
+    (tmp_path / "sub" / "b.png").write_bytes(encode(scene(2), "PNG"))
+    (tmp_path / "sub" / "deeper" / "c.jpg").write_bytes(encode(scene(3)))
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "broken.jpg").write_bytes(encode(scene(4))[:3000])
+    return tmp_path
+
+
+def test_ingest_command_records_relative_paths_and_skips_non_images(tmp_path, capsys):
+    call_command("ingest", str(_folder(tmp_path)), source="Photo Unit")
+    out = capsys.readouterr().out
+    paths = set(Version.objects.values_list("original_path", flat=True))
+    assert paths == {"a.jpg", "sub/b.png", "sub/deeper/c.jpg", "broken.jpg"}
+    assert "skipped notes.txt: Not an image" in out
+    assert "skipped empty.jpg: The file is empty." in out
+    assert "Created 4 versions" in out
+
+
+def test_ingest_command_run_twice_creates_nothing_twice(tmp_path, capsys):
+    folder = _folder(tmp_path)
+    call_command("ingest", str(folder), source="Photo Unit")
+    call_command("ingest", str(folder), source="Photo Unit")
+    assert Version.objects.count() == 4
+    assert "Created 0 versions, 4 already ingested" in capsys.readouterr().out
+
+
+def test_a_changed_file_at_the_same_path_is_a_new_version(tmp_path):
+    folder = _folder(tmp_path)
+    call_command("ingest", str(folder), source="Photo Unit")
+    (folder / "a.jpg").write_bytes(encode(scene(9)))
+    call_command("ingest", str(folder), source="Photo Unit")
+    assert Version.objects.filter(original_path="a.jpg").count() == 2
+
+
+def test_ingest_wait_processes_eagerly_and_reports_failures(tmp_path, capsys):
+    call_command("ingest", str(_folder(tmp_path)), source="Photo Unit", wait=True)
+    out = capsys.readouterr().out
+    assert "Processed: 3 done, 1 failed." in out
+    broken = Version.objects.get(original_path="broken.jpg")
+    assert broken.status == Version.Status.FAILED
+    assert "truncated" in broken.error.lower() or "corrupt" in broken.error.lower()
+    good = Version.objects.get(original_path="sub/b.png")
+    assert (good.format, good.width, good.height, good.status) == ("PNG", 640, 480, "done")
+
+
+def test_unreadable_file_is_reported_not_fatal(tmp_path, capsys):
+    folder = _folder(tmp_path)
+    locked = folder / "locked.jpg"
+    locked.write_bytes(encode(scene(5)))
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):
+        pytest.skip("running as a user who can read any file")
+    call_command("ingest", str(folder), source="Photo Unit")
+    assert "skipped locked.jpg: could not be read" in capsys.readouterr().out
+
+
+def test_ingest_writes_an_audit_event_per_version(tmp_path):
+    call_command("ingest", str(_folder(tmp_path)), source="Photo Unit")
+    assert AuditEvent.objects.filter(action="version.ingest").count() == 4
+
+
+def test_same_file_from_two_sources_is_stored_twice():
+    data = encode(scene(7))
+    for name in ("Library", "Museum"):
+        outcome = version_ingest(
+            fileobj=io.BytesIO(data), original_filename="x.jpg", original_path="x.jpg", source=source_get_or_create(name=name)
+        )
+        assert outcome.created
+    assert Version.objects.filter(sha256=Version.objects.first().sha256).count() == 2
+
+
+def test_upload_page_stores_images_and_refuses_other_files(client, uploader):
+    source = Source.objects.create(name="Events portal")
+    client.force_login(uploader)
+    files = [
+        _upload("one.jpg", encode(scene(1))),
+        _upload("two.png", encode(scene(2), "PNG")),
+        _upload("page.html", b"<html><script>alert(1)</script></html>"),
+    ]
+    response = client.post(reverse("upload"), {"source": source.pk, "files": files}, follow=True)
+    assert response.status_code == 200
+    assert sorted(Version.objects.values_list("original_filename", flat=True)) == ["one.jpg", "two.png"]
+    assert Version.objects.filter(uploader=uploader).count() == 2
+    assert "page.html was not stored" in response.content.decode()
+
+
+def test_upload_page_needs_permission(client, make_user):
+    client.force_login(make_user("visitor"))
+    assert client.get(reverse("upload")).status_code == 403
+
+
+def test_files_are_only_streamed_to_signed_in_users_with_permission(client, uploader):
+    outcome = version_ingest(
+        fileobj=io.BytesIO(encode(scene(3))), original_filename="x.jpg", source=source_get_or_create(name="S")
+    )
+    url = reverse("version-file", args=[outcome.version.pk])
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(uploader)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == encode(scene(3))
+
+
+def _upload(name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)

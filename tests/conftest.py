@@ -1,0 +1,91 @@
+"""Shared fixtures: users with permissions, a real Celery worker process, test images."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+
+from config.celery_app import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username="staff", perms=()):
+        user = django_user_model.objects.create_user(username=username, password="pw-for-tests-1")
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def uploader(make_user):
+    return make_user(
+        "librarian",
+        ["collections_app.add_version", "collections_app.view_version", "collections_app.view_item"],
+    )
+
+
+def _worker_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CELERY_TASK_ALWAYS_EAGER="false",
+        DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+    )
+    return env
+
+
+def start_worker(*extra_args: str) -> subprocess.Popen:
+    """A real `celery -A config worker` process against the test database and the Redis broker."""
+    celery = str(Path(sys.executable).with_name("celery"))
+    process = subprocess.Popen(
+        [celery, "-A", "config", "worker", "--loglevel=WARNING", "--without-gossip", "--without-mingle", *extra_args],
+        cwd=ROOT,
+        env=_worker_env(),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("The Celery worker exited at start-up.")
+        if celery_app.control.ping(timeout=0.5):
+            return process
+    process.kill()
+    raise RuntimeError("The Celery worker did not answer within 30 seconds.")
+
+
+@pytest.fixture
+def live_worker(django_db_setup, django_db_blocker):
+    """Tasks go through Redis to a separate worker process, as in production."""
+    celery_app.conf.task_always_eager = False
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    process = start_worker("--pool=solo")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError("condition not met within %.0f s" % timeout)

@@ -1,0 +1,25 @@
+"""Test images made in memory with Pillow."""
+
+import io
+import random
+
+from PIL import Image, ImageDraw, ImageFilter
+
+
+def scene(seed: int = 0, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A varied, photo-like picture: different seeds give genuinely different images."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(40, 220) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        w, h = rng.randrange(size[0] // 10, size[0] // 2), rng.randrange(size[1] // 10, size[1] // 2)
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([x, y, x + w, y + h], fill=fill)
+    return image.filter(ImageFilter.GaussianBlur(1.5))
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
