@@ -34,8 +34,6 @@ def roles_sync(apps, schema_editor=None) -> None:
         group, _created = group_model.objects.get_or_create(name=role)
         for dotted in role_permission_names(role):
             app_label, codename = dotted.split(".")
-            permission = permission_model.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
+            permission = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
             if permission:
                 group.permissions.add(permission)

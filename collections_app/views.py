@@ -3,7 +3,7 @@
 import mimetypes
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from collections_app import selectors
 from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
+from collections_app.permissions import require_perm
 from collections_app.services import batch_create, version_ingest
 
 
@@ -25,7 +26,7 @@ def home(request):
     )
 
 
-@permission_required("collections_app.add_version", raise_exception=True)
+@require_perm("collections_app.add_version")
 @require_http_methods(["GET", "POST"])
 def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -47,12 +48,14 @@ def upload(request):
         batch.skipped = refused
         batch.save(update_fields=["skipped"])
         for row in refused:
-            messages.warning(request, _("%(name)s was not stored: %(reason)s") % {"name": row["path"], "reason": row["reason"]})
+            messages.warning(
+                request, _("%(name)s was not stored: %(reason)s") % {"name": row["path"], "reason": row["reason"]}
+            )
         return redirect("batch-detail", batch.pk)
     return render(request, "collections_app/upload.html", {"form": form})
 
 
-@permission_required("collections_app.view_version", raise_exception=True)
+@require_perm("collections_app.view_version")
 def batch_detail(request, pk: int):
     try:
         batch = selectors.batch_with_counts(batch_id=pk)
@@ -65,7 +68,7 @@ def batch_detail(request, pk: int):
     )
 
 
-@permission_required("collections_app.view_item", raise_exception=True)
+@require_perm("collections_app.view_item")
 def item_detail(request, pk: int):
     try:
         item = selectors.item_with_versions(item_id=pk)
@@ -84,13 +87,13 @@ def _stream(name: str, download_name: str) -> FileResponse:
     return response
 
 
-@permission_required("collections_app.view_version", raise_exception=True)
+@require_perm("collections_app.view_version")
 def version_file(request, pk: int):
     version = get_object_or_404(Version, pk=pk)
     return _stream(version.file.name, version.original_filename)
 
 
-@permission_required("collections_app.view_version", raise_exception=True)
+@require_perm("collections_app.view_version")
 def version_thumbnail(request, pk: int, size: str):
     version = get_object_or_404(Version.objects.select_related("fingerprint"), pk=pk)
     fingerprint = getattr(version, "fingerprint", None)

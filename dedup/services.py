@@ -7,8 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from collections_app.models import ImportedMetadata, Version
-from dedup.fingerprint import Fingerprint as FingerprintData
 from dedup.fingerprint import THUMB_PREVIEW, THUMB_SMALL, FingerprintError, fingerprint_file
+from dedup.fingerprint import Fingerprint as FingerprintData
 from dedup.index import blocks, to_signed
 from dedup.models import Fingerprint
 
@@ -20,9 +20,9 @@ class TransientStorageError(Exception):
 def _claim(version_id: int) -> bool:
     """Move pending → processing; a version already done or failed is left alone (idempotent)."""
     return bool(
-        Version.objects.filter(
-            pk=version_id, status__in=[Version.Status.PENDING, Version.Status.PROCESSING]
-        ).update(status=Version.Status.PROCESSING)
+        Version.objects.filter(pk=version_id, status__in=[Version.Status.PENDING, Version.Status.PROCESSING]).update(
+            status=Version.Status.PROCESSING
+        )
     )
 
 

@@ -11,6 +11,10 @@ $PY manage.py demo_setup
 .venv/bin/celery -A config worker --loglevel=WARNING --concurrency=2 >var/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
+echo "Waiting for the worker to answer..."
+for _ in $(seq 1 30); do
+  $PY -c "from config.celery_app import app; import sys; sys.exit(0 if app.control.ping(timeout=1) else 1)" 2>/dev/null && break
+done
 for dept in photo-unit events-portal; do
   $PY manage.py ingest "var/demo/$dept" --source "$dept" --wait --timeout 300 || true
 done

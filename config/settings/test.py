@@ -1,8 +1,8 @@
 """Settings for the test suite: PostgreSQL and Redis by default, as in production."""
 
-from config.settings.base import *  # noqa: F403
 from pathlib import Path
 
+from config.settings.base import *  # noqa: F403
 from config.settings.base import DATA_DIR, DATABASES, env
 
 DATABASES["default"] = env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/dupfinder")

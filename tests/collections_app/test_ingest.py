@@ -51,10 +51,12 @@ def test_a_changed_file_at_the_same_path_is_a_new_version(tmp_path):
     assert Version.objects.filter(original_path="a.jpg").count() == 2
 
 
-def test_ingest_wait_processes_eagerly_and_reports_failures(tmp_path, capsys):
-    call_command("ingest", str(_folder(tmp_path)), source="Photo Unit", wait=True)
+@pytest.mark.django_db(transaction=True)
+def test_ingest_inline_processes_and_reports_failures(tmp_path, capsys):
+    call_command("ingest", str(_folder(tmp_path)), source="Photo Unit", inline=True)
     out = capsys.readouterr().out
     assert "Processed: 3 done, 1 failed." in out
+    assert "failed broken.jpg:" in out
     broken = Version.objects.get(original_path="broken.jpg")
     assert broken.status == Version.Status.FAILED
     assert "truncated" in broken.error.lower() or "corrupt" in broken.error.lower()
@@ -82,7 +84,10 @@ def test_same_file_from_two_sources_is_stored_twice():
     data = encode(scene(7))
     for name in ("Library", "Museum"):
         outcome = version_ingest(
-            fileobj=io.BytesIO(data), original_filename="x.jpg", original_path="x.jpg", source=source_get_or_create(name=name)
+            fileobj=io.BytesIO(data),
+            original_filename="x.jpg",
+            original_path="x.jpg",
+            source=source_get_or_create(name=name),
         )
         assert outcome.created
     assert Version.objects.filter(sha256=Version.objects.first().sha256).count() == 2

@@ -1,0 +1,409 @@
+"""Scale of the candidate index: bulk pair join and single-version lookup at 100k to 10M hashes.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.index_scale                 # 100k and 1M, a few minutes
+    .venv/bin/python -m bench.index_scale --pg            # also PostgreSQL on 127.0.0.1:5432
+    .venv/bin/python -m bench.index_scale --sizes 10000000 --sets uniform --radii 6
+
+Each measurement runs in a fresh subprocess so peak RSS (getrusage ru_maxrss) belongs to
+that measurement alone. Brute force is timed in the same run on a sample of rows against
+all N and extrapolated to N*(N-1)/2 comparisons; the output says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from dedup.index import blocks, candidate_filter, pairs_within, probe_blocks
+
+ROOT = Path(__file__).resolve().parents[1]
+BLANK_PAGE = 1 << 63  # pHash of a flat image: only the DC coefficient exceeds the median
+VARIANTS = 8
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def uniform(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Unrelated photographs: independent random bits."""
+    return rng.integers(0, 2**64, n, dtype=np.uint64)
+
+
+def clustered(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Half originals, half near copies (Poisson(2) bit flips); a few stamps/logos with ~200 copies."""
+    originals = uniform(n - n // 2, rng)
+    copies = n // 2
+    stamps = max(1, n // 20_000)
+    source = rng.integers(0, len(originals), copies)
+    source[: stamps * 200] = np.repeat(np.arange(stamps), 200)[:copies]
+    return np.concatenate([originals, _flip(originals[source], rng.poisson(2.0, copies), rng)])
+
+
+def documents(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Scanned pages: layout families of ~500 pages share most low-frequency bits; 0.1% blank."""
+    family_flip = np.r_[np.full(16, 0.15), np.full(48, 0.5)]
+    page_flip = np.r_[np.full(16, 0.02), rng.uniform(0.1, 0.4, 48)]
+    base = np.full(max(1, n // 500), rng.integers(0, 2**64, dtype=np.uint64), dtype=np.uint64)
+    templates = base ^ _noise(len(base), family_flip, rng)
+    pages = templates[rng.integers(0, len(templates), n)] ^ _noise(n, page_flip, rng)
+    pages[rng.random(n) < 0.001] = BLANK_PAGE
+    return pages
+
+
+def _noise(n: int, flip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random masks, bit b (most significant first) set with probability flip[b]."""
+    out = np.zeros(n, dtype=np.uint64)
+    for b, p in enumerate(flip):
+        out |= (rng.random(n) < p).astype(np.uint64) << np.uint64(63 - b)
+    return out
+
+
+def _flip(values: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = values.copy()
+    for c in range(int(k.max(initial=0))):
+        bit = rng.integers(0, 64, len(out)).astype(np.uint64)
+        out ^= np.where(k > c, np.uint64(1) << bit, np.uint64(0))
+    return out
+
+
+SETS: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
+    "uniform": uniform,
+    "clustered": clustered,
+    "documents": documents,
+}
+
+
+def dataset(name: str, n: int, queries: int) -> tuple[np.ndarray, list[list[int]]]:
+    """n stored hashes and `queries` groups of 8 query variants from the same population.
+
+    Variant 0 is a near copy (Poisson(2) flips) of a stored hash, as a re-upload would be;
+    variants 1-7 are fresh hashes of the same kind, standing in for the rotations and
+    mirrors, which land wherever that population lands (documents in dense families).
+    """
+    rng = np.random.default_rng(20_240_601)
+    values = SETS[name](n + queries * (VARIANTS - 1), rng)
+    stored, fresh = values[:n], values[n:].reshape(queries, VARIANTS - 1)
+    picked = stored[rng.integers(0, n, queries)]
+    near = _flip(picked, rng.poisson(2.0, queries), rng)
+    return stored, [[int(near[q]), *map(int, fresh[q])] for q in range(queries)]
+
+
+# --- measurements (each in its own process) -----------------------------------------------
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_join(name: str, n: int, radius: int) -> dict:
+    stored, _ = dataset(name, n, 0)
+    before = peak_mb()
+    start = time.perf_counter()
+    pairs = pairs_within(stored, radius)
+    seconds = time.perf_counter() - start
+    return {"pairs": len(pairs), "seconds": seconds, "data_mb": before, "peak_mb": peak_mb()}
+
+
+def measure_brute(n: int, sample: int) -> dict:
+    """Numpy brute force: `sample` rows against all n, in 16-row strips."""
+    stored, _ = dataset("uniform", n, 0)
+    start = time.perf_counter()
+    found = 0
+    for lo in range(0, sample, 16):
+        dist = np.bitwise_count(stored[lo : lo + 16, None] ^ stored[None, :])
+        found += int(np.count_nonzero(dist <= 6))
+    seconds = time.perf_counter() - start
+    per_pair = seconds / (sample * n)
+    return {"ns_per_pair": per_pair * 1e9, "all_pairs_s": per_pair * n * (n - 1) / 2}
+
+
+class MemoryIndex:
+    """One sorted block column per block, like a btree index: lookup = two binary searches."""
+
+    def __init__(self, stored: np.ndarray) -> None:
+        self.stored = stored
+        cols = [(stored >> np.uint64(s)) & np.uint64(0xFFFF) for s in (48, 32, 16, 0)]
+        self.orders = [np.argsort(c, kind="stable") for c in cols]
+        self.sorted = [c[o] for c, o in zip(cols, self.orders, strict=True)]
+
+    def rows(self, probes: list[set[int]]) -> list[tuple[int, int]]:
+        ids = []
+        for values, col, order in zip(probes, self.sorted, self.orders, strict=True):
+            keys = np.fromiter(values, dtype=np.uint64, count=len(values))
+            lo, hi = np.searchsorted(col, keys, "left"), np.searchsorted(col, keys, "right")
+            ids += [order[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
+        found = np.unique(np.concatenate(ids)) if ids else np.empty(0, np.int64)
+        return list(zip(found.tolist(), self.stored[found].tolist(), strict=True))
+
+
+def union_probes(variants: list[int], radius: int) -> list[set[int]]:
+    probes: list[set[int]] = [set(), set(), set(), set()]
+    for h in variants:
+        for k, values in enumerate(probe_blocks(h, radius)):
+            probes[k] |= values
+    return probes
+
+
+def tight_probes(variants: list[int], radius: int) -> list[set[int]]:
+    """Alternative under evaluation: 1-bit neighbours only on radius-3 blocks (4 blocks sum past r)."""
+    wide = max(0, radius - 3)
+    probes: list[set[int]] = [set(), set(), set(), set()]
+    for h in variants:
+        for k, v in enumerate(blocks(h)):
+            probes[k] |= {v, *(v ^ (1 << b) for b in range(16))} if k < wide else {v}
+    return probes
+
+
+def match(index_rows: Callable, variants: list[int], radius: int) -> tuple[int, int]:
+    rows = index_rows(union_probes(variants, radius))
+    return len(rows), len(candidate_filter(variants, rows, radius))
+
+
+def latency(run: Callable[[], tuple[int, int]], queries: int) -> dict:
+    times, rows, hits = [], 0, 0
+    for q in range(queries):
+        start = time.perf_counter()
+        n_rows, n_hits = run(q)
+        times.append((time.perf_counter() - start) * 1000)
+        rows, hits = rows + n_rows, hits + (n_hits > 0)
+    times_ms = np.array(times[min(5, queries // 10) :])  # first few warm caches up
+    return {
+        "median_ms": float(np.median(times_ms)),
+        "p95_ms": float(np.percentile(times_ms, 95)),
+        "rows": rows / queries,
+        "hit_rate": hits / queries,
+    }
+
+
+def measure_query(name: str, n: int, radius: int, queries: int) -> dict:
+    stored, groups = dataset(name, n, queries)
+    index = MemoryIndex(stored)
+    out = latency(lambda q: match(index.rows, groups[q], radius), queries)
+    tight = [len(index.rows(tight_probes(g, radius))) for g in groups]
+    return out | {"tight_rows": float(np.mean(tight))}
+
+
+def measure_pg(name: str, n: int, radii: list[int], queries: int, dsn: str) -> dict:
+    import psycopg  # noqa: PLC0415 - optional dependency of this bench only
+
+    stored, groups = dataset(name, n, queries)
+    table = f"bench_index_scale_{os.getpid()}"
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        try:
+            load_seconds = pg_load(conn, table, stored)
+            result = {"load_s": load_seconds}
+            for radius in radii:
+                run = lambda q, r=radius: match(pg_rows(conn, table), groups[q], r)  # noqa: E731
+                result[str(radius)] = latency(run, queries)
+            return result
+        finally:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def pg_load(conn, table: str, stored: np.ndarray) -> float:
+    start = time.perf_counter()
+    conn.execute(
+        f"CREATE UNLOGGED TABLE {table} (id bigint PRIMARY KEY, h bigint NOT NULL,"
+        " b0 integer NOT NULL, b1 integer NOT NULL, b2 integer NOT NULL, b3 integer NOT NULL)"
+    )
+    signed = stored.view(np.int64)
+    cols = [(stored >> np.uint64(s)) & np.uint64(0xFFFF) for s in (48, 32, 16, 0)]
+    with conn.cursor().copy(f"COPY {table} (id, h, b0, b1, b2, b3) FROM STDIN") as copy:
+        for lo in range(0, len(stored), 100_000):
+            part = [np.arange(lo, lo + len(signed[lo : lo + 100_000])), signed[lo : lo + 100_000]]
+            part += [c[lo : lo + 100_000] for c in cols]
+            lines = "\n".join("\t".join(map(str, row)) for row in zip(*(p.tolist() for p in part)))
+            copy.write(lines + "\n")
+    for k in range(4):
+        conn.execute(f"CREATE INDEX {table}_b{k} ON {table} (b{k})")
+    conn.execute(f"VACUUM ANALYZE {table}")
+    return time.perf_counter() - start
+
+
+def pg_rows(conn, table: str) -> Callable[[list[set[int]]], list[tuple[int, int]]]:
+    sql = f"SELECT id, h FROM {table} WHERE " + " OR ".join(f"b{k} = ANY(%s)" for k in range(4))
+
+    def rows(probes: list[set[int]]) -> list[tuple[int, int]]:
+        return conn.execute(sql, [sorted(p) for p in probes]).fetchall()
+
+    return rows
+
+
+def measure_bktree(n: int, radius: int, queries: int) -> dict:
+    """Pure-Python BK-tree on uniform hashes: build time and distance evaluations per query."""
+    stored, groups = dataset("uniform", n, queries)
+    start = time.perf_counter()
+    root: list = [int(stored[0]), {}]
+    for h in stored[1:].tolist():
+        node = root
+        while True:
+            d = (node[0] ^ h).bit_count()
+            if d not in node[1]:
+                node[1][d] = [h, {}]
+                break
+            node = node[1][d]
+    build = time.perf_counter() - start
+    start, visits = time.perf_counter(), 0
+    for group in groups:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            visits += 1
+            d = (node[0] ^ group[0]).bit_count()
+            stack += [c for k, c in node[1].items() if d - radius <= k <= d + radius]
+    per_query = (time.perf_counter() - start) / queries
+    return {"build_s": build, "query_ms": per_query * 1000, "visits": visits / queries}
+
+
+WORKERS = {
+    "join": measure_join,
+    "brute": measure_brute,
+    "query": measure_query,
+    "pg": measure_pg,
+    "bktree": measure_bktree,
+}
+
+
+def in_subprocess(kind: str, *args) -> dict:
+    """Run one measurement in a fresh interpreter so its peak RSS is its own."""
+    cmd = [sys.executable, "-m", "bench.index_scale", "--worker", json.dumps([kind, *args])]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def table(title: str, header: list[str], rows: list[list]) -> None:
+    cells = [header, *[[_fmt(v) for v in row] for row in rows]]
+    widths = [max(len(r[c]) for r in cells) for c in range(len(header))]
+    print(f"\n{title}")
+    for i, row in enumerate(cells):
+        print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def pg_reachable(dsn: str) -> str | None:
+    try:
+        import psycopg  # noqa: PLC0415
+
+        psycopg.connect(dsn, connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means: skip the PostgreSQL part
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return None
+
+
+def run_joins(args, brute: dict[int, dict]) -> None:
+    rows = []
+    for n in args.sizes:
+        for name in args.sets:
+            for radius in args.radii:
+                r = in_subprocess("join", name, n, radius)
+                if "error" in r:
+                    rows.append([name, n, radius, r["error"], "", "", "", ""])
+                    continue
+                est = brute[n]["all_pairs_s"]
+                rows.append([name, n, radius, r["pairs"], r["seconds"], est, est / r["seconds"],
+                             r["peak_mb"]])  # fmt: skip
+                print(f"  join {name} n={n:,} r={radius}: {r['seconds']:.1f} s", file=sys.stderr)
+    header = ["set", "N", "r", "pairs", "MIH s", "brute s (extrap.)", "speed-up", "peak RSS MB"]
+    table("pairs_within: all pairs within r (one core)", header, rows)
+    print("brute s: numpy xor+popcount timed on a sample of rows x N in this run,")
+    print("         extrapolated to N*(N-1)/2 comparisons (same cost for every set).")
+
+
+def run_queries(args) -> None:
+    rows = []
+    for n in args.sizes:
+        for name in args.sets:
+            for radius in args.radii:
+                r = in_subprocess("query", name, n, radius, args.queries)
+                rows.append([name, n, radius, "memory", r.get("rows", 0.0), r.get("tight_rows", 0.0),
+                             r.get("hit_rate", 0.0), r.get("median_ms", 0.0), r.get("p95_ms", 0.0)])  # fmt: skip
+    if args.pg:
+        rows += run_pg(args)
+    header = ["set", "N", "r", "backend", "rows", "rows tight", "hit", "median ms", "p95 ms"]
+    table(f"one new version (8 variants) against N stored, {args.queries} queries", header, rows)
+    print("rows: candidate rows fetched by the block probe (17 values/block for r >= 4);")
+    print("rows tight: the same with 1-bit neighbours on only r-3 blocks (not used yet).")
+    print("time: probe_blocks x8 + lookup + candidate_filter; PostgreSQL adds the round trip.")
+
+
+def run_pg(args) -> list[list]:
+    problem = pg_reachable(args.dsn)
+    if problem:
+        print(f"\nPostgreSQL skipped ({problem})")
+        return []
+    rows = []
+    for name in args.sets:
+        r = in_subprocess("pg", name, args.pg_rows, args.radii, args.queries, args.dsn)
+        if "error" in r:
+            print(f"\nPostgreSQL {name}: {r['error']}")
+            continue
+        print(f"  PostgreSQL {name}: load + index {r['load_s']:.0f} s", file=sys.stderr)
+        for radius in args.radii:
+            q = r[str(radius)]
+            rows.append([name, args.pg_rows, radius, "postgres", q["rows"], "", q["hit_rate"],
+                         q["median_ms"], q["p95_ms"]])  # fmt: skip
+    return rows
+
+
+def run_bktree(args) -> None:
+    rows = []
+    for radius in args.radii:
+        r = in_subprocess("bktree", args.bktree_size, radius, 50)
+        rows.append([args.bktree_size, radius, r["build_s"], r["visits"], r["query_ms"],
+                     r["query_ms"] * args.bktree_size / 1000])  # fmt: skip
+    header = ["N", "r", "build s", "nodes visited/query", "query ms", "all pairs s (N queries)"]
+    table("BK-tree (pure Python, uniform), for comparison", header, rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ints = lambda s: [int(float(v)) for v in s.split(",")]  # noqa: E731
+    parser.add_argument("--sizes", type=ints, default=[100_000, 1_000_000])
+    parser.add_argument("--radii", type=ints, default=[3, 6])
+    parser.add_argument("--sets", type=lambda s: s.split(","), default=list(SETS))
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--brute-sample", type=int, default=2_000)
+    parser.add_argument("--bktree-size", type=int, default=100_000, help="0 to skip")
+    parser.add_argument("--pg", action="store_true", help="also time PostgreSQL block probes")
+    parser.add_argument("--pg-rows", type=int, default=1_000_000)
+    parser.add_argument("--dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, *params = json.loads(args.worker)
+        print(json.dumps(WORKERS[kind](*params)))
+        return
+    brute = {n: in_subprocess("brute", n, min(args.brute_sample, n)) for n in args.sizes}
+    run_joins(args, brute)
+    run_queries(args)
+    if args.bktree_size:
+        run_bktree(args)
+
+
+if __name__ == "__main__":
+    main()

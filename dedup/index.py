@@ -1,0 +1,402 @@
+"""Candidate index for 64-bit perceptual hashes: signed storage, block probes, bulk Hamming joins.
+
+Multi-index hashing: a hash is cut into 4 blocks of 16 bits. Two hashes within Hamming
+distance r agree exactly on some block when r <= 3 (4 blocks cannot each hold one of 3
+differing bits), and differ by at most one bit on some block when r <= 7 (otherwise they
+would differ by at least 2 * 4 = 8 bits). The database keeps one indexed column per
+block; `probe_blocks` gives the values to look up, `candidate_filter` checks what came
+back. `pairs_within` runs the same idea in memory over a whole collection.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+HASH_BITS = 64
+BLOCK_BITS = 16
+BLOCK_COUNT = 4
+MAX_RADIUS = 7
+
+_MASK64 = (1 << HASH_BITS) - 1
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+# Candidate pairs materialised at once: about 150 MB of temporaries.
+_CHUNK = 1 << 22
+# A block group whose flat join would exceed this many pairs is split on its other bits.
+_SPLIT_PAIRS = 1 << 20
+# Narrower remainders make sub-blocks too small to separate anything.
+_MIN_SPLIT_WIDTH = 24
+
+
+class TruncatedGroupsWarning(UserWarning):
+    """`pairs_within(max_group=...)` left out occurrences of over-shared hash values."""
+
+    def __init__(self, dropped: dict[int, int]) -> None:
+        self.dropped = dropped  # hash value -> occurrences left out
+        total = sum(dropped.values())
+        super().__init__(
+            f"{len(dropped)} hash value(s) shared by more than max_group inputs; "
+            f"{total} occurrence(s) left out of the pairs"
+        )
+
+
+# --- scalar helpers --------------------------------------------------------------------
+
+
+def to_signed(h: int) -> int:
+    """Store an unsigned 64-bit hash in a PostgreSQL bigint: same bits, read as int64."""
+    if not 0 <= h <= _MASK64:
+        raise ValueError(f"not an unsigned 64-bit value: {h}")
+    return h - (1 << HASH_BITS) if h > _INT64_MAX else h
+
+
+def to_unsigned(h: int) -> int:
+    """Read back a hash stored by `to_signed`."""
+    if not _INT64_MIN <= h <= _INT64_MAX:
+        raise ValueError(f"not a signed 64-bit value: {h}")
+    return h & _MASK64
+
+
+def blocks(h: int) -> tuple[int, int, int, int]:
+    """The four 16-bit blocks of an unsigned hash, most significant first."""
+    if not 0 <= h <= _MASK64:
+        raise ValueError(f"not an unsigned 64-bit value: {h}")
+    return (h >> 48, (h >> 32) & 0xFFFF, (h >> 16) & 0xFFFF, h & 0xFFFF)
+
+
+def probe_blocks(h: int, radius: int) -> tuple[frozenset[int], ...]:
+    """Block values to look up, per block column, to find every stored hash within `radius`.
+
+    Guarantee: if hamming(h, s) <= radius then blocks(s)[k] is in the k-th set for some k.
+    radius <= 3 probes the exact blocks (1 value each); 4 <= radius <= 7 adds every 1-bit
+    neighbour (17 values each). Larger radii would need 2-bit neighbours (137 per block)
+    and are refused.
+    """
+    _check_radius(radius)
+    flips = [1 << bit for bit in range(BLOCK_BITS)] if radius >= BLOCK_COUNT else []
+    return tuple(frozenset([v, *(v ^ f for f in flips)]) for v in blocks(h))
+
+
+def hamming(a: int, b: int) -> int:
+    """Differing bits of two 64-bit hashes; signed and unsigned forms may be mixed."""
+    return ((a ^ b) & _MASK64).bit_count()
+
+
+def candidate_filter(
+    query_hashes: Iterable[int], rows: Iterable[tuple[int, int]], radius: int
+) -> list[tuple[int, int, int]]:
+    """Keep probed rows within `radius` of any query hash.
+
+    `rows` are (version_id, stored_hash) with the hash signed or unsigned. Returns
+    (version_id, best_distance, variant_index), one per version, nearest first (then by
+    id); variant_index is the position in `query_hashes` of the closest query hash, the
+    lowest one on ties, so the identity variant wins when it is as close as a rotation.
+    """
+    if radius < 0:
+        raise ValueError(f"radius must be >= 0, got {radius}")
+    queries = np.array([q & _MASK64 for q in query_hashes], dtype=np.uint64)
+    rows = list(rows)
+    if not rows or not queries.size:
+        return []
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    stored = np.array([row[1] & _MASK64 for row in rows], dtype=np.uint64)
+    dist = np.bitwise_count(stored[:, None] ^ queries[None, :])
+    variant = dist.argmin(axis=1)
+    best = dist[np.arange(len(rows)), variant]
+    keep = np.flatnonzero(best <= radius)
+    order = keep[np.lexsort((variant[keep], best[keep], ids[keep]))]
+    first = order[np.r_[True, ids[order][1:] != ids[order][:-1]]]
+    found = [(int(ids[i]), int(best[i]), int(variant[i])) for i in first]
+    return sorted(found, key=lambda row: (row[1], row[0]))
+
+
+# --- bulk join ---------------------------------------------------------------------------
+
+
+def pairs_within(
+    hashes: np.ndarray, radius: int, *, max_group: int | None = None
+) -> np.ndarray:
+    """Every pair of `hashes` (uint64, or int64 as stored) within Hamming `radius` (0..7).
+
+    Returns an (M, 3) array of rows (i, j, distance), i < j, each pair once, in no
+    particular order; int32 unless there are 2**31 hashes or more. Cost follows the
+    candidate pairs (pairs sharing a block, or a block up to one bit apart for radius
+    >= 4), never all N**2 pairs; groups too large to join flat are split on their other
+    bits, and memory stays bounded by chunking. Identical hashes are joined once and then
+    expanded, so k copies of one hash (blank pages) cost what their k*(k-1)/2 rows cost.
+    `max_group` caps that: only the first `max_group` occurrences (by index) of a hash
+    value take part, and a `TruncatedGroupsWarning` lists what was left out.
+    """
+    _check_radius(radius)
+    values = _as_uint64(hashes)
+    uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    members = np.argsort(inverse, kind="stable")
+    if max_group is not None:
+        members, counts = _truncate(uniq, members, counts, max_group)
+    starts = np.cumsum(counts) - counts
+    parts = list(_identical_pairs(members, starts, counts))
+    if radius:
+        a, b, dist = _self_join(_balance_bits(uniq), HASH_BITS, radius)
+        parts += _member_pairs(a, b, dist, members, starts, counts)
+    return _assemble(parts, len(values))
+
+
+def _check_radius(radius: int) -> None:
+    if not 0 <= radius <= MAX_RADIUS:
+        raise ValueError(f"radius must be 0..{MAX_RADIUS}, got {radius}")
+
+
+def _as_uint64(hashes: np.ndarray) -> np.ndarray:
+    values = np.asarray(hashes)
+    if values.ndim != 1:
+        raise ValueError("hashes must be a 1-D array")
+    if values.dtype == np.int64:
+        return values.view(np.uint64)
+    if values.dtype != np.uint64 and values.size:
+        raise TypeError(f"hashes must be uint64 or int64, got {values.dtype}")
+    return values.astype(np.uint64, copy=False)
+
+
+def _truncate(
+    uniq: np.ndarray, members: np.ndarray, counts: np.ndarray, max_group: int
+) -> tuple[np.ndarray, np.ndarray]:
+    over = np.flatnonzero(counts > max_group)
+    if not over.size:
+        return members, counts
+    rank = np.arange(len(members)) - np.repeat(np.cumsum(counts) - counts, counts)
+    dropped = {int(uniq[g]): int(counts[g] - max_group) for g in over}
+    warnings.warn(TruncatedGroupsWarning(dropped), stacklevel=3)
+    return members[rank < max_group], np.minimum(counts, max_group)
+
+
+def _balance_bits(values: np.ndarray) -> np.ndarray:
+    """Permute bits so each block gets a fair share of the informative ones.
+
+    Distances do not change. Collections whose hashes share bits (document pages keep
+    their low frequencies) would otherwise pile into a few values of one block, and
+    those groups dominate the join. The estimated candidate share of a block is the
+    product over its bits of the chance two hashes agree there; spreading that evenly
+    minimises the sum (Jensen), so bits go greedily, most informative first, to the block
+    with the least information so far. Identity is kept when it is near as good.
+    """
+    sample = values[:: max(1, len(values) // 65_536)].astype("<u8")
+    ones = np.unpackbits(sample.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").mean(0)
+    info = -np.log2(np.maximum(ones**2 + (1 - ones) ** 2, 1e-12))  # index = bit, LSB first
+    assigned: list[list[int]] = [[] for _ in range(BLOCK_COUNT)]
+    for bit in np.argsort(-info, kind="stable"):
+        open_blocks = [k for k in range(BLOCK_COUNT) if len(assigned[k]) < BLOCK_BITS]
+        k = min(open_blocks, key=lambda k: info[assigned[k]].sum())
+        assigned[k].append(int(bit))
+    identity = [list(range(HASH_BITS - (k + 1) * BLOCK_BITS, HASH_BITS - k * BLOCK_BITS)) for k in range(4)]
+    cost = lambda layout: sum(2.0 ** -info[bits].sum() for bits in layout)  # noqa: E731
+    if cost(identity) <= 1.25 * cost(assigned):
+        return values
+    return _permute(values, [bit for k in range(BLOCK_COUNT) for bit in reversed(assigned[k])])
+
+
+def _permute(values: np.ndarray, source: list[int]) -> np.ndarray:
+    """Bit source[i] of each value moves to bit 63 - i; bits moving by the same step go together."""
+    moves: dict[int, int] = {}
+    for i, bit in enumerate(source):
+        moves[HASH_BITS - 1 - i - bit] = moves.get(HASH_BITS - 1 - i - bit, 0) | 1 << bit
+    out = np.zeros_like(values)
+    for step, mask in moves.items():
+        part = values & np.uint64(mask)
+        out |= part << np.uint64(step) if step >= 0 else part >> np.uint64(-step)
+    return out
+
+
+def _identical_pairs(members, starts, counts) -> Iterator[tuple[np.ndarray, ...]]:
+    pos = np.arange(len(members))
+    n = np.repeat(starts + counts, counts) - pos - 1
+    for left, right in _expand(pos, pos + 1, n):
+        yield members[left], members[right], np.zeros(len(left), np.uint8)
+
+
+def _member_pairs(a, b, dist, members, starts, counts) -> list[tuple[np.ndarray, ...]]:
+    """Expand pairs of distinct hash values into pairs of the inputs holding them."""
+    if counts.max(initial=0) == 1:
+        return [(members[a], members[b], dist)]
+    parts = []
+    for pair, pos_a in _expand(np.arange(len(a)), starts[a], counts[a]):
+        rows = np.arange(len(pair))
+        for row, pos_b in _expand(rows, starts[b[pair]], counts[b[pair]]):
+            parts.append((members[pos_a[row]], members[pos_b], dist[pair[row]]))
+    return parts
+
+
+def _assemble(parts: list[tuple[np.ndarray, ...]], n_hashes: int) -> np.ndarray:
+    dtype = np.int32 if n_hashes < 2**31 else np.int64
+    out = np.empty((sum(len(p[0]) for p in parts), 3), dtype=dtype)
+    at = 0
+    for i, j, dist in parts:
+        end = at + len(i)
+        out[at:end, 0] = np.minimum(i, j)
+        out[at:end, 1] = np.maximum(i, j)
+        out[at:end, 2] = dist
+        at = end
+    return out
+
+
+def _expand(rows, right_start, n) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (row, right_start[row] + k) for k < n[row], at most about _CHUNK at a time."""
+    keep = n > 0
+    rows, right_start, n = rows[keep], right_start[keep], n[keep]
+    cum = np.cumsum(n)
+    small = not len(n) or max(rows.max(), (right_start + n).max()) + _CHUNK < 2**31
+    dtype = np.int32 if small else np.int64
+    lo = 0
+    while lo < len(n):
+        base = int(cum[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(cum, base + _CHUNK, side="right")))
+        count = n[lo:hi]
+        offset = right_start[lo:hi] - (cum[lo:hi] - count - base)
+        total = int(cum[hi - 1]) - base
+        yield (
+            np.repeat(rows[lo:hi].astype(dtype), count),
+            np.repeat(offset.astype(dtype), count) + np.arange(total, dtype=dtype),
+        )
+        lo = hi
+
+
+@dataclass(frozen=True)
+class _Level:
+    """Hashes reduced to their lowest `width` bits, cut into 4 blocks for one join."""
+
+    width: int
+    radius: int
+
+    @property
+    def layout(self) -> list[tuple[int, int]]:
+        """(shift, bits) per block, most significant first."""
+        sizes = [self.width // BLOCK_COUNT + (k < self.width % BLOCK_COUNT) for k in range(BLOCK_COUNT)]
+        shifts = [self.width - sum(sizes[: k + 1]) for k in range(BLOCK_COUNT)]
+        return list(zip(shifts, sizes, strict=True))
+
+    @property
+    def slack(self) -> list[int]:
+        """Bits a block may differ by and still catch a pair: 4 blocks must sum past radius."""
+        wide = max(0, self.radius - (BLOCK_COUNT - 1))
+        return [1 if k < wide else 0 for k in range(BLOCK_COUNT)]
+
+    def accept(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of xors within radius whose first catching block is k, and distances."""
+        dist = np.bitwise_count(x)
+        pos = np.flatnonzero(dist <= self.radius)
+        near = x[pos]
+        first = np.ones(len(pos), dtype=bool)
+        for (shift, bits), slack in zip(self.layout[:k], self.slack[:k], strict=True):
+            block = (near >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
+            first &= np.bitwise_count(block) > slack
+        pos = pos[first]
+        return pos, dist[pos]
+
+
+class _Table:
+    """Values sorted by one block, with each block value's start and count (a dense index)."""
+
+    def __init__(self, values: np.ndarray, shift: int, bits: int) -> None:
+        key = ((values >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.uint16)
+        self.order = np.argsort(key, kind="stable")
+        self.key = key[self.order].astype(np.int64)
+        self.values = values[self.order]
+        self.counts = np.bincount(key, minlength=1 << bits)
+        self.starts = np.cumsum(self.counts) - self.counts
+
+
+def _self_join(values: np.ndarray, width: int, radius: int):
+    """Pairs of distinct `values` within `radius`: (a, b, distance), each pair once."""
+    level = _Level(width, radius)
+    found = []
+    for k, (shift, bits) in enumerate(level.layout):
+        table = _Table(values, shift, bits)
+        masks = [0] + [1 << bit for bit in range(bits)] * level.slack[k]
+        for mask in masks:
+            found += _group_join(level, k, table, table, mask)
+    return _concat(found)
+
+
+def _cross_join(left: np.ndarray, right: np.ndarray, width: int, radius: int):
+    """Pairs (a in left, b in right) within `radius`: (a, b, distance), each pair once."""
+    level = _Level(width, radius)
+    found = []
+    for k, (shift, bits) in enumerate(level.layout):
+        lt, rt = _Table(left, shift, bits), _Table(right, shift, bits)
+        masks = [0] + [1 << bit for bit in range(bits)] * level.slack[k]
+        for mask in masks:
+            found += _group_join(level, k, lt, rt, mask)
+    return _concat(found)
+
+
+def _group_join(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> list:
+    """Join left rows with block value v to right rows with block value v ^ mask.
+
+    `lt is rt` is a self join: mask 0 pairs each row with the later rows of its group,
+    a non-zero mask pairs groups from the side with that bit clear. Groups too large to
+    join flat are split by joining on the remaining bits (`_split`).
+    """
+    same = lt is rt
+    pos = np.arange(len(lt.key))
+    partner = lt.key ^ mask
+    n = rt.counts[partner]
+    start = rt.starts[partner]
+    if same and not mask:
+        n, start = start + n - pos - 1, pos + 1
+    elif same:
+        n = np.where(lt.key & mask, 0, n)
+    big = _big_groups(level, k, lt, rt, mask)
+    n[np.isin(lt.key, big)] = 0
+    found = [_keep(level, k, lt, rt, left, right) for left, right in _expand(pos, start, n)]
+    found += [_split(level, k, lt, rt, mask, v) for v in big]
+    return found
+
+
+def _big_groups(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> np.ndarray:
+    shift, bits = level.layout[k]
+    if level.width - bits < _MIN_SPLIT_WIDTH:
+        return np.empty(0, dtype=np.int64)
+    values = np.arange(1 << bits)
+    if lt is rt and not mask:
+        flat = lt.counts * (lt.counts - 1) // 2
+    else:
+        flat = lt.counts * rt.counts[values ^ mask]
+        if lt is rt:
+            flat[values & mask != 0] = 0
+    return np.flatnonzero(flat > _SPLIT_PAIRS)
+
+
+def _split(level: _Level, k: int, lt: _Table, rt: _Table, mask: int, v: int):
+    """Join one large pair of groups on the bits outside block k."""
+    shift, bits = level.layout[k]
+    lo, ro = int(lt.starts[v]), int(rt.starts[v ^ mask])
+    left = _drop_block(lt.values[lo : lo + lt.counts[v]], shift, bits)
+    if lt is rt and not mask:
+        a, b, _ = _self_join(left, level.width - bits, level.radius)
+    else:
+        right = _drop_block(rt.values[ro : ro + rt.counts[v ^ mask]], shift, bits)
+        sub_radius = level.radius - (mask != 0)
+        a, b, _ = _cross_join(left, right, level.width - bits, sub_radius)
+    return _keep(level, k, lt, rt, lo + a, ro + b)
+
+
+def _keep(level: _Level, k: int, lt: _Table, rt: _Table, left, right):
+    pos, dist = level.accept(lt.values[left] ^ rt.values[right], k)
+    return lt.order[left[pos]], rt.order[right[pos]], dist
+
+
+def _drop_block(values: np.ndarray, shift: int, bits: int) -> np.ndarray:
+    low = values & np.uint64((1 << shift) - 1)
+    if shift + bits >= HASH_BITS:
+        return low
+    return ((values >> np.uint64(shift + bits)) << np.uint64(shift)) | low
+
+
+def _concat(found: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint8)
+    a, b, dist = zip(*found, strict=True)
+    return np.concatenate(a), np.concatenate(b), np.concatenate(dist)

@@ -1,0 +1,411 @@
+"""Decide whether two candidate images are the same picture, from their small greyscale renditions."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+DIHEDRAL: tuple[str, ...] = ("identity", "rot90", "rot180", "rot270", "flip_h", "flip_v", "transpose", "transverse")
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """Greyscale rendition as stored by fingerprinting: raw row-major uint8 and (width, height)."""
+
+    pixels: bytes
+    size: tuple[int, int]
+
+    @classmethod
+    def from_array(cls, arr: np.ndarray) -> Rendition:
+        arr = np.ascontiguousarray(arr, dtype=np.uint8)
+        return cls(arr.tobytes(), (arr.shape[1], arr.shape[0]))
+
+    def array(self) -> np.ndarray:
+        w, h = self.size
+        return np.frombuffer(self.pixels, dtype=np.uint8).reshape(h, w)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits a pair must meet to count as one picture."""
+
+    min_coverage: float  # the better-covered side must be at least this fully covered by the other
+    min_other_coverage: float  # the other side too, so a detail is not the whole picture
+    min_score: float  # global correlation after alignment
+    max_local_diff: float  # worst local difference outside the excused corner
+    corner_excuse: float  # size of the excused corner (a caption/watermark), share of the long side
+
+
+# Chosen on bench/verify_eval.py (synthetic photos, artwork, documents, forms; bursts, crops, pages and
+# filled forms as hard negatives). "balanced" is the default: the point where hard negatives stay below
+# 1 in 200 joined. "strict" never excuses a corner and wants near-full coverage; "lenient" accepts
+# heavier edits (larger stamps, rougher scans) at the cost of more false alarms among look-alike pages.
+PRESETS: dict[str, Thresholds] = {
+    "strict": Thresholds(0.985, 0.35, 0.90, 0.20, 0.0),
+    "balanced": Thresholds(0.975, 0.30, 0.85, 0.28, 0.3),
+    "lenient": Thresholds(0.96, 0.25, 0.75, 0.38, 0.4),
+}
+WORK_SIDE = 256  # renditions are at most this; alignment runs at full and half of it
+BLOCK = 32  # phase-correlation block for local shift estimates
+CELL = 9  # px; window of the local comparison: a few text lines, one form field
+PRE_BLUR = 0.8  # px; removes the finest detail, which aliases differently in each resampled copy
+LOCAL_EPS = 0.05  # squared normalised units: contrast below this counts as plain background
+SECOND_TRANSFORM_MARGIN = 0.15  # thumbnail correlation; closer than this, both transforms are aligned
+THUMB = 24  # px; thumbnail side for ranking the dihedral transforms
+TRIM_TOL = 10  # grey levels; a border row/column deviates less than this from the border colour
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of verifying one pair, with the numbers that explain it."""
+
+    is_duplicate: bool
+    kind: str  # same_pixels / near / rotated, or different
+    transform: str  # one of DIHEDRAL: what turns b into a
+    score: float  # 0..1 global correlation after alignment
+    coverage: float  # max of coverage_a, coverage_b
+    coverage_a: float  # share of a that b covers
+    coverage_b: float  # share of b that a covers
+    local_max_diff: float  # worst local difference outside the excused corner
+    scale: float  # b rendition pixels per a rendition pixel
+    reason: str
+    elapsed_ms: float = 0.0
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def apply_dihedral(arr: np.ndarray, name: str) -> np.ndarray:
+    """Same operations as Pillow's Image.Transpose (rot90 = ROTATE_90, counter-clockwise)."""
+    ops = {
+        "identity": lambda x: x,
+        "rot90": lambda x: np.rot90(x, 1),
+        "rot180": lambda x: np.rot90(x, 2),
+        "rot270": lambda x: np.rot90(x, 3),
+        "flip_h": lambda x: x[:, ::-1],
+        "flip_v": lambda x: x[::-1],
+        "transpose": lambda x: x.T,
+        "transverse": lambda x: np.rot90(x, 2).T,
+    }
+    return np.ascontiguousarray(ops[name](arr))
+
+
+def _trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the content inside a uniform border; whole image if none."""
+    h, w = arr.shape
+    ring = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    colour = float(np.median(ring))
+    off = np.abs(arr.astype(np.int16) - colour) > TRIM_TOL
+    rows, cols = off.mean(axis=1) > 0.02, off.mean(axis=0) > 0.02
+    if not rows.any() or not cols.any():
+        return 0, h, 0, w
+    top, bottom = int(np.argmax(rows)), h - int(np.argmax(rows[::-1]))
+    left, right = int(np.argmax(cols)), w - int(np.argmax(cols[::-1]))
+    if (bottom - top) < 0.3 * h or (right - left) < 0.3 * w:
+        return 0, h, 0, w  # a mostly blank image: trimming would only find a detail
+    return top, bottom, left, right
+
+
+def _box_affine(box_a: tuple[int, int, int, int], box_b: tuple[int, int, int, int]) -> np.ndarray:
+    """3x3 map from a (row, col) to b (row, col) sending box_a onto box_b."""
+    sy = (box_b[1] - box_b[0]) / max(1, box_a[1] - box_a[0])
+    sx = (box_b[3] - box_b[2]) / max(1, box_a[3] - box_a[2])
+    ty = box_b[0] - sy * box_a[0] + 0.5 * (sy - 1)
+    tx = box_b[2] - sx * box_a[2] + 0.5 * (sx - 1)
+    return np.array([[sy, 0, ty], [0, sx, tx], [0, 0, 1]], dtype=np.float64)
+
+
+def _warp(b: np.ndarray, amap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return ndimage.affine_transform(b, amap[:2, :2], amap[:2, 2], output_shape=shape, order=1, mode="nearest")
+
+
+def _valid_mask(amap: np.ndarray, shape: tuple[int, int], b_shape: tuple[int, int]) -> np.ndarray:
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    by = amap[0, 0] * yy + amap[0, 1] * xx + amap[0, 2]
+    bx = amap[1, 0] * yy + amap[1, 1] * xx + amap[1, 2]
+    return (by >= -0.5) & (by <= b_shape[0] - 0.5) & (bx >= -0.5) & (bx <= b_shape[1] - 0.5)
+
+
+def _half(arr: np.ndarray) -> np.ndarray:
+    h, w = (arr.shape[0] // 2) * 2, (arr.shape[1] // 2) * 2
+    return arr[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+
+HALF = np.array([[2, 0, 0.5], [0, 2, 0.5], [0, 0, 1]], dtype=np.float64)
+HALF_INV = np.linalg.inv(HALF)
+
+
+def _scale_of(amap: np.ndarray) -> float:
+    return math.sqrt(abs(float(np.linalg.det(amap[:2, :2]))))
+
+
+def _match_resolution(a: np.ndarray, b: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Blur the sharper image so both carry the same detail (b has `scale` pixels per a pixel)."""
+    if scale > 1.15:
+        b = ndimage.gaussian_filter(b, 0.5 * math.sqrt(scale * scale - 1))
+    elif scale < 1 / 1.15:
+        a = ndimage.gaussian_filter(a, 0.5 * math.sqrt(1 / (scale * scale) - 1))
+    return a, b
+
+
+# --- alignment -------------------------------------------------------------------------------------
+
+
+def _block_shifts(a: np.ndarray, w: np.ndarray, valid: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Local shifts by phase correlation of half-overlapping blocks: (points, shifts) in (row, col)."""
+    h, wd = a.shape
+    if h < block or wd < block:
+        return np.empty((0, 2)), np.empty((0, 2))
+    step = block // 2 if h * wd <= 128 * 128 else block  # enough blocks at either level, few FFTs
+    ys = np.arange(0, h - block + 1, step)
+    xs = np.arange(0, wd - block + 1, step)
+    win_a = np.lib.stride_tricks.sliding_window_view(a, (block, block))[ys][:, xs].reshape(-1, block, block)
+    win_w = np.lib.stride_tricks.sliding_window_view(w, (block, block))[ys][:, xs].reshape(-1, block, block)
+    win_v = np.lib.stride_tricks.sliding_window_view(valid, (block, block))[ys][:, xs].reshape(-1, block, block)
+    centres = np.stack(np.meshgrid(ys + block / 2 - 0.5, xs + block / 2 - 0.5, indexing="ij"), -1).reshape(-1, 2)
+    sa, sw = win_a.std(axis=(1, 2)), win_w.std(axis=(1, 2))
+    keep = win_v.all(axis=(1, 2)) & (sa > 3) & (sw > 3)
+    if keep.sum() < 3:
+        return np.empty((0, 2)), np.empty((0, 2))
+    hann = np.outer(np.hanning(block), np.hanning(block))
+    fa = np.fft.rfft2((win_a[keep] - win_a[keep].mean(axis=(1, 2), keepdims=True)) * hann)
+    fw = np.fft.rfft2((win_w[keep] - win_w[keep].mean(axis=(1, 2), keepdims=True)) * hann)
+    cross = fw * np.conj(fa)
+    corr = np.fft.irfft2(cross / (np.abs(cross) + 1e-6), s=(block, block))
+    flat = corr.reshape(len(corr), -1)
+    idx = flat.argmax(axis=1)
+    peak = flat[np.arange(len(flat)), idx]
+    py, px = np.divmod(idx, block)
+    shifts = np.stack([_subpixel(corr, py, px, 0), _subpixel(corr, py, px, 1)], -1)
+    shifts = (shifts + block / 2) % block - block / 2
+    good = (peak > 0.12) & (np.abs(shifts).max(axis=1) < block / 3)
+    return centres[keep][good], shifts[good]
+
+
+def _subpixel(corr: np.ndarray, py: np.ndarray, px: np.ndarray, axis: int) -> np.ndarray:
+    n = corr.shape[1]
+    i = np.arange(len(corr))
+    if axis == 0:
+        c0, cm, cp = corr[i, py, px], corr[i, (py - 1) % n, px], corr[i, (py + 1) % n, px]
+        base = py
+    else:
+        c0, cm, cp = corr[i, py, px], corr[i, py, (px - 1) % n], corr[i, py, (px + 1) % n]
+        base = px
+    denom = cm - 2 * c0 + cp
+    frac = np.where(np.abs(denom) > 1e-9, 0.5 * (cm - cp) / np.where(denom == 0, 1, denom), 0.0)
+    return base + np.clip(frac, -0.5, 0.5)
+
+
+def _fit_affine(points: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
+    """Least-squares affine points -> targets, dropping outliers twice; None when too few agree."""
+    keep = np.ones(len(points), dtype=bool)
+    model = None
+    for _ in range(3):
+        if keep.sum() < 4:
+            return model
+        design = np.hstack([points[keep], np.ones((keep.sum(), 1))])
+        sol, *_ = np.linalg.lstsq(design, targets[keep], rcond=None)
+        model = np.vstack([sol.T, [0, 0, 1]])
+        pred = np.hstack([points, np.ones((len(points), 1))]) @ sol
+        resid = np.linalg.norm(pred - targets, axis=1)
+        keep = resid < max(0.75, 2.5 * float(np.median(resid[keep])))
+    return model
+
+
+def _refine(a: np.ndarray, b: np.ndarray, amap: np.ndarray, iterations: int) -> np.ndarray:
+    """Improve amap (a -> b coordinates) from local block shifts between a and warped b."""
+    for _ in range(iterations):
+        warped = _warp(b, amap, a.shape)
+        valid = _valid_mask(amap, a.shape, b.shape)
+        points, shifts = _block_shifts(a, warped, valid, BLOCK)
+        if len(points) < 4:
+            break
+        update = _fit_affine(points, points + shifts)
+        if update is None:
+            break
+        amap = amap @ update
+        if np.abs(shifts).max() < 0.3:
+            break
+    return amap
+
+
+def _align(a: np.ndarray, b: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """Coarse-to-fine: half resolution takes the large shifts, full resolution the fine ones."""
+    ah, bh = _half(a), _half(b)
+    coarse = _refine(ah, bh, HALF_INV @ guess @ HALF, iterations=2)
+    return _refine(a, b, HALF @ coarse @ HALF_INV, iterations=1)
+
+
+# --- comparison --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    score: float
+    coverage_a: float
+    coverage_b: float
+    local_max_diff: float
+    max_abs_diff: float
+
+
+def _compare(a: np.ndarray, b: np.ndarray, amap: np.ndarray, corner: float) -> _Comparison:
+    valid = _valid_mask(amap, a.shape, b.shape)
+    cov_a = float(valid.mean())
+    cov_b = min(1.0, float(valid.sum()) * _scale_of(amap) ** 2 / b.size)
+    if valid.sum() < 64:
+        return _Comparison(0.0, cov_a, cov_b, 9.0, 255.0)
+    a_m, b_m = _match_resolution(a, b, _scale_of(amap))
+    warped = _warp(b_m, amap, a.shape)
+    inner = ndimage.binary_erosion(valid, iterations=2) if valid.sum() > 400 else valid
+    max_abs = float(np.abs(warped - a_m)[inner].max()) if inner.any() else 255.0
+    av, wv = a_m[inner], warped[inner]
+    a_n = (a_m - av.mean()) / (av.std() + 2.0)
+    w_n = (warped - wv.mean()) / (wv.std() + 2.0)
+    score = float(np.clip(np.mean((av - av.mean()) * (wv - wv.mean())) / (av.std() * wv.std() + 1e-6), 0, 1))
+    local = np.where(inner, _local_dissimilarity(a_n, w_n, inner), 0.0)
+    return _Comparison(score, cov_a, cov_b, _worst_outside_corner(local, corner), max_abs)
+
+
+def _local_dissimilarity(a_n: np.ndarray, w_n: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Squared difference relative to local contrast: ~0 for the same content, ~1 for unrelated content.
+
+    Relative, so a detailed texture that aliases differently after resampling scores lower than a changed
+    name or tick on a plain form; LOCAL_EPS keeps noise on plain paper from counting as contrast.
+    """
+    a_s = ndimage.gaussian_filter(a_n.astype(np.float32), PRE_BLUR)
+    w_s = ndimage.gaussian_filter(w_n.astype(np.float32), PRE_BLUR)
+    mask = inner.astype(np.float32)
+    weight = np.maximum(ndimage.uniform_filter(mask, CELL), 0.3)
+
+    def smooth(x: np.ndarray) -> np.ndarray:
+        return ndimage.uniform_filter(x * mask, CELL) / weight
+
+    var_a = smooth(a_s * a_s) - smooth(a_s) ** 2
+    var_w = smooth(w_s * w_s) - smooth(w_s) ** 2
+    return smooth((a_s - w_s) ** 2) / (np.maximum(var_a, 0) + np.maximum(var_w, 0) + LOCAL_EPS)
+
+
+def _worst_outside_corner(local: np.ndarray, corner: float) -> float:
+    """Max local difference after excusing the corner that differs most (a caption or stamp)."""
+    if corner <= 0:
+        return float(local.max())
+    h, w = local.shape
+    side = max(h, w)
+    ch, cw = min(h, int(round(corner * 0.35 * side))), min(w, int(round(corner * side)))
+    corners = [(slice(0, ch), slice(0, cw)), (slice(0, ch), slice(w - cw, w))]
+    corners += [(slice(h - ch, h), slice(0, cw)), (slice(h - ch, h), slice(w - cw, w))]
+    worst = max(corners, key=lambda c: float(local[c].sum()))
+    rest = local.copy()
+    rest[worst] = 0.0
+    return float(rest.max())
+
+
+# --- the decision ---------------------------------------------------------------------------------------
+
+
+def _transform_scores(a: np.ndarray, b: np.ndarray, names: Sequence[str]) -> list[tuple[float, str]]:
+    """Cheap correlation of 24x24 thumbnails of the trimmed content under each dihedral transform."""
+    ta, tb = _thumb(a), _thumb(b)
+    scores = [(float(np.mean(ta * apply_dihedral(tb, n))), n) for n in names]
+    return sorted(scores, reverse=True)
+
+
+def _thumb(arr: np.ndarray) -> np.ndarray:
+    top, bottom, left, right = _trim_box(arr)
+    crop = Image.fromarray(arr[top:bottom, left:right].astype(np.uint8))
+    small = np.asarray(crop.resize((THUMB, THUMB), Image.Resampling.BOX), dtype=np.float32)
+    return (small - small.mean()) / (small.std() + 1e-3)
+
+
+def _guesses(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    full = _box_affine((0, a.shape[0], 0, a.shape[1]), (0, b.shape[0], 0, b.shape[1]))
+    trimmed = _box_affine(_trim_box(a), _trim_box(b))
+    return [full] if np.allclose(full, trimmed, atol=0.5) else [full, trimmed]
+
+
+def _decide(cmp: _Comparison, limits: Thresholds) -> tuple[bool, str]:
+    cov_hi, cov_lo = max(cmp.coverage_a, cmp.coverage_b), min(cmp.coverage_a, cmp.coverage_b)
+    if cov_hi < limits.min_coverage:
+        return False, f"Each image shows parts the other lacks (coverage {cov_hi:.2f}): a different shot or crop."
+    if cov_lo < limits.min_other_coverage:
+        return False, f"One image is only a small part of the other (coverage {cov_lo:.2f})."
+    if cmp.score < limits.min_score:
+        return False, f"The aligned images do not look alike (correlation {cmp.score:.2f})."
+    if cmp.local_max_diff > limits.max_local_diff:
+        return False, f"A region differs after alignment (local difference {cmp.local_max_diff:.2f}): other content."
+    return True, "Same picture after alignment."
+
+
+def verify_pair(
+    a: Rendition,
+    b: Rendition,
+    *,
+    strictness: str = "balanced",
+    transforms: Sequence[str] | None = None,
+) -> Verdict:
+    """Align b onto a (dihedral transform, scale, shift, slight skew) and check coverage and local differences.
+
+    `transforms` narrows the dihedral transforms tried, e.g. the one whose hash matched; by default the
+    two that look most promising on tiny thumbnails are aligned fully.
+    """
+    start = time.perf_counter()
+    limits = PRESETS[strictness]
+    arr_a, arr_b = a.array().astype(np.float32), b.array().astype(np.float32)
+    names = list(transforms) if transforms else list(DIHEDRAL)
+    ranked = _transform_scores(arr_a, arr_b, names)
+    # A second transform is worth aligning only when the thumbnails cannot tell them apart.
+    tried = [n for sc, n in ranked[:2] if sc >= ranked[0][0] - SECOND_TRANSFORM_MARGIN]
+    best: Verdict | None = None
+    for name in tried:
+        bt = apply_dihedral(arr_b, name)
+        for guess in _guesses(arr_a, bt):
+            amap = _align(arr_a, bt, guess)
+            cmp = _compare(arr_a, bt, amap, limits.corner_excuse)
+            ok, reason = _decide(cmp, limits)
+            verdict = _verdict(ok, reason, name, cmp, amap, a, b)
+            if ok:
+                return _with_time(verdict, start)
+            if best is None or verdict.score - verdict.local_max_diff > best.score - best.local_max_diff:
+                best = verdict
+    assert best is not None
+    return _with_time(best, start)
+
+
+def _verdict(ok: bool, reason: str, name: str, cmp: _Comparison, amap: np.ndarray, a: Rendition, b: Rendition) -> Verdict:
+    kind = "different"
+    if ok:
+        same_size = a.size == b.size and name == "identity"
+        identical = same_size and bool(np.abs(a.array().astype(np.int16) - b.array()).max() <= 1)
+        kind = "same_pixels" if identical else ("near" if name == "identity" else "rotated")
+    return Verdict(
+        is_duplicate=ok,
+        kind=kind,
+        transform=name,
+        score=round(cmp.score, 4),
+        coverage=round(max(cmp.coverage_a, cmp.coverage_b), 4),
+        coverage_a=round(cmp.coverage_a, 4),
+        coverage_b=round(cmp.coverage_b, 4),
+        local_max_diff=round(cmp.local_max_diff, 4),
+        scale=round(_scale_of(amap), 4),
+        reason=reason,
+    )
+
+
+def _with_time(v: Verdict, start: float) -> Verdict:
+    from dataclasses import replace
+
+    return replace(v, elapsed_ms=round((time.perf_counter() - start) * 1000, 2))
+
+
+def joins_cluster(verdicts: Sequence[Verdict]) -> bool:
+    """A newcomer joins a cluster only if it verifies against the representative (verdicts[0]) and
+    against at least half of the members checked, so one weak link cannot chain look-alikes in."""
+    if not verdicts or not verdicts[0].is_duplicate:
+        return False
+    return sum(v.is_duplicate for v in verdicts) * 2 >= len(verdicts)
