@@ -223,7 +223,7 @@ def pg_load(conn, table: str, stored: np.ndarray) -> float:
         for lo in range(0, len(stored), 100_000):
             part = [np.arange(lo, lo + len(signed[lo : lo + 100_000])), signed[lo : lo + 100_000]]
             part += [c[lo : lo + 100_000] for c in cols]
-            lines = "\n".join("\t".join(map(str, row)) for row in zip(*(p.tolist() for p in part)))
+            lines = "\n".join("\t".join(map(str, row)) for row in zip(*(p.tolist() for p in part), strict=True))
             copy.write(lines + "\n")
     for k in range(4):
         conn.execute(f"CREATE INDEX {table}_b{k} ON {table} (b{k})")

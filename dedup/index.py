@@ -24,8 +24,9 @@ MAX_RADIUS = 7
 _MASK64 = (1 << HASH_BITS) - 1
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
-# Candidate pairs materialised at once: about 150 MB of temporaries.
-_CHUNK = 1 << 22
+# Candidate pairs materialised at once (about 40 MB of temporaries); larger chunks
+# cross glibc's mmap threshold and pay fresh page faults on every chunk.
+_CHUNK = 1 << 20
 # A block group whose flat join would exceed this many pairs is split on its other bits.
 _SPLIT_PAIRS = 1 << 20
 # Narrower remainders make sub-blocks too small to separate anything.
@@ -108,6 +109,8 @@ def candidate_filter(
     variant = dist.argmin(axis=1)
     best = dist[np.arange(len(rows)), variant]
     keep = np.flatnonzero(best <= radius)
+    if not keep.size:
+        return []
     order = keep[np.lexsort((variant[keep], best[keep], ids[keep]))]
     first = order[np.r_[True, ids[order][1:] != ids[order][:-1]]]
     found = [(int(ids[i]), int(best[i]), int(variant[i])) for i in first]
@@ -117,9 +120,7 @@ def candidate_filter(
 # --- bulk join ---------------------------------------------------------------------------
 
 
-def pairs_within(
-    hashes: np.ndarray, radius: int, *, max_group: int | None = None
-) -> np.ndarray:
+def pairs_within(hashes: np.ndarray, radius: int, *, max_group: int | None = None) -> np.ndarray:
     """Every pair of `hashes` (uint64, or int64 as stored) within Hamming `radius` (0..7).
 
     Returns an (M, 3) array of rows (i, j, distance), i < j, each pair once, in no

@@ -1,5 +1,6 @@
 """What the worker learns about each version: hashes, the rendition used for verification, thumbnails."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,7 @@ from collections_app.models import Version
 
 
 class Fingerprint(models.Model):
-    """Hashes are stored as signed 64-bit integers; b0..b3 are the pHash's 16-bit blocks for the candidate index."""
+    """Hashes are stored as signed 64-bit integers (PostgreSQL has no unsigned bigint)."""
 
     version = models.OneToOneField(
         Version, verbose_name=_("version"), on_delete=models.CASCADE, primary_key=True, related_name="fingerprint"
@@ -17,10 +18,6 @@ class Fingerprint(models.Model):
     dhash = models.BigIntegerField(_("dHash"))
     phash_trimmed = models.BigIntegerField(_("pHash without borders"), null=True, blank=True)
     phash_dihedral = models.JSONField(_("pHashes of rotations and mirrors"), default=list)
-    b0 = models.IntegerField(db_index=True)
-    b1 = models.IntegerField(db_index=True)
-    b2 = models.IntegerField(db_index=True)
-    b3 = models.IntegerField(db_index=True)
     mode = models.CharField(_("colour mode"), max_length=20, blank=True)
     bit_depth = models.PositiveSmallIntegerField(_("bit depth"), default=8)
     page_count = models.PositiveIntegerField(_("pages or frames"), default=1)
@@ -40,3 +37,116 @@ class Fingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version_id}: {self.phash & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+class HashEntry(models.Model):
+    """One searchable hash of a version (its pHash, each rotation/mirror, the border-trimmed one).
+
+    b0..b3 are the hash's 16-bit blocks in indexed columns: by the pigeonhole principle a hash within a
+    small Hamming radius shares a block (or a 1-bit neighbour of one) with the query, so a search is a few
+    index lookups instead of a scan, and every worker on every host sees the same index.
+    """
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="hash_entries")
+    value = models.BigIntegerField()
+    b0 = models.IntegerField(db_index=True)
+    b1 = models.IntegerField(db_index=True)
+    b2 = models.IntegerField(db_index=True)
+    b3 = models.IntegerField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "value"], name="hashentry_unique_version_value")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}: {self.value & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+class MatchKind(models.TextChoices):
+    EXACT = "exact", _("Exact copy (same bytes)")
+    SAME_PIXELS = "same_pixels", _("Same pixels (re-saved or metadata changed)")
+    NEAR = "near", _("Near duplicate (resized, recompressed, cropped or edited)")
+    ROTATED = "rotated", _("Rotated or mirrored")
+
+
+class MatchEdge(models.Model):
+    """The verified (or rejected) comparison of two versions; version_a has the lower id."""
+
+    version_a = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    version_b = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    is_duplicate = models.BooleanField(db_index=True)
+    kind = models.CharField(max_length=20, choices=MatchKind.choices, blank=True)
+    score = models.FloatField(default=0.0)
+    evidence = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version_a", "version_b"], name="matchedge_unique_pair"),
+            models.CheckConstraint(condition=models.Q(version_a__lt=models.F("version_b")), name="matchedge_ordered"),
+        ]
+        indexes = [models.Index(fields=["version_b", "is_duplicate"])]
+
+    def __str__(self) -> str:
+        return f"{self.version_a_id}~{self.version_b_id} {self.kind or 'different'}"
+
+
+class Cluster(models.Model):
+    """A group of versions that show the same picture."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    # Lowest verification score among members: the queue shows the surest clusters first.
+    confidence = models.FloatField(_("confidence"), default=0.0, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-confidence", "pk"]
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.get_status_display()})"
+
+
+class ClusterMember(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="members")
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="cluster_memberships")
+    kind = models.CharField(_("match kind"), max_length=20, choices=MatchKind.choices)
+    score = models.FloatField(_("verification score"), default=0.0)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["version_id"]
+        constraints = [
+            # A version is in at most one cluster; a dismissed cluster lets its versions go.
+            models.UniqueConstraint(fields=["version"], name="clustermember_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id}: {self.version_id} ({self.kind})"
+
+
+class NotDuplicatePair(models.Model):
+    """A curator's decision that two versions are different pictures; never clustered again."""
+
+    version_a = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    version_b = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version_a", "version_b"], name="notduplicate_unique_pair"),
+            models.CheckConstraint(
+                condition=models.Q(version_a__lt=models.F("version_b")), name="notduplicate_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_a_id} ≠ {self.version_b_id}"

@@ -9,7 +9,8 @@ from django.utils import timezone
 from collections_app.models import ImportedMetadata, Version
 from dedup.fingerprint import THUMB_PREVIEW, THUMB_SMALL, FingerprintError, fingerprint_file
 from dedup.fingerprint import Fingerprint as FingerprintData
-from dedup.index import blocks, to_signed
+from dedup.index import to_signed
+from dedup.matching import hash_entries_replace, version_match
 from dedup.models import Fingerprint
 
 
@@ -49,8 +50,6 @@ def version_process(*, version_id: int) -> str | None:
     except OSError as exc:
         raise TransientStorageError(str(exc)) from exc
     fingerprint_record(version=version, data=data)
-    from dedup.matching import version_match
-
     version_match(version_id=version_id)
     return Version.Status.DONE
 
@@ -68,7 +67,6 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
     thumbs = {
         size: _store_thumbnail(f"thumbs/{version.pk}/{size}.jpg", content) for size, content in data.thumbnails.items()
     }
-    b = blocks(data.phash)
     fingerprint, _created = Fingerprint.objects.update_or_create(
         version=version,
         defaults={
@@ -76,10 +74,6 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "dhash": to_signed(data.dhash),
             "phash_trimmed": to_signed(data.phash_trimmed) if data.phash_trimmed is not None else None,
             "phash_dihedral": [to_signed(h) for h in data.phash_dihedral],
-            "b0": b[0],
-            "b1": b[1],
-            "b2": b[2],
-            "b3": b[3],
             "mode": data.mode,
             "bit_depth": data.bit_depth,
             "page_count": data.page_count,
@@ -93,6 +87,7 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "timings": data.timings,
         },
     )
+    hash_entries_replace(fingerprint=fingerprint)
     ImportedMetadata.objects.update_or_create(
         version=version, origin=ImportedMetadata.Origin.EMBEDDED, defaults={"data": data.metadata}
     )

@@ -14,7 +14,12 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   fi
 fi
 for _ in $(seq 1 30); do
-  pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0
+  if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+    # makemigrations --check connects to the configured database; the suite itself uses test_dupfinder.
+    psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='dupfinder'" | grep -q 1 \
+      || createdb -h 127.0.0.1 -U postgres dupfinder
+    exit 0
+  fi
   sleep 1
 done
 echo "PostgreSQL or Redis is not reachable on 127.0.0.1; the suite needs both." >&2

@@ -109,6 +109,11 @@ STORAGES = {
 # Upload limits (bytes / pixels); files above them are refused before they are stored.
 DUPFINDER_MAX_UPLOAD_BYTES = env.int("DUPFINDER_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
 DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
+# Matching: candidates are versions whose perceptual hashes (any rotation/mirror, with or without
+# borders) differ in at most this many bits (0-7, the index guarantees no candidate within it is missed);
+# each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.
+DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=6)
+DUPFINDER_STRICTNESS = env.str("DUPFINDER_STRICTNESS", default="balanced")
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

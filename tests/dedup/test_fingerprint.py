@@ -410,14 +410,14 @@ def test_a_small_image_is_never_upscaled():
 
 
 def test_thumbnails_are_rgb_jpegs_with_the_right_longest_side():
-    fp = fingerprint(encode(photo((2400, 1800)), "PNG"))
+    fp = fingerprint(encode(photo((600, 450)).resize((2400, 1800)), "PNG", compress_level=1))
     small, preview = (Image.open(io.BytesIO(fp.thumbnails[side])) for side in (THUMB_SMALL, THUMB_PREVIEW))
     assert (small.format, small.mode, small.size) == ("JPEG", "RGB", (256, 192))
     assert (preview.format, preview.mode, preview.size) == ("JPEG", "RGB", (1024, 768))
 
 
 def test_a_12_megapixel_jpeg_is_drafted_to_a_preview_of_about_1000_pixels():
-    fp = fingerprint(encode(photo((4000, 3000), seed=20), quality=90))
+    fp = fingerprint(encode(photo((1000, 750), seed=20).resize((4000, 3000)), quality=90))
     preview = Image.open(io.BytesIO(fp.thumbnails[THUMB_PREVIEW]))
     assert (fp.width, fp.height) == (4000, 3000)
     assert 896 <= max(preview.size) <= THUMB_PREVIEW

@@ -1,0 +1,119 @@
+"""Matching on PostgreSQL: the shared hash index, verification and clusters curators can trust."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from PIL import Image, ImageOps
+
+from dedup.matching import clusters_rebuild
+from dedup.models import Cluster, ClusterMember, NotDuplicatePair
+from tests.images import encode, scene
+
+pytestmark = pytest.mark.django_db
+
+
+def _partition():
+    groups = {}
+    for member in ClusterMember.objects.all():
+        groups.setdefault(member.cluster_id, set()).add(member.version.original_path)
+    return sorted(sorted(g) for g in groups.values())
+
+
+def _kinds():
+    return {m.version.original_path: m.kind for m in ClusterMember.objects.select_related("version")}
+
+
+def test_copies_of_one_picture_form_one_cluster_and_others_stay_out(add_version):
+    original = scene(1, (800, 600))
+    add_version("a/original.jpg", encode(original, quality=92))
+    add_version("b/small.jpg", encode(original.resize((400, 300)), quality=80))
+    add_version("b/rotated.jpg", encode(original.rotate(90, expand=True), quality=90))
+    add_version("b/mirrored.png", encode(ImageOps.mirror(original), "PNG"))
+    add_version("b/grey.jpg", encode(ImageOps.grayscale(original), quality=90))
+    add_version("c/other.jpg", encode(scene(2, (800, 600)), quality=92))
+    assert _partition() == [["a/original.jpg", "b/grey.jpg", "b/mirrored.png", "b/rotated.jpg", "b/small.jpg"]]
+    kinds = _kinds()
+    assert kinds["b/rotated.jpg"] == "rotated"
+    assert kinds["b/mirrored.png"] == "rotated"
+    assert kinds["b/small.jpg"] == "near"
+
+
+def test_exact_and_same_pixel_copies_are_named_as_such(add_version):
+    original = scene(3)
+    png = encode(original, "PNG")
+    add_version("a/master.png", png)
+    add_version("b/master.png", png)
+    add_version("c/master.bmp", encode(original, "BMP"))
+    kinds = _kinds()
+    assert kinds["b/master.png"] == "exact"
+    assert kinds["c/master.bmp"] == "same_pixels"
+
+
+def test_a_failed_version_is_never_matched(add_version):
+    data = encode(scene(4))
+    add_version("ok.jpg", data)
+    broken = add_version("broken.jpg", data[: len(data) // 3])
+    assert broken.status == "failed"
+    assert not ClusterMember.objects.exists()
+
+
+def test_rebuild_gives_the_same_clusters_as_incremental_matching(add_version):
+    for n in range(3):
+        picture = scene(10 + n, (700, 500))
+        add_version(f"{n}/a.jpg", encode(picture, quality=90))
+        add_version(f"{n}/b.png", encode(picture.resize((350, 250)), "PNG"))
+        add_version(f"{n}/c.jpg", encode(picture.rotate(180), quality=70))
+    add_version("single.jpg", encode(scene(20)))
+    incremental = _partition()
+    assert len(incremental) == 3
+    report = clusters_rebuild()
+    assert _partition() == incremental
+    assert report.clusters == 3
+
+
+def test_not_duplicates_decision_survives_rebuild(add_version):
+    picture = scene(30)
+    a = add_version("a.jpg", encode(picture, quality=90))
+    b = add_version("b.jpg", encode(picture.resize((320, 240)), quality=90))
+    assert _partition() == [["a.jpg", "b.jpg"]]
+    NotDuplicatePair.objects.create(version_a=a, version_b=b)
+    clusters_rebuild()
+    assert _partition() == []
+
+
+def test_a_new_copy_of_a_resolved_picture_reopens_its_cluster(add_version):
+    picture = scene(40)
+    add_version("a.jpg", encode(picture, quality=90))
+    add_version("b.jpg", encode(picture, quality=60))
+    cluster = Cluster.objects.get()
+    cluster.status = Cluster.Status.RESOLVED
+    cluster.save(update_fields=["status"])
+    add_version("c.png", encode(picture.resize((400, 300)), "PNG"))
+    cluster.refresh_from_db()
+    assert cluster.status == Cluster.Status.OPEN
+    assert cluster.members.count() == 3
+
+
+def test_bursts_and_crops_of_one_scene_are_not_clustered(add_version):
+    big = scene(50, (1200, 900))
+    add_version("crop-left.jpg", encode(big.crop((0, 0, 800, 900)), quality=90))
+    add_version("crop-right.jpg", encode(big.crop((400, 0, 1200, 900)), quality=90))
+    # Successive shots: the camera moved about a tenth of the frame and the exposure changed.
+    add_version("burst-1.jpg", encode(big.crop((0, 0, 1080, 900)), quality=90))
+    second = big.crop((120, 0, 1200, 900))
+    add_version("burst-2.jpg", encode(Image.eval(second, lambda v: min(255, int(v * 1.15))), quality=90))
+    assert _partition() == []
+
+
+def test_export_clusters_writes_the_stable_json_shape(add_version, tmp_path):
+    picture = scene(60)
+    add_version("dept/a.jpg", encode(picture, quality=90))
+    add_version("dept/sub/b.jpg", encode(picture.resize((320, 240)), quality=85))
+    out = tmp_path / "clusters.json"
+    call_command("export_clusters", output=str(out))
+    data = json.loads(out.read_text())
+    (cluster,) = data["clusters"]
+    assert cluster["status"] == "open"
+    assert {m["original_path"] for m in cluster["members"]} == {"dept/a.jpg", "dept/sub/b.jpg"}
+    assert set(cluster["members"][0]) == {"version_id", "original_path", "kind", "score", "authoritative"}
