@@ -140,8 +140,8 @@ def pairs_within(hashes: np.ndarray, radius: int, *, max_group: int | None = Non
         members, counts = _truncate(uniq, members, counts, max_group)
     starts = np.cumsum(counts) - counts
     parts = list(_identical_pairs(members, starts, counts))
-    if radius:
-        a, b, dist = _self_join(_balance_bits(uniq), HASH_BITS, radius)
+    if radius and len(uniq) > 1:
+        a, b, dist = _self_join(uniq, HASH_BITS, radius)
         parts += _member_pairs(a, b, dist, members, starts, counts)
     return _assemble(parts, len(values))
 
@@ -174,36 +174,35 @@ def _truncate(
     return members[rank < max_group], np.minimum(counts, max_group)
 
 
-def _balance_bits(values: np.ndarray) -> np.ndarray:
-    """Permute bits so each block gets a fair share of the informative ones.
+def _bit_order(values: np.ndarray, width: int) -> list[int] | None:
+    """A bit order (most significant first) that gives each block a fair share of information.
 
-    Distances do not change. Collections whose hashes share bits (document pages keep
-    their low frequencies) would otherwise pile into a few values of one block, and
-    those groups dominate the join. The estimated candidate share of a block is the
-    product over its bits of the chance two hashes agree there; spreading that evenly
-    minimises the sum (Jensen), so bits go greedily, most informative first, to the block
-    with the least information so far. Identity is kept when it is near as good.
+    Distances do not change under a permutation. Collections whose hashes share bits
+    (document pages keep their low frequencies) otherwise pile into a few values of one
+    block, and those groups dominate the join. A block's share of candidate pairs is about
+    the product over its bits of the chance two hashes agree there; spreading the
+    information evenly minimises the sum (Jensen), so bits go greedily, most informative
+    first, to the open block holding the least. None when the plain order is near as good.
     """
     sample = values[:: max(1, len(values) // 65_536)].astype("<u8")
-    ones = np.unpackbits(sample.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").mean(0)
+    ones = np.unpackbits(sample.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")[:, :width].mean(0)
     info = -np.log2(np.maximum(ones**2 + (1 - ones) ** 2, 1e-12))  # index = bit, LSB first
-    assigned: list[list[int]] = [[] for _ in range(BLOCK_COUNT)]
-    for bit in np.argsort(-info, kind="stable"):
-        open_blocks = [k for k in range(BLOCK_COUNT) if len(assigned[k]) < BLOCK_BITS]
-        k = min(open_blocks, key=lambda k: info[assigned[k]].sum())
-        assigned[k].append(int(bit))
-    identity = [list(range(HASH_BITS - (k + 1) * BLOCK_BITS, HASH_BITS - k * BLOCK_BITS)) for k in range(4)]
-    cost = lambda layout: sum(2.0 ** -info[bits].sum() for bits in layout)  # noqa: E731
-    if cost(identity) <= 1.25 * cost(assigned):
-        return values
-    return _permute(values, [bit for k in range(BLOCK_COUNT) for bit in reversed(assigned[k])])
+    layout = _Level(width, 0).layout
+    plain = [list(range(shift + bits - 1, shift - 1, -1)) for shift, bits in layout]
+    spread: list[list[int]] = [[] for _ in layout]
+    for bit in np.argsort(-info, kind="stable").tolist():
+        k = min((k for k, (_, bits) in enumerate(layout) if len(spread[k]) < bits), key=lambda k: info[spread[k]].sum())
+        spread[k].append(bit)
+    cost = lambda blocks: sum(2.0 ** -info[bits].sum() for bits in blocks)  # noqa: E731
+    return None if cost(plain) <= 1.25 * cost(spread) else [bit for bits in spread for bit in bits]
 
 
-def _permute(values: np.ndarray, source: list[int]) -> np.ndarray:
-    """Bit source[i] of each value moves to bit 63 - i; bits moving by the same step go together."""
+def _permute(values: np.ndarray, order: list[int], width: int) -> np.ndarray:
+    """Move bit order[i] to bit width-1-i; bits moving by the same step move together."""
     moves: dict[int, int] = {}
-    for i, bit in enumerate(source):
-        moves[HASH_BITS - 1 - i - bit] = moves.get(HASH_BITS - 1 - i - bit, 0) | 1 << bit
+    for i, bit in enumerate(order):
+        step = width - 1 - i - bit
+        moves[step] = moves.get(step, 0) | 1 << bit
     out = np.zeros_like(values)
     for step, mask in moves.items():
         part = values & np.uint64(mask)
@@ -312,6 +311,9 @@ class _Table:
 def _self_join(values: np.ndarray, width: int, radius: int):
     """Pairs of distinct `values` within `radius`: (a, b, distance), each pair once."""
     level = _Level(width, radius)
+    order = _bit_order(values, width)
+    if order:
+        values = _permute(values, order, width)
     found = []
     for k, (shift, bits) in enumerate(level.layout):
         table = _Table(values, shift, bits)
@@ -324,6 +326,9 @@ def _self_join(values: np.ndarray, width: int, radius: int):
 def _cross_join(left: np.ndarray, right: np.ndarray, width: int, radius: int):
     """Pairs (a in left, b in right) within `radius`: (a, b, distance), each pair once."""
     level = _Level(width, radius)
+    order = _bit_order(np.concatenate([left, right]), width)
+    if order:
+        left, right = _permute(left, order, width), _permute(right, order, width)
     found = []
     for k, (shift, bits) in enumerate(level.layout):
         lt, rt = _Table(left, shift, bits), _Table(right, shift, bits)

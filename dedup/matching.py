@@ -54,15 +54,16 @@ def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
     rows = (
         HashEntry.objects.filter(condition)
         .exclude(version_id=fingerprint.version_id)
+        .exclude(version__status=Version.Status.FAILED)
         .values_list("version_id", "value")
         .iterator(chunk_size=5000)
     )
     best: dict[int, int] = {}
     for version_id, distance, _variant in candidate_filter(queries, ((v, to_unsigned(h)) for v, h in rows), _radius()):
         best[version_id] = min(distance, best.get(version_id, 64))
-    exact = Version.objects.filter(sha256=fingerprint.version.sha256, status=Version.Status.DONE).exclude(
+    exact = Version.objects.filter(sha256=fingerprint.version.sha256, fingerprint__isnull=False).exclude(
         pk=fingerprint.version_id
-    )
+    ).exclude(status=Version.Status.FAILED)
     for version_id in exact.values_list("pk", flat=True):
         best[version_id] = 0
     return best
@@ -189,7 +190,7 @@ def _graph(ids: set[int]) -> _Graph:
 def version_match(*, version_id: int) -> None:
     """Add a freshly fingerprinted version to the clusters; safe to run twice and from several workers."""
     fingerprint = Fingerprint.objects.select_related("version").filter(version_id=version_id).first()
-    if fingerprint is None or fingerprint.version.status != Version.Status.DONE:
+    if fingerprint is None or fingerprint.version.status == Version.Status.FAILED:
         return
     # Each worker searches after committing its own fingerprint, so of two copies finishing together
     # the later commit always sees the earlier one: no candidate pair is missed.

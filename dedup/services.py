@@ -51,6 +51,8 @@ def version_process(*, version_id: int) -> str | None:
         raise TransientStorageError(str(exc)) from exc
     fingerprint_record(version=version, data=data)
     version_match(version_id=version_id)
+    # Done only once matched, so `ingest --wait` followed by `export_clusters` sees every cluster.
+    Version.objects.filter(pk=version_id).update(status=Version.Status.DONE, error="", processed_at=timezone.now())
     return Version.Status.DONE
 
 
@@ -63,7 +65,7 @@ def _store_thumbnail(name: str, content: bytes) -> str:
 
 @transaction.atomic
 def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprint:
-    """Save the fingerprint, thumbnails and embedded metadata, and mark the version done."""
+    """Save the fingerprint, thumbnails, searchable hashes and embedded metadata."""
     thumbs = {
         size: _store_thumbnail(f"thumbs/{version.pk}/{size}.jpg", content) for size, content in data.thumbnails.items()
     }
@@ -93,8 +95,5 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
     )
     version.format = data.format
     version.width, version.height = data.width, data.height
-    version.status = Version.Status.DONE
-    version.error = ""
-    version.processed_at = timezone.now()
-    version.save(update_fields=["format", "width", "height", "status", "error", "processed_at"])
+    version.save(update_fields=["format", "width", "height"])
     return fingerprint

@@ -65,20 +65,39 @@ def start_worker(*extra_args: str) -> subprocess.Popen:
     raise RuntimeError("The Celery worker did not answer within 30 seconds.")
 
 
-@pytest.fixture
-def live_worker(django_db_setup, django_db_blocker):
-    """Tasks go through Redis to a separate worker process, as in production."""
-    celery_app.conf.task_always_eager = False
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
-    process = start_worker("--pool=solo")
-    yield process
+def stop_worker(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def live_broker(django_db_setup):
+    """Tasks go through Redis (purged first) instead of running in this process."""
+    celery_app.conf.task_always_eager = False
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    yield
     celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture
+def live_worker(live_broker):
+    """One separate worker process, as in production."""
+    process = start_worker("--pool=solo", "-n", "solo@%h")
+    yield process
+    stop_worker(process)
+
+
+@pytest.fixture
+def two_workers(live_broker):
+    """Two worker processes, standing in for two hosts."""
+    processes = [start_worker("--pool=solo", "-n", f"w{n}@%h") for n in (1, 2)]
+    yield processes
+    for process in processes:
+        stop_worker(process)
 
 
 def wait_until(predicate, timeout: float = 60, interval: float = 0.2):

@@ -319,6 +319,26 @@ def test_a_multi_page_tiff_reports_three_pages_and_fingerprints_the_first():
     assert fp.phash == fingerprint(encode(pages[0], "TIFF")).phash
 
 
+@pytest.mark.parametrize(
+    ("mode", "compression"),
+    [
+        ("RGB", "raw"),
+        ("RGB", "tiff_lzw"),
+        ("RGB", "tiff_adobe_deflate"),
+        ("RGB", "packbits"),
+        ("L", "tiff_lzw"),
+        ("P", "raw"),
+    ],
+)
+def test_a_large_strip_tiff_decoded_band_by_band_matches_the_same_pixels_as_png(mode: str, compression: str):
+    image = photo((700, 467), seed=24).resize((2100, 1401)).convert(mode)  # over 2048 px: shrunk while decoding
+    tiff = fingerprint(encode(image, "TIFF", compression=compression))
+    png = fingerprint(encode(image, "PNG", compress_level=1))
+    assert (tiff.width, tiff.height, tiff.mode) == (2100, 1401, mode)
+    assert tiff.rendition == png.rendition
+    assert tiff.thumbnails == png.thumbnails
+
+
 # --- failures ------------------------------------------------------------------------
 
 
