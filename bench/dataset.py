@@ -565,11 +565,26 @@ def _crop_family(w: _Writer, fam: str, crops: int, copies: Callable[[], int]) ->
     rng = w.rng
     big = make_photo(rng, (int(rng.integers(1400, 2600)), int(rng.integers(1100, 1800))))
     bw, bh = big.size
-    for k in range(crops):
+    boxes: list[tuple[int, int, int, int]] = []
+    for _ in range(200):  # rejection sampling: every pair overlaps 55-82% of the smaller crop
+        if len(boxes) == crops:
+            break
         frac = rng.uniform(0.75, 0.88)
         cw, ch = int(bw * frac), int(bh * frac)
         x0, y0 = int(rng.uniform(0, bw - cw)), int(rng.uniform(0, bh - ch))
-        w.add(f"{fam}c{k}", big.crop((x0, y0, x0 + cw, y0 + ch)), "JPEG", "photo", copies(), fam, "crop")
+        box = (x0, y0, x0 + cw, y0 + ch)
+        if all(0.55 <= _overlap(box, other) <= 0.82 for other in boxes):
+            boxes.append(box)
+    for k, box in enumerate(boxes):
+        w.add(f"{fam}c{k}", big.crop(box), "JPEG", "photo", copies(), fam, "crop")
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection as a share of the smaller box."""
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / smaller
 
 
 def _original_unit(w: _Writer, i: int, copies_per_original: int) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup.index import blocks, candidate_filter, pairs_within, probe_blocks
+from dedup.index import _bit_order, _permute, blocks, candidate_filter, pairs_within, probe_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 BLANK_PAGE = 1 << 63  # pHash of a flat image: only the DC coefficient exceeds the median
@@ -109,22 +109,21 @@ def peak_mb() -> float:
 def measure_join(name: str, n: int, radius: int) -> dict:
     stored, _ = dataset(name, n, 0)
     before = peak_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     pairs = pairs_within(stored, radius)
-    seconds = time.perf_counter() - start
-    return {"pairs": len(pairs), "seconds": seconds, "data_mb": before, "peak_mb": peak_mb()}
+    cpu, seconds = time.process_time() - cpu, time.perf_counter() - start
+    return {"pairs": len(pairs), "cpu": cpu, "seconds": seconds, "data_mb": before, "peak_mb": peak_mb()}
 
 
 def measure_brute(n: int, sample: int) -> dict:
     """Numpy brute force: `sample` rows against all n, in 16-row strips."""
     stored, _ = dataset("uniform", n, 0)
-    start = time.perf_counter()
+    start = time.process_time()
     found = 0
     for lo in range(0, sample, 16):
         dist = np.bitwise_count(stored[lo : lo + 16, None] ^ stored[None, :])
         found += int(np.count_nonzero(dist <= 6))
-    seconds = time.perf_counter() - start
-    per_pair = seconds / (sample * n)
+    per_pair = (time.process_time() - start) / (sample * n)
     return {"ns_per_pair": per_pair * 1e9, "all_pairs_s": per_pair * n * (n - 1) / 2}
 
 
@@ -156,13 +155,28 @@ def union_probes(variants: list[int], radius: int) -> list[set[int]]:
 
 
 def tight_probes(variants: list[int], radius: int) -> list[set[int]]:
-    """Alternative under evaluation: 1-bit neighbours only on radius-3 blocks (4 blocks sum past r)."""
+    """Alternative under evaluation: 1-bit neighbours on only the last radius-3 blocks.
+
+    Still complete: a hash missed by every probe differs by 1+ bits in each exact block and
+    2+ in each widened one, 4 + (radius - 3) > radius in all. b0 (pHash's lowest
+    frequencies, the least informative block on documents) stays exact.
+    """
     wide = max(0, radius - 3)
     probes: list[set[int]] = [set(), set(), set(), set()]
     for h in variants:
         for k, v in enumerate(blocks(h)):
-            probes[k] |= {v, *(v ^ (1 << b) for b in range(16))} if k < wide else {v}
+            probes[k] |= {v, *(v ^ (1 << b) for b in range(16))} if k >= 4 - wide else {v}
     return probes
+
+
+def balanced_rows(stored: np.ndarray, groups: list[list[int]], radius: int) -> float:
+    """Rows fetched if the block columns held a bit order balanced on this collection."""
+    order = _bit_order(np.unique(stored), 64)  # the order pairs_within uses internally
+    if order is None:
+        return float(np.mean([len(MemoryIndex(stored).rows(union_probes(g, radius))) for g in groups]))
+    index = MemoryIndex(_permute(stored, order, 64))
+    moved = [_permute(np.array(g, dtype=np.uint64), order, 64).tolist() for g in groups]
+    return float(np.mean([len(index.rows(union_probes(g, radius))) for g in moved]))
 
 
 def match(index_rows: Callable, variants: list[int], radius: int) -> tuple[int, int]:
@@ -191,7 +205,7 @@ def measure_query(name: str, n: int, radius: int, queries: int) -> dict:
     index = MemoryIndex(stored)
     out = latency(lambda q: match(index.rows, groups[q], radius), queries)
     tight = [len(index.rows(tight_probes(g, radius))) for g in groups]
-    return out | {"tight_rows": float(np.mean(tight))}
+    return out | {"tight_rows": float(np.mean(tight)), "balanced_rows": balanced_rows(stored, groups, radius)}
 
 
 def measure_pg(name: str, n: int, radii: list[int], queries: int, dsn: str) -> dict:
@@ -316,7 +330,7 @@ def pg_reachable(dsn: str) -> str | None:
 
 
 def run_joins(args, brute: dict[int, dict]) -> None:
-    rows = []
+    rows, cpu = [], {}
     for n in args.sizes:
         for name in args.sets:
             for radius in args.radii:
@@ -325,13 +339,35 @@ def run_joins(args, brute: dict[int, dict]) -> None:
                     rows.append([name, n, radius, r["error"], "", "", "", ""])
                     continue
                 est = brute[n]["all_pairs_s"]
-                rows.append([name, n, radius, r["pairs"], r["seconds"], est, est / r["seconds"],
+                cpu[name, n, radius] = r["cpu"]
+                rows.append([name, n, radius, r["pairs"], r["cpu"], r["seconds"], est, est / r["cpu"],
                              r["peak_mb"]])  # fmt: skip
-                print(f"  join {name} n={n:,} r={radius}: {r['seconds']:.1f} s", file=sys.stderr)
-    header = ["set", "N", "r", "pairs", "MIH s", "brute s (extrap.)", "speed-up", "peak RSS MB"]
+                print(f"  join {name} n={n:,} r={radius}: {r['cpu']:.1f} s", file=sys.stderr)
+    header = ["set", "N", "r", "pairs", "MIH cpu s", "wall s", "brute cpu s", "speed-up", "peak RSS MB"]
     table("pairs_within: all pairs within r (one core)", header, rows)
-    print("brute s: numpy xor+popcount timed on a sample of rows x N in this run,")
-    print("         extrapolated to N*(N-1)/2 comparisons (same cost for every set).")
+    print("brute cpu s: numpy xor+popcount timed on a sample of rows x N in this run,")
+    print("             extrapolated to N*(N-1)/2 comparisons (same cost for every set).")
+    print("peak RSS: whole worker process (interpreter, numpy, the N hashes, the join).")
+    extrapolate(cpu)
+
+
+def extrapolate(cpu: dict[tuple, float]) -> None:
+    """Project to 10M with t = a*N + b*N**2 through the 100k and 1M points.
+
+    a*N: passes over every hash per block and bit; b*N**2: candidate pairs, which grow
+    with the square once block groups fill (N >> 65536). At 100k the linear part
+    dominates, so a plain power law through the two points would underestimate 10M.
+    """
+    lines = []
+    for (name, n, radius), big in cpu.items():
+        small = cpu.get((name, n // 10, radius))
+        if n == 1_000_000 and small:
+            b = max(0.0, (big - 10 * small) / (n * n - 10 * (n // 10) ** 2))
+            a = max(0.0, (small - b * (n // 10) ** 2) / (n // 10))
+            lines.append(f"  {name} r={radius}: about {a * 1e7 + b * 1e14:,.0f} s cpu")
+    if lines:
+        print("\n10M by extrapolation, t = a*N + b*N^2 through 100k and 1M (measure: --sizes 10000000):")
+        print("\n".join(lines))
 
 
 def run_queries(args) -> None:
@@ -341,13 +377,17 @@ def run_queries(args) -> None:
             for radius in args.radii:
                 r = in_subprocess("query", name, n, radius, args.queries)
                 rows.append([name, n, radius, "memory", r.get("rows", 0.0), r.get("tight_rows", 0.0),
-                             r.get("hit_rate", 0.0), r.get("median_ms", 0.0), r.get("p95_ms", 0.0)])  # fmt: skip
+                             r.get("balanced_rows", 0.0), r.get("hit_rate", 0.0), r.get("median_ms", 0.0),
+                             r.get("p95_ms", 0.0)])  # fmt: skip
     if args.pg:
         rows += run_pg(args)
-    header = ["set", "N", "r", "backend", "rows", "rows tight", "hit", "median ms", "p95 ms"]
+    header = ["set", "N", "r", "backend", "rows", "rows tight", "rows balanced", "hit", "median ms", "p95 ms"]
     table(f"one new version (8 variants) against N stored, {args.queries} queries", header, rows)
     print("rows: candidate rows fetched by the block probe (17 values/block for r >= 4);")
-    print("rows tight: the same with 1-bit neighbours on only r-3 blocks (not used yet).")
+    print("rows tight: 1-bit neighbours on only the last r-3 blocks, b0 exact (not in the contract).")
+    print("rows balanced: contract probe on blocks cut from a bit order balanced on the collection")
+    print("               (what pairs_within does in memory; not in the contract).")
+    print("hit: share of queries whose near copy (variant 0) was found.")
     print("time: probe_blocks x8 + lookup + candidate_filter; PostgreSQL adds the round trip.")
 
 
@@ -365,7 +405,7 @@ def run_pg(args) -> list[list]:
         print(f"  PostgreSQL {name}: load + index {r['load_s']:.0f} s", file=sys.stderr)
         for radius in args.radii:
             q = r[str(radius)]
-            rows.append([name, args.pg_rows, radius, "postgres", q["rows"], "", q["hit_rate"],
+            rows.append([name, args.pg_rows, radius, "postgres", q["rows"], "", "", q["hit_rate"],
                          q["median_ms"], q["p95_ms"]])  # fmt: skip
     return rows
 
@@ -398,6 +438,7 @@ def main() -> None:
         kind, *params = json.loads(args.worker)
         print(json.dumps(WORKERS[kind](*params)))
         return
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; numpy {np.__version__}")
     brute = {n: in_subprocess("brute", n, min(args.brute_sample, n)) for n in args.sizes}
     run_joins(args, brute)
     run_queries(args)

@@ -7,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class DedupConfig(AppConfig):
     name = "dedup"
     verbose_name = _("Duplicate detection")
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from PIL import Image
+
+        # Pillow refuses images over twice this before our own, clearer limit check can run.
+        Image.MAX_IMAGE_PIXELS = settings.DUPFINDER_MAX_PIXELS

@@ -239,12 +239,13 @@ def _spooled(source: BinaryIO) -> Iterator[BinaryIO]:
 
 
 def _read_up_to(fp: BinaryIO, limit: int) -> bytes:
-    # Some file objects (network storage) return short reads before the end of the file.
+    # Chunks, not one read(limit): that allocates the whole limit even for a small file, and some
+    # file objects (network storage) return short reads before the end.
     parts: list[bytes] = []
-    remaining = limit
-    while remaining > 0 and (chunk := fp.read(remaining)):
+    size = 0
+    while size < limit and (chunk := fp.read(min(_CHUNK, limit - size))):
         parts.append(chunk)
-        remaining -= len(chunk)
+        size += len(chunk)
     return b"".join(parts)
 
 
@@ -414,7 +415,7 @@ def _linear_to_l(scale: float, offset: float) -> Callable[[Image.Image], Image.I
     # Pillow's own I;16 -> L conversion clips at 255 instead of scaling, which turns scans white.
     def convert(image: Image.Image) -> Image.Image:
         samples = np.asarray(image, dtype=np.float32) * scale + offset
-        return Image.fromarray(np.clip(samples + 0.5, 0, 255).astype(np.uint8), "L")
+        return Image.fromarray(np.clip(samples + 0.5, 0, 255).astype(np.uint8))
 
     return convert
 
@@ -511,11 +512,19 @@ def _tiff_strips(image: ImageFile.ImageFile) -> _Strips | None:
         return None
     offsets, counts = _as_tuple(tags.get(273)), _as_tuple(tags.get(279))
     rows = min(int(tags.get(278, image.height)), image.height)
-    if not offsets or len(offsets) != len(counts) or rows < 1:
-        return None
+    if not offsets or len(offsets) != len(counts) or rows < 1 or sum(counts) > _stream_size(image):
+        return None  # overlapping or oversized strips would make the band reads balloon
     if len(offsets) == 1 and tags.get(259, 1) == 1:
         return _split_raw_strip(image, offsets[0])
     return _Strips(offsets, counts, rows) if len(offsets) > 1 else None
+
+
+def _stream_size(image: ImageFile.ImageFile) -> int:
+    assert image.fp is not None
+    position = image.fp.tell()
+    size = image.fp.seek(0, os.SEEK_END)
+    image.fp.seek(position)
+    return size
 
 
 def _as_tuple(value: Any) -> tuple[int, ...]:
@@ -570,16 +579,16 @@ def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _fit(image: Image.Image, side: int) -> Image.Image:
+def _fit(image: Image.Image, side: int, resample: Image.Resampling = Image.Resampling.LANCZOS) -> Image.Image:
     """Shrink so the longest side is `side`; never enlarge."""
     if max(image.size) <= side:
         return image
-    # A box reduce by the whole factor, then Lanczos over the last <2x: the same look as Lanczos
-    # all the way for a third of the time (Pillow's reducing_gap pads the box and is slower).
+    # A box reduce by the whole factor, then the filter over the last <2x: the same look as the
+    # filter all the way for a third of the time (Pillow's reducing_gap pads the box and is slower).
     factor = max(image.size) // side
     if factor > 1:
         image = image.reduce(factor)
-    return image.resize(_fitted_size(image.size, side), Image.Resampling.LANCZOS)
+    return image.resize(_fitted_size(image.size, side), resample)
 
 
 def _jpeg(image: Image.Image) -> bytes:
@@ -590,7 +599,8 @@ def _jpeg(image: Image.Image) -> bytes:
 
 def _renditions(display: Image.Image) -> tuple[Image.Image, dict[int, bytes]]:
     """The greyscale rendition and both JPEG thumbnails, each resized from the one before."""
-    preview = _fit(display, THUMB_PREVIEW)
+    # Bicubic, as Image.thumbnail uses, for the big preview; Lanczos for what verification compares.
+    preview = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC)
     small = _fit(preview, THUMB_SMALL)
     grey_source = small if RENDITION_SIDE == THUMB_SMALL else _fit(preview, RENDITION_SIDE)
     grey = grey_source.convert("L")

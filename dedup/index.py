@@ -100,14 +100,14 @@ def candidate_filter(
     if radius < 0:
         raise ValueError(f"radius must be >= 0, got {radius}")
     queries = np.array([q & _MASK64 for q in query_hashes], dtype=np.uint64)
-    rows = list(rows)
-    if not rows or not queries.size:
+    fetched = list(rows)
+    if not fetched or not queries.size:
         return []
-    ids = np.array([row[0] for row in rows], dtype=np.int64)
-    stored = np.array([row[1] & _MASK64 for row in rows], dtype=np.uint64)
+    ids = np.array([row[0] for row in fetched], dtype=np.int64)
+    stored = np.array([row[1] & _MASK64 for row in fetched], dtype=np.uint64)
     dist = np.bitwise_count(stored[:, None] ^ queries[None, :])
     variant = dist.argmin(axis=1)
-    best = dist[np.arange(len(rows)), variant]
+    best = dist[np.arange(len(fetched)), variant]
     keep = np.flatnonzero(best <= radius)
     if not keep.size:
         return []
@@ -283,6 +283,10 @@ class _Level:
         wide = max(0, self.radius - (BLOCK_COUNT - 1))
         return [1 if k < wide else 0 for k in range(BLOCK_COUNT)]
 
+    def masks(self, k: int) -> list[int]:
+        """XOR between the block values joined: equal, and for slack 1 each single bit."""
+        return [0, *(1 << bit for bit in range(self.layout[k][1]))] if self.slack[k] else [0]
+
     def accept(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions of xors within radius whose first catching block is k, and distances."""
         dist = np.bitwise_count(x)
@@ -317,8 +321,7 @@ def _self_join(values: np.ndarray, width: int, radius: int):
     found = []
     for k, (shift, bits) in enumerate(level.layout):
         table = _Table(values, shift, bits)
-        masks = [0] + [1 << bit for bit in range(bits)] * level.slack[k]
-        for mask in masks:
+        for mask in level.masks(k):
             found += _group_join(level, k, table, table, mask)
     return _concat(found)
 
@@ -332,8 +335,7 @@ def _cross_join(left: np.ndarray, right: np.ndarray, width: int, radius: int):
     found = []
     for k, (shift, bits) in enumerate(level.layout):
         lt, rt = _Table(left, shift, bits), _Table(right, shift, bits)
-        masks = [0] + [1 << bit for bit in range(bits)] * level.slack[k]
-        for mask in masks:
+        for mask in level.masks(k):
             found += _group_join(level, k, lt, rt, mask)
     return _concat(found)
 
@@ -355,7 +357,8 @@ def _group_join(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> lis
     elif same:
         n = np.where(lt.key & mask, 0, n)
     big = _big_groups(level, k, lt, rt, mask)
-    n[np.isin(lt.key, big)] = 0
+    if big.size:
+        n[np.isin(lt.key, big)] = 0
     found = [_keep(level, k, lt, rt, left, right) for left, right in _expand(pos, start, n)]
     found += [_split(level, k, lt, rt, mask, v) for v in big]
     return found

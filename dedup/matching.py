@@ -61,9 +61,11 @@ def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
     best: dict[int, int] = {}
     for version_id, distance, _variant in candidate_filter(queries, ((v, to_unsigned(h)) for v, h in rows), _radius()):
         best[version_id] = min(distance, best.get(version_id, 64))
-    exact = Version.objects.filter(sha256=fingerprint.version.sha256, fingerprint__isnull=False).exclude(
-        pk=fingerprint.version_id
-    ).exclude(status=Version.Status.FAILED)
+    exact = (
+        Version.objects.filter(sha256=fingerprint.version.sha256, fingerprint__isnull=False)
+        .exclude(pk=fingerprint.version_id)
+        .exclude(status=Version.Status.FAILED)
+    )
     for version_id in exact.values_list("pk", flat=True):
         best[version_id] = 0
     return best

@@ -162,9 +162,19 @@ def test_pairs_within_rows_are_unique_with_i_below_j():
 
 @pytest.mark.parametrize("radius", [3, 6])
 def test_pairs_within_stays_exact_when_large_groups_are_split_and_chunked(monkeypatch, radius):
-    monkeypatch.setattr(index, "_SPLIT_PAIRS", 64)
+    """Without bit balancing, hashes sharing 40 bits force nested splits at widths 64, 48 and 36."""
+    monkeypatch.setattr(index, "_bit_order", lambda values, width: None)
+    monkeypatch.setattr(index, "_SPLIT_PAIRS", 1024)
     monkeypatch.setattr(index, "_CHUNK", 500)
-    hashes = np.concatenate([skewed(np.random.default_rng(1), 1500), clustered(np.random.default_rng(2), 1500)])
+    hashes = skewed(np.random.default_rng(1), 1500)
+    assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
+
+
+@pytest.mark.parametrize("radius", [3, 6])
+def test_pairs_within_stays_exact_when_bits_are_rebalanced_and_groups_split(monkeypatch, radius):
+    monkeypatch.setattr(index, "_SPLIT_PAIRS", 256)
+    hashes = np.concatenate([skewed(np.random.default_rng(1), 1000), clustered(np.random.default_rng(2), 1000)])
+    assert index._bit_order(np.unique(hashes), 64) is not None
     assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
 
 

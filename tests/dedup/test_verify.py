@@ -1,0 +1,119 @@
+"""Pair verification: real copies join, look-alikes (bursts, pages, forms, crops) do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.dataset import (
+    _border,
+    _caption,
+    make_document_page,
+    make_form,
+    make_photo,
+    random_form_template,
+    random_form_values,
+    random_layout,
+)
+from dedup.verify import DIHEDRAL, Rendition, Verdict, apply_dihedral, joins_cluster, verify_pair
+
+
+def rendition(img: Image.Image) -> Rendition:
+    """As the fingerprint contract makes it: greyscale, longest side 256."""
+    grey = img.convert("L")
+    grey.thumbnail((256, 256), Image.Resampling.LANCZOS)
+    return Rendition.from_array(np.asarray(grey))
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return make_photo(np.random.default_rng(11), (720, 540))
+
+
+def test_a_half_size_copy_verifies_as_near(photo: Image.Image) -> None:
+    small = photo.resize((360, 270), Image.Resampling.LANCZOS)
+    verdict = verify_pair(rendition(photo), rendition(small))
+    assert verdict.is_duplicate and verdict.kind == "near"
+
+
+def test_a_copy_rotated_90_degrees_verifies_and_names_the_rotation(photo: Image.Image) -> None:
+    verdict = verify_pair(rendition(photo), rendition(photo.transpose(Image.Transpose.ROTATE_90)))
+    assert verdict.is_duplicate and verdict.kind == "rotated"
+    assert verdict.transform == "rot270"  # what turns b back into a
+
+
+def test_a_mirrored_copy_verifies(photo: Image.Image) -> None:
+    verdict = verify_pair(rendition(photo), rendition(photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    assert verdict.is_duplicate and verdict.transform == "flip_h"
+
+
+def test_a_copy_with_a_border_verifies(photo: Image.Image) -> None:
+    bordered = _border(np.random.default_rng(1), photo)
+    assert verify_pair(rendition(photo), rendition(bordered)).is_duplicate
+
+
+def test_a_copy_with_a_caption_in_a_corner_verifies(photo: Image.Image) -> None:
+    captioned = _caption(np.random.default_rng(2), photo)
+    assert verify_pair(rendition(photo), rendition(captioned)).is_duplicate
+
+
+def test_identical_renditions_are_reported_as_same_pixels(photo: Image.Image) -> None:
+    verdict = verify_pair(rendition(photo), rendition(photo.copy()))
+    assert verdict.is_duplicate and verdict.kind == "same_pixels" and verdict.coverage == pytest.approx(1.0)
+
+
+def test_two_burst_shots_of_one_scene_are_not_duplicates() -> None:
+    scene = make_photo(np.random.default_rng(5), (800, 600))
+    first = scene.crop((20, 20, 740, 560))
+    arr = np.asarray(scene.crop((50, 38, 770, 578)), dtype=np.float32) * 1.1  # camera moved, brighter
+    second = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    assert not verify_pair(rendition(first), rendition(second)).is_duplicate
+
+
+def test_two_crops_of_one_photo_are_not_duplicates() -> None:
+    big = make_photo(np.random.default_rng(6), (1000, 800))
+    left, right = big.crop((0, 0, 820, 660)), big.crop((180, 140, 1000, 800))
+    assert not verify_pair(rendition(left), rendition(right)).is_duplicate
+
+
+def test_one_form_filled_with_two_different_names_is_not_a_duplicate() -> None:
+    rng = np.random.default_rng(8)
+    template = random_form_template(rng)
+    values = random_form_values(rng, template)
+    first = make_form(template, {**values, "Name": "Chan Tai-man"})
+    second = make_form(template, {**values, "Name": "Wong Siu-fong"})
+    assert not verify_pair(rendition(first), rendition(second)).is_duplicate
+
+
+def test_two_pages_of_one_document_are_not_duplicates() -> None:
+    rng = np.random.default_rng(9)
+    layout = random_layout(rng)
+    page1, page2 = make_document_page(rng, layout, 1), make_document_page(rng, layout, 2)
+    assert not verify_pair(rendition(page1), rendition(page2)).is_duplicate
+
+
+def test_dihedral_operations_match_pillow() -> None:
+    img = Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4))
+    pillow = {
+        "rot90": Image.Transpose.ROTATE_90,
+        "rot180": Image.Transpose.ROTATE_180,
+        "rot270": Image.Transpose.ROTATE_270,
+        "flip_h": Image.Transpose.FLIP_LEFT_RIGHT,
+        "flip_v": Image.Transpose.FLIP_TOP_BOTTOM,
+        "transpose": Image.Transpose.TRANSPOSE,
+        "transverse": Image.Transpose.TRANSVERSE,
+    }
+    for name in DIHEDRAL[1:]:
+        assert np.array_equal(apply_dihedral(np.asarray(img), name), np.asarray(img.transpose(pillow[name]))), name
+
+
+def _verdict(ok: bool) -> Verdict:
+    return Verdict(ok, "near" if ok else "different", "identity", 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, "")
+
+
+def test_a_newcomer_joins_a_cluster_only_through_its_representative_and_most_members() -> None:
+    assert joins_cluster([_verdict(True), _verdict(True), _verdict(False)])
+    assert not joins_cluster([_verdict(False), _verdict(True), _verdict(True)])
+    assert not joins_cluster([_verdict(True), _verdict(False), _verdict(False)])
+    assert not joins_cluster([])
