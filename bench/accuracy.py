@@ -113,7 +113,7 @@ def score(records, export) -> None:
         if r.family:
             families[r.family].append(Path(r.path).name)
     by_kind: dict[str, list[bool]] = defaultdict(list)
-    for family, members in families.items():
+    for members in families.values():
         kind = name_of[members[0]].family_kind
         for a, b in itertools.combinations(members, 2):
             if name_of[a].group_id != name_of[b].group_id:
