@@ -132,7 +132,9 @@ def _shape_mask(shape: Shape, w: int, h: int, dx: float, dy: float) -> Image.Ima
         ang = np.sort(prng.uniform(0, 2 * np.pi, n))
         rad = prng.uniform(0.5, 1.0, n)
         cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
-        draw.polygon([(cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)) for a, r in zip(ang, rad)], fill=255)
+        draw.polygon(
+            [(cx + rx * r * np.cos(a), cy + ry * r * np.sin(a)) for a, r in zip(ang, rad, strict=False)], fill=255
+        )
     return mask
 
 
@@ -362,12 +364,16 @@ def make_form(template: FormTemplate, values: dict[str, object]) -> Image.Image:
         draw.text((310 * s, y - 2 * s), str(values[label]), font=_font(template.font_px * 1.2 * s), fill=(10, 20, 110))
         y += 70 * s
     y += 30 * s
-    for i, (label, ticked) in enumerate(zip(template.boxes, values["ticks"])):  # type: ignore[arg-type]
+    for i, (label, ticked) in enumerate(zip(template.boxes, values["ticks"], strict=False)):  # type: ignore[arg-type]
         x = (80 + (i % 2) * 380) * s
         yy = y + (i // 2) * 60 * s
         draw.rectangle((x, yy, x + 28 * s, yy + 28 * s), outline=20, width=max(2, int(2 * s)))
         if ticked:
-            draw.line((x + 5 * s, yy + 14 * s, x + 12 * s, yy + 24 * s, x + 26 * s, yy + 2 * s), fill=(10, 20, 110), width=int(4 * s))
+            draw.line(
+                (x + 5 * s, yy + 14 * s, x + 12 * s, yy + 24 * s, x + 26 * s, yy + 2 * s),
+                fill=(10, 20, 110),
+                width=int(4 * s),
+            )
         draw.text((x + 45 * s, yy + 2 * s), label, font=font, fill=20)
     draw.text((80 * s, h - 160 * s), "Signature: ______________________", font=font, fill=20)
     return img
@@ -445,13 +451,13 @@ def _rescan(rng: np.random.Generator, img: Image.Image) -> Image.Image:
     canvas = Image.new("RGB", (rot.width + 2 * margin, rot.height + 2 * margin), (bed, bed, bed))
     canvas.paste(rot, (margin, margin))
     arr = np.asarray(canvas.filter(ImageFilter.GaussianBlur(0.7)), dtype=np.float32)
-    arr = arr * rng.uniform(0.9, 1.1) + rng.uniform(-12, 12) + rng.normal(0, rng.uniform(3, 8), arr.shape[:2])[..., None]
+    arr = (
+        arr * rng.uniform(0.9, 1.1) + rng.uniform(-12, 12) + rng.normal(0, rng.uniform(3, 8), arr.shape[:2])[..., None]
+    )
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def apply_transform(
-    rng: np.random.Generator, name: str, img: Image.Image, data: bytes, fmt: str
-) -> tuple[bytes, str]:
+def apply_transform(rng: np.random.Generator, name: str, img: Image.Image, data: bytes, fmt: str) -> tuple[bytes, str]:
     """Return (file bytes, extension) of a duplicate made by transform `name`."""
     ext = {"JPEG": "jpg", "PNG": "png"}[fmt]
     w, h = img.size
@@ -646,7 +652,7 @@ def make_dataset(
     kinds = ["family"] * n_families + ["original"] * n_originals + ["shipped"]
     indices = list(range(n_families)) + list(range(n_originals)) + [0]
     seeds = np.random.SeedSequence(seed).spawn(len(kinds))
-    jobs = [(k, i, copies_per_original, s, out) for k, i, s in zip(kinds, indices, seeds)]
+    jobs = [(k, i, copies_per_original, s, out) for k, i, s in zip(kinds, indices, seeds, strict=False)]
     with multiprocessing.Pool(workers or os.cpu_count() or 1) as pool:
         records = [r for unit in pool.imap(_run_unit, jobs) for r in unit]
     (out / "labels.json").write_text(json.dumps([asdict(r) for r in records], indent=0))

@@ -59,6 +59,17 @@ class Item(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # An item merged into another keeps its identifier and redirects to the surviving item.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_items",
+    )
+    # Where each curated value came from: {field: {"version": id} | {"versions": [ids]} | {"user": name}}.
+    provenance = models.JSONField(_("provenance"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -130,6 +141,15 @@ class Version(models.Model):
     )
     error = models.TextField(_("processing error"), blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set by a curator's merge: this file is kept, but the authoritative copy is the other one.
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+    )
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]

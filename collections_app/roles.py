@@ -5,7 +5,7 @@ VIEW = ["view_source", "view_item", "view_version", "view_importedmetadata", "vi
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "viewer": [f"collections_app.{c}" for c in VIEW] + ["dedup.view_fingerprint"],
     "uploader": ["collections_app.add_version", "collections_app.add_item", "collections_app.add_ingestbatch"],
-    "curator": ["collections_app.change_item"],
+    "curator": ["collections_app.change_item", "dedup.view_cluster", "dedup.change_cluster"],
     "records_officer": [],
     "administrator": ["collections_app.add_source", "collections_app.change_source", "collections_app.change_version"],
 }

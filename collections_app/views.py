@@ -74,6 +74,9 @@ def item_detail(request, pk: int):
         item = selectors.item_with_versions(item_id=pk)
     except Exception as exc:
         raise Http404 from exc
+    if item.merged_into_id:
+        # A merged-away item keeps its identifier as a redirect to the surviving item.
+        return redirect("item-detail", item.merged_into_id)
     return render(request, "collections_app/item_detail.html", {"item": item})
 
 

@@ -150,3 +150,17 @@ class NotDuplicatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version_a_id} ≠ {self.version_b_id}"
+
+
+class ClusterSkip(models.Model):
+    """A curator put a cluster aside for later; it leaves that curator's default queue."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="skips")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    skipped_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "user"], name="clusterskip_unique_cluster_user")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id} skipped by {self.user_id}"

@@ -37,7 +37,7 @@ def test_copies_finishing_together_on_two_workers_end_in_one_cluster(two_workers
         picture = scene(100 + n, (900, 700))
         names = [f"{n}/a.jpg", f"{n}/b.jpg", f"{n}/c.png"]
         payloads = [encode(picture, quality=92), encode(picture.resize((450, 350)), quality=80), encode(picture, "PNG")]
-        for name, data in zip(names, payloads):
+        for name, data in zip(names, payloads, strict=False):
             import io
 
             version_ingest(fileobj=io.BytesIO(data), original_filename=name, original_path=name, source=source)

@@ -114,6 +114,13 @@ DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 # each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.
 DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=6)
 DUPFINDER_STRICTNESS = env.str("DUPFINDER_STRICTNESS", default="balanced")
+# Review: ordered rules that suggest a cluster's authoritative version; the first rule that separates the
+# members decides, later ones break ties. Names: source_trust, lossless_format, pixel_count,
+# earliest_capture, metadata_completeness (see dedup/review/rules.py).
+DUPFINDER_AUTHORITY_RULES = env.list(
+    "DUPFINDER_AUTHORITY_RULES",
+    default=["source_trust", "lossless_format", "pixel_count", "earliest_capture", "metadata_completeness"],
+)
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -1,0 +1,1 @@
+"""Curator review of clusters: suggest, compare, merge, split, dismiss, skip and undo."""

@@ -1,0 +1,36 @@
+"""Input of curator actions; the choices themselves are checked by the services."""
+
+from django import forms
+
+from dedup.review.selectors import MERGE_FIELDS
+
+
+class ActionForm(forms.Form):
+    token = forms.CharField(max_length=64)
+
+
+class SplitForm(ActionForm):
+    version = forms.IntegerField()
+
+
+class PairForm(forms.Form):
+    version_a = forms.IntegerField()
+    version_b = forms.IntegerField()
+
+
+class MergeForm(ActionForm):
+    authoritative = forms.IntegerField()
+    reason = forms.CharField(max_length=1000, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in MERGE_FIELDS:
+            self.fields[f"field_{name}"] = forms.CharField(max_length=20, required=False)
+            self.fields[f"custom_{name}"] = forms.CharField(max_length=5000, required=False)
+
+    def choices(self) -> dict[str, str]:
+        return {n: self.cleaned_data[f"field_{n}"] for n in MERGE_FIELDS if self.cleaned_data[f"field_{n}"]}
+
+    def custom(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {n: data[f"custom_{n}"].strip() for n in MERGE_FIELDS if data[f"field_{n}"] == "custom"}

@@ -1,0 +1,157 @@
+"""Reads for curator review: the queue, one cluster with its members, the merge table, plain-words evidence."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from collections_app.models import Item, Version
+from dedup.models import Cluster, ClusterMember, ClusterSkip
+from dedup.review.rules import capture_date, embedded_summary
+
+MERGE_FIELDS = ("title", "title_zh", "description", "creator", "date", "subjects", "rights")
+# Where a blank item field is filled from the version's embedded metadata summary.
+SUMMARY_FALLBACK = {
+    "title": "title",
+    "description": "caption",
+    "creator": "creator",
+    "subjects": "keywords",
+    "rights": "rights",
+}
+TRANSFORM_WORDS = {
+    "rot90": gettext_lazy("rotated 90°"),
+    "rot180": gettext_lazy("rotated 180°"),
+    "rot270": gettext_lazy("rotated 270°"),
+    "flip_h": gettext_lazy("mirrored left to right"),
+    "flip_v": gettext_lazy("flipped upside down"),
+    "transpose": gettext_lazy("rotated and mirrored"),
+    "transverse": gettext_lazy("rotated and mirrored"),
+}
+
+
+def cluster_token(cluster: Cluster) -> str:
+    """Changes whenever the cluster is saved: a form carries it so a stale page cannot act."""
+    return cluster.updated_at.isoformat()
+
+
+def review_queue(*, user: Any) -> QuerySet[Cluster]:
+    """Clusters with their size, whether this user skipped them, and members for thumbnails (3 queries a page)."""
+    members = ClusterMember.objects.select_related("version__source").only(
+        "cluster_id", "version_id", "kind", "version__source__name", "version__width", "version__height"
+    )
+    return (
+        Cluster.objects.annotate(
+            size=Count("members", distinct=True),
+            skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user)),
+        )
+        .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
+        .order_by("-confidence", "pk")
+    )
+
+
+def cluster_detail(*, cluster_id: int) -> Cluster:
+    members = (
+        ClusterMember.objects.select_related(
+            "version__source", "version__uploader", "version__item", "version__fingerprint"
+        )
+        .defer("version__fingerprint__rendition", "version__fingerprint__phash_dihedral")
+        .prefetch_related("version__imported_metadata")
+        .order_by("version_id")
+    )
+    return Cluster.objects.prefetch_related(Prefetch("members", queryset=members)).get(pk=cluster_id)
+
+
+def cluster_neighbours(*, cluster: Cluster, user: Any) -> tuple[int | None, int | None]:
+    """Previous and next open clusters in queue order (highest confidence first), leaving out skipped ones."""
+    queue = Cluster.objects.filter(status=Cluster.Status.OPEN).exclude(skips__user=user).exclude(pk=cluster.pk)
+    after = Q(confidence__lt=cluster.confidence) | Q(confidence=cluster.confidence, pk__gt=cluster.pk)
+    following = queue.filter(after).order_by("-confidence", "pk").values_list("pk", flat=True).first()
+    preceding = queue.exclude(after).order_by("confidence", "-pk").values_list("pk", flat=True).first()
+    return preceding, following
+
+
+def evidence_words(member: ClusterMember) -> str:
+    """The match in plain words, e.g. "same pixels, re-saved as PNG" or "resized to 50%, 4 bits apart"."""
+    ev, version = member.evidence, member.version
+    other = ev.get("compared_with")
+    mine, theirs = ("a", "b") if other is None or version.pk < other else ("b", "a")
+    if member.kind == "exact":
+        return _("identical file (same bytes)")
+    parts = []
+    fmt_mine, fmt_theirs = ev.get(f"format_{mine}"), ev.get(f"format_{theirs}")
+    if member.kind == "same_pixels":
+        parts.append(_("same pixels"))
+    if ev.get("transform") in TRANSFORM_WORDS:
+        parts.append(str(TRANSFORM_WORDS[ev["transform"]]))
+    size_mine, size_theirs = ev.get(f"size_{mine}") or [0, 0], ev.get(f"size_{theirs}") or [0, 0]
+    if size_mine[0] and size_theirs[0] and size_mine != size_theirs and sorted(size_mine) != sorted(size_theirs):
+        ratio = max(size_mine) / max(size_theirs)
+        parts.append(_("resized to %(pct)d%%") % {"pct": round(ratio * 100)})
+    if fmt_mine and fmt_theirs and fmt_mine != fmt_theirs:
+        parts.append(_("re-saved as %(format)s") % {"format": fmt_mine})
+    coverage = ev.get("coverage")
+    if coverage is not None and coverage < 0.97:
+        parts.append(_("cropped or framed (%(pct)d%% overlap)") % {"pct": round(coverage * 100)})
+    if member.kind == "near" and len(parts) == 0:
+        parts.append(_("recompressed or lightly edited"))
+    if ev.get("hash_distance"):
+        parts.append(_("%(n)d bits apart") % {"n": ev["hash_distance"]})
+    if member.kind == "same_pixels" and len(parts) == 1:
+        parts.append(_("metadata or encoding changed"))
+    return ", ".join(parts)
+
+
+def _value(version: Version, name: str) -> Any:
+    value = getattr(version.item, name)
+    if not value and name in SUMMARY_FALLBACK:
+        value = embedded_summary(version).get(SUMMARY_FALLBACK[name]) or value
+    if not value and name == "date" and (when := capture_date(version)):
+        value = f"{when:%Y-%m-%d}"
+    return list(value) if name == "subjects" else (value or "")
+
+
+@dataclass
+class FieldRow:
+    """One curated field: the distinct values members offer and the one chosen by default."""
+
+    name: str
+    label: str
+    options: list[tuple[str, Any, list[int]]] = field(default_factory=list)  # (choice, value, version ids)
+    default: str = ""
+
+    @property
+    def differs(self) -> bool:
+        return len(self.options) > 1
+
+
+def merge_table(*, versions: list[Version], authoritative: Version) -> list[FieldRow]:
+    """Per field: the authoritative version's value by default, a blank filled from others, subjects united."""
+    ordered = [authoritative, *(v for v in versions if v.pk != authoritative.pk)]
+    rows = []
+    for name in MERGE_FIELDS:
+        row = FieldRow(name=name, label=str(Item._meta.get_field(name).verbose_name))
+        by_value: dict[str, tuple[str, Any, list[int]]] = {}
+        for version in ordered:
+            value = _value(version, name)
+            if not value:
+                continue
+            key = repr(value)
+            if key not in by_value:
+                by_value[key] = (str(version.pk), value, [])
+            by_value[key][2].append(version.pk)
+        row.options = list(by_value.values())
+        if name == "subjects" and len(row.options) > 1:
+            union = list(dict.fromkeys(s for _c, value, _ids in row.options for s in value))
+            row.options.append(("union", union, [v.pk for v in ordered]))
+            row.default = "union"
+        elif row.options:
+            row.default = row.options[0][0]
+        rows.append(row)
+    return rows
+
+
+def authority_rule_names() -> list[str]:
+    return list(settings.DUPFINDER_AUTHORITY_RULES)

@@ -1,0 +1,16 @@
+"""Review URL routes, mounted under /review/."""
+
+from django.urls import path
+
+from dedup.review import views
+
+urlpatterns = [
+    path("", views.queue, name="review-queue"),
+    path("clusters/<int:pk>/", views.cluster_page, name="review-cluster"),
+    path("clusters/<int:pk>/merge/", views.cluster_merge, name="review-merge"),
+    path("clusters/<int:pk>/split/", views.cluster_split, name="review-split"),
+    path("clusters/<int:pk>/dismiss/", views.cluster_dismiss, name="review-dismiss"),
+    path("clusters/<int:pk>/undo/", views.cluster_undo, name="review-undo"),
+    path("clusters/<int:pk>/skip/", views.cluster_skip, name="review-skip"),
+    path("clusters/<int:pk>/pair/", views.pair_not_duplicate, name="review-pair"),
+]

@@ -1,0 +1,194 @@
+"""Review pages: the queue of clusters, one cluster side by side, and the curator's actions on it."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from collections_app.permissions import require_perm
+from dedup.models import Cluster
+from dedup.review import selectors, services
+from dedup.review.filters import ClusterFilter
+from dedup.review.forms import ActionForm, MergeForm, PairForm, SplitForm
+from dedup.review.rules import RULE_LABELS, authority_suggest, capture_date
+
+PAGE_SIZE = 25
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request") or request.headers.get("X-Requested-With"))
+
+
+@require_perm("dedup.view_cluster")
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    clusters = ClusterFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
+    page = Paginator(clusters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": clusters, "page": page, "query": query.urlencode()}
+    return render(request, "dedup/review/queue.html", context)
+
+
+def _authoritative(request: HttpRequest, cluster: Cluster, versions: list, suggested):
+    wanted = request.GET.get("authoritative", "")
+    chosen = next((v for v in versions if str(v.pk) == wanted), None)
+    if chosen is None and cluster.status == Cluster.Status.RESOLVED:
+        chosen = next((v for v in versions if v.item.authoritative_version_id == v.pk), None)
+    return chosen or suggested
+
+
+def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
+    try:
+        cluster = selectors.cluster_detail(cluster_id=cluster_id)
+    except Cluster.DoesNotExist as exc:
+        raise Http404(_("No such cluster.")) from exc
+    members = list(cluster.members.all())
+    versions = [m.version for m in members]
+    suggestion = authority_suggest(versions) if versions else None
+    authoritative = _authoritative(request, cluster, versions, suggestion.version if suggestion else None)
+    previous, following = selectors.cluster_neighbours(cluster=cluster, user=request.user)
+    rows = selectors.merge_table(versions=versions, authoritative=authoritative) if authoritative else []
+    return {
+        "cluster": cluster,
+        "token": selectors.cluster_token(cluster),
+        "members": [
+            {"n": n, "m": m, "v": m.version, "words": selectors.evidence_words(m), "captured": capture_date(m.version)}
+            for n, m in enumerate(members, start=1)
+        ],
+        "suggestion": suggestion,
+        "authoritative": authoritative,
+        "differing": [row for row in rows if row.differs],
+        "agreeing": [row for row in rows if not row.differs and row.options],
+        "previous": previous,
+        "following": following,
+        "undoable": services.cluster_last_undoable(cluster_id=cluster.pk),
+        "rules": [RULE_LABELS[name] for name in selectors.authority_rule_names()],
+        "is_open": cluster.status == Cluster.Status.OPEN,
+    }
+
+
+def _cluster_response(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    template = "dedup/review/_cluster_panel.html" if _is_partial(request) else "dedup/review/cluster.html"
+    response = render(request, template, _cluster_context(request, cluster_id))
+    response["X-Page-Url"] = reverse("review-cluster", args=[cluster_id])
+    return response
+
+
+@require_perm("dedup.view_cluster")
+@require_GET
+def cluster_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _cluster_response(request, pk)
+
+
+def _after_action(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    if _is_partial(request):
+        return _cluster_response(request, cluster_id)
+    return redirect("review-cluster", cluster_id)
+
+
+def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Callable[[], object], done: str):
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete; reload the page and try again."))
+        return _after_action(request, pk)
+    try:
+        action()
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return _after_action(request, pk)
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def cluster_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    form = MergeForm(request.POST)
+    return _act(
+        request,
+        pk,
+        form,
+        lambda: services.cluster_merge(
+            cluster_id=pk,
+            actor=request.user,
+            authoritative_id=form.cleaned_data["authoritative"],
+            token=form.cleaned_data["token"],
+            choices=form.choices(),
+            custom=form.custom(),
+            reason=form.cleaned_data["reason"],
+        ),
+        _("Merged. The other versions are kept as duplicates of the authoritative one."),
+    )
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def cluster_split(request: HttpRequest, pk: int) -> HttpResponse:
+    form = SplitForm(request.POST)
+    return _act(
+        request,
+        pk,
+        form,
+        lambda: services.cluster_split(
+            cluster_id=pk, version_id=form.cleaned_data["version"], actor=request.user, token=form.cleaned_data["token"]
+        ),
+        _("The version was taken out of the cluster and will not be matched with these again."),
+    )
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def cluster_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ActionForm(request.POST)
+    return _act(
+        request,
+        pk,
+        form,
+        lambda: services.cluster_dismiss(cluster_id=pk, actor=request.user, token=form.cleaned_data["token"]),
+        _("Marked as not duplicates; these versions will not be grouped again."),
+    )
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def cluster_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ActionForm(request.POST)
+    return _act(
+        request,
+        pk,
+        form,
+        lambda: services.cluster_undo(cluster_id=pk, actor=request.user, token=form.cleaned_data["token"]),
+        _("Undone: everything is as it was before."),
+    )
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def cluster_skip(request: HttpRequest, pk: int) -> HttpResponse:
+    services.cluster_skip(cluster_id=pk, actor=request.user)
+    messages.info(request, _("Skipped for later: cluster #%(id)d.") % {"id": pk})
+    cluster = Cluster.objects.get(pk=pk)
+    _previous, following = selectors.cluster_neighbours(cluster=cluster, user=request.user)
+    if following is None:
+        return redirect("review-queue") if not _is_partial(request) else _cluster_response(request, pk)
+    return _after_action(request, following)
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def pair_not_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    form = PairForm(request.POST)
+    return _act(
+        request,
+        pk,
+        form,
+        lambda: services.pair_mark_not_duplicate(
+            version_a_id=form.cleaned_data["version_a"], version_b_id=form.cleaned_data["version_b"], actor=request.user
+        ),
+        _("These two versions are remembered as different pictures; the cluster was regrouped."),
+    )

@@ -1,0 +1,215 @@
+// Review screen: keyboard shortcuts, partial updates of the cluster panel, preview, compare.
+// No inline script anywhere: this file is loaded with <script src defer>, ready for a strict CSP.
+(function () {
+  "use strict";
+
+  const $ = (selector, root) => (root || document).querySelector(selector);
+  const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
+  const panel = () => $("#cluster-panel");
+  let flickerTimer = null;
+
+  function show(overlay) { overlay.hidden = false; }
+  function hideOverlays() {
+    $$(".overlay").forEach((o) => { o.hidden = true; });
+    stopFlicker();
+  }
+  function anyOverlayOpen() { return $$(".overlay").some((o) => !o.hidden); }
+
+  // Replace the cluster panel with the HTML the server sends back (views answer with a partial
+  // when the request carries X-Requested-With).
+  async function swap(url, options, push) {
+    document.body.classList.add("busy");
+    try {
+      const response = await fetch(url, Object.assign({ headers: { "X-Requested-With": "fetch" } }, options || {}));
+      if (response.redirected && !response.url.includes("/review/clusters/")) {
+        window.location.href = response.url;
+        return;
+      }
+      const html = await response.text();
+      const holder = document.createElement("div");
+      holder.innerHTML = html;
+      const fresh = holder.querySelector("#cluster-panel");
+      if (!fresh) { window.location.href = url; return; }
+      hideOverlays();
+      panel().replaceWith(fresh);
+      const pageUrl = response.headers.get("X-Page-Url");
+      if (pageUrl && push) history.pushState({}, "", pageUrl);
+      else if (pageUrl && pageUrl !== window.location.pathname) history.replaceState({}, "", pageUrl);
+      document.title = (fresh.querySelector("h1") || {}).textContent?.trim().split("\n")[0] || document.title;
+      fresh.dataset.ready = "1";
+    } finally {
+      document.body.classList.remove("busy");
+    }
+  }
+
+  function submitForm(form, submitter) {
+    const data = new FormData(form);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    const action = (submitter && submitter.getAttribute("formaction")) || form.action;
+    return swap(action, { method: "POST", body: data, headers: { "X-Requested-With": "fetch" } }, false);
+  }
+
+  function press(key) {
+    const button = $(`#cluster-panel [data-key="${key}"]`);
+    if (button && !button.disabled) return submitForm(button.form, button);
+  }
+
+  function chooseAuthoritative(n) {
+    const member = $(`#cluster-panel .member[data-n="${n}"] input[name="authoritative"]`);
+    if (!member || member.disabled) return;
+    member.checked = true;
+    return reloadWithAuthoritative(member.value);
+  }
+
+  function reloadWithAuthoritative(versionId) {
+    const url = `${panel().dataset.url}?authoritative=${encodeURIComponent(versionId)}`;
+    return swap(url, {}, false);
+  }
+
+  function navigate(direction) {
+    const link = $(`#cluster-panel [data-nav="${direction}"]`);
+    if (link) return swap(link.href, {}, true);
+  }
+
+  // --- preview and compare -------------------------------------------------------------
+  function openPreview(member) {
+    const overlay = $("#preview");
+    const img = $("#preview-img");
+    img.src = member.dataset.preview;
+    img.classList.remove("zoomed");
+    show(overlay);
+  }
+
+  function comparePair() {
+    const picked = $$("#cluster-panel .compare-pick:checked").map((box) => box.closest(".member"));
+    const members = $$("#cluster-panel .member");
+    const chosen = $("#cluster-panel .member.chosen") || members[0];
+    const pair = picked.length >= 2 ? picked.slice(0, 2) : [chosen, picked[0] || members.find((m) => m !== chosen)];
+    return pair.filter(Boolean);
+  }
+
+  function openCompare() {
+    const pair = comparePair();
+    if (pair.length < 2) return;
+    const overlay = $("#compare");
+    $(".under", overlay).src = pair[0].dataset.preview;
+    $(".over", overlay).src = pair[1].dataset.preview;
+    $(".names", overlay).textContent = `${pair[0].dataset.n} | ${pair[1].dataset.n}`;
+    $('input[name="version_a"]', overlay).value = pair[0].dataset.version;
+    $('input[name="version_b"]', overlay).value = pair[1].dataset.version;
+    setSlider(overlay, $(".slider", overlay).value);
+    show(overlay);
+  }
+
+  function setSlider(overlay, value) {
+    $(".over", overlay).style.clipPath = `inset(0 0 0 ${value}%)`;
+    $(".divider", overlay).style.left = `${value}%`;
+  }
+
+  function stopFlicker() {
+    if (flickerTimer) clearInterval(flickerTimer);
+    flickerTimer = null;
+    const over = $("#compare .over");
+    if (over) over.style.opacity = "";
+  }
+
+  function toggleFlicker() {
+    if (flickerTimer) { stopFlicker(); return; }
+    const over = $("#compare .over");
+    over.style.clipPath = "none";
+    $("#compare .divider").style.left = "-10px";
+    flickerTimer = setInterval(() => { over.style.opacity = over.style.opacity === "0" ? "1" : "0"; }, 450);
+  }
+
+  // --- queue page --------------------------------------------------------------------
+  function moveQueue(step) {
+    const rows = $$("#queue tbody tr[data-href]");
+    if (!rows.length) return;
+    const current = rows.findIndex((r) => r.classList.contains("current"));
+    const next = Math.min(rows.length - 1, Math.max(0, current + step));
+    rows.forEach((r) => r.classList.remove("current"));
+    rows[next].classList.add("current");
+    rows[next].scrollIntoView({ block: "nearest" });
+  }
+
+  // --- events ------------------------------------------------------------------------
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches("[data-partial]") || !panel()) return;
+    event.preventDefault();
+    submitForm(form, event.submitter);
+  });
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.matches('#cluster-panel input[name="authoritative"]')) reloadWithAuthoritative(target.value);
+    if (target.matches("#compare .slider")) setSlider($("#compare"), target.value);
+    if (target.matches("#cluster-panel input.custom")) {
+      const radio = target.closest(".choice").querySelector('input[type="radio"]');
+      if (radio) radio.checked = true;
+    }
+  });
+  document.addEventListener("input", (event) => {
+    if (event.target.matches("#compare .slider")) { stopFlicker(); setSlider($("#compare"), event.target.value); }
+  });
+
+  document.addEventListener("click", (event) => {
+    const trigger = event.target.closest("[data-action], #preview-img, #queue tbody tr[data-href], [data-nav]");
+    if (!trigger) return;
+    if (trigger.matches("[data-nav]")) { event.preventDefault(); navigate(trigger.dataset.nav); return; }
+    if (trigger.id === "preview-img") { trigger.classList.toggle("zoomed"); return; }
+    if (trigger.matches("tr[data-href]") && !event.target.closest("a")) { window.location.href = trigger.dataset.href; return; }
+    const action = trigger.dataset.action;
+    if (action === "help") $("#help").hidden = !$("#help").hidden;
+    if (action === "preview") openPreview(trigger.closest(".member"));
+    if (action === "compare") openCompare();
+    if (action === "flicker") toggleFlicker();
+    if (action === "close") hideOverlays();
+  });
+
+  // Keys pressed while a request is in flight act on the panel that comes back, in order.
+  let pending = Promise.resolve();
+  function enqueue(fn) { pending = pending.then(fn, fn); }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Enter in a field must not submit the form through its first button (that would split a member).
+    if (event.key === "Enter" && event.target.closest("#review-form") && event.target.matches("input")) {
+      event.preventDefault();
+      return;
+    }
+    const typing = event.target.matches('input[type="text"], input[type="search"], input[type="date"], textarea, select');
+    if (event.key === "Escape") { hideOverlays(); if (typing) event.target.blur(); return; }
+    if (typing) return;
+    const key = event.key;
+    if (key === "?") { $("#help").hidden = !$("#help").hidden; event.preventDefault(); return; }
+    if (anyOverlayOpen() && key !== "c") return;
+    const onQueue = Boolean($("#queue"));
+    const handled = {
+      j: () => (onQueue ? moveQueue(1) : navigate("next")),
+      k: () => (onQueue ? moveQueue(-1) : navigate("prev")),
+      Enter: () => { if (onQueue) { const row = $("#queue tr.current"); if (row) window.location.href = row.dataset.href; } },
+      m: () => press("m"),  // returns the request, so the next key waits for the new panel
+      n: () => press("n"),
+      s: () => press("s"),
+      u: () => press("u"),
+      c: () => ($("#compare") && !$("#compare").hidden ? hideOverlays() : openCompare()),
+      f: () => { const radio = $("#cluster-panel table.merge input[type=radio]:checked"); if (radio) radio.focus(); },
+    };
+    // Arrow keys move between clusters, except where they belong to a focused radio button.
+    if (!event.target.matches('input[type="radio"], input[type="range"]')) {
+      handled.ArrowRight = handled.j;
+      handled.ArrowLeft = handled.k;
+      if (onQueue) {
+        handled.ArrowDown = () => moveQueue(1);
+        handled.ArrowUp = () => moveQueue(-1);
+      }
+    }
+    if (/^[1-9]$/.test(key) && panel()) { event.preventDefault(); enqueue(() => chooseAuthoritative(key)); return; }
+    if (key === "Enter" && !onQueue) return;
+    if (handled[key]) { event.preventDefault(); enqueue(handled[key]); }
+  });
+
+  window.addEventListener("popstate", () => { if (panel()) swap(window.location.pathname, {}, false); });
+  if (panel()) panel().dataset.ready = "1";
+})();

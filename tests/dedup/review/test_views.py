@@ -1,0 +1,106 @@
+"""Review pages: permissions, the queue's query count, partial updates and the stale-page message."""
+
+import pytest
+from django.urls import reverse
+
+from collections_app.models import Item, Source, Version
+from dedup.models import Cluster, ClusterMember, MatchKind
+from dedup.review.selectors import cluster_token
+
+pytestmark = pytest.mark.django_db
+
+CURATOR_PERMS = [
+    "dedup.view_cluster",
+    "dedup.change_cluster",
+    "collections_app.view_version",
+    "collections_app.view_item",
+]
+
+
+@pytest.fixture
+def curator(make_user, client):
+    user = make_user("curator", CURATOR_PERMS)
+    client.force_login(user)
+    return user
+
+
+def _fake_clusters(count: int, size: int = 3) -> None:
+    """Clusters made directly in the database: the queue needs rows, not fingerprints."""
+    source, _created = Source.objects.get_or_create(name="Photo Unit")
+    start = Cluster.objects.count()
+    for n in range(start, start + count):
+        cluster = Cluster.objects.create(confidence=0.5 + n / 1000)
+        for m in range(size):
+            version = Version.objects.create(
+                item=Item.objects.create(), source=source, original_filename="x.jpg", byte_size=1, sha256=f"{n}-{m}"
+            )
+            ClusterMember.objects.create(cluster=cluster, version=version, kind=MatchKind.NEAR, score=0.9)
+
+
+QUEUE_QUERIES = 8  # session, user, 2 permission checks, count, page, members; one spare (measured: 7)
+
+
+def test_queue_page_costs_the_same_few_queries_whatever_the_page_holds(client, curator, django_assert_max_num_queries):
+    _fake_clusters(2)
+    with django_assert_max_num_queries(QUEUE_QUERIES):
+        assert client.get(reverse("review-queue")).status_code == 200
+    _fake_clusters(40, size=5)
+    with django_assert_max_num_queries(QUEUE_QUERIES):
+        response = client.get(reverse("review-queue"))
+    assert len(response.context["page"].object_list) == 25
+    with django_assert_max_num_queries(QUEUE_QUERIES):
+        assert client.get(reverse("review-queue"), {"page": 2}).status_code == 200
+
+
+def test_queue_is_for_curators_only(client, make_user):
+    client.force_login(make_user("viewer", ["collections_app.view_version"]))
+    assert client.get(reverse("review-queue")).status_code == 403
+
+
+def test_actions_need_the_change_permission(client, make_user, cluster3):
+    cluster, a, *_ = cluster3
+    client.force_login(make_user("looker", ["dedup.view_cluster"]))
+    assert client.get(reverse("review-cluster", args=[cluster.pk])).status_code == 200
+    url = reverse("review-merge", args=[cluster.pk])
+    assert client.post(url, {"token": cluster_token(cluster), "authoritative": a.pk}).status_code == 403
+    assert Cluster.objects.get().status == Cluster.Status.OPEN
+
+
+def test_queue_filters_by_source_and_defaults_to_open(client, curator, cluster3):
+    cluster, *_ = cluster3
+    archive = Source.objects.get(name="Archive")
+    assert list(client.get(reverse("review-queue")).context["page"]) == [cluster]
+    other = Source.objects.create(name="Elsewhere")
+    assert list(client.get(reverse("review-queue"), {"source": other.pk}).context["page"]) == []
+    assert list(client.get(reverse("review-queue"), {"source": archive.pk}).context["page"]) == [cluster]
+    assert list(client.get(reverse("review-queue"), {"status": "resolved"}).context["page"]) == []
+
+
+def test_cluster_page_shows_evidence_in_plain_words_and_a_suggestion(client, curator, cluster3):
+    cluster, a, b, c = cluster3
+    response = client.get(reverse("review-cluster", args=[cluster.pk]))
+    html = response.content.decode()
+    assert "Suggested authoritative version" in html
+    assert "re-saved as PNG" in html and "resized to 75%" in html
+    assert '<script src="/static/js/review.js" defer>' in html and "<script>" not in html
+
+
+def test_merge_through_a_partial_request_returns_the_panel(client, curator, cluster3):
+    cluster, a, b, c = cluster3
+    data = {"token": cluster_token(cluster), "authoritative": b.pk, "field_title": str(c.pk)}
+    response = client.post(reverse("review-merge", args=[cluster.pk]), data, headers={"x-requested-with": "fetch"})
+    assert response.status_code == 200
+    assert b'id="cluster-panel"' in response.content and b"<html" not in response.content
+    assert Item.objects.get(pk=b.item_id).title == "維港黃昏"
+    again = client.post(reverse("review-merge", args=[cluster.pk]), data, headers={"x-requested-with": "fetch"})
+    assert "Already merged by curator at" in again.content.decode()
+    # The merged-away item's identifier redirects to the surviving item.
+    response = client.get(reverse("item-detail", args=[a.item_id]))
+    assert response.status_code == 302 and response.url == reverse("item-detail", args=[b.item_id])
+
+
+def test_the_curator_role_may_review():
+    from django.contrib.auth.models import Group
+
+    codenames = set(Group.objects.get(name="curator").permissions.values_list("codename", flat=True))
+    assert {"view_cluster", "change_cluster", "view_version"} <= codenames
