@@ -80,6 +80,14 @@ def _rendition(fingerprint: Fingerprint) -> Rendition:
     return Rendition(bytes(fingerprint.rendition), (fingerprint.rendition_width, fingerprint.rendition_height))
 
 
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "F", "P;L"})
+
+
+def _same_pixel_grid(a: Fingerprint, b: Fingerprint) -> bool:
+    va, vb = a.version, b.version
+    return (va.width, va.height) == (vb.width, vb.height) and (a.mode in GREY_MODES) == (b.mode in GREY_MODES)
+
+
 def compare(a: Fingerprint, b: Fingerprint) -> MatchEdge:
     """Verify one pair (a has the lower id) into an unsaved edge with its evidence."""
     distance = _min_distance(a, b)
@@ -110,6 +118,8 @@ def compare(a: Fingerprint, b: Fingerprint) -> MatchEdge:
         reason=verdict.reason,
     )
     kind = verdict.kind if verdict.is_duplicate and verdict.kind in MatchKind.values else ""
+    if kind == MatchKind.SAME_PIXELS and not _same_pixel_grid(a, b):
+        kind = MatchKind.NEAR  # renditions are grey: a greyscale or resized copy can look pixel-identical
     return MatchEdge(
         version_a_id=va.pk,
         version_b_id=vb.pk,

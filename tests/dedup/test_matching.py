@@ -117,3 +117,10 @@ def test_export_clusters_writes_the_stable_json_shape(add_version, tmp_path):
     assert cluster["status"] == "open"
     assert {m["original_path"] for m in cluster["members"]} == {"dept/a.jpg", "dept/sub/b.jpg"}
     assert set(cluster["members"][0]) == {"version_id", "original_path", "kind", "score", "authoritative"}
+
+
+def test_a_greyscale_copy_is_near_not_same_pixels(add_version):
+    picture = scene(70)
+    add_version("colour.png", encode(picture, "PNG"))
+    add_version("grey.png", encode(ImageOps.grayscale(picture), "PNG"))
+    assert _kinds()["grey.png"] == "near"
