@@ -385,7 +385,8 @@ def run_queries(args) -> None:
     header = ["set", "N", "r", "backend", "rows", "rows tight", "rows balanced", "hit", "median ms", "p95 ms"]
     table(f"one new version (8 variants) against N stored, {args.queries} queries", header, rows)
     print("rows: candidate rows fetched by the block probe (17 values/block for r >= 4);")
-    print("rows tight: 1-bit neighbours on only the last r-3 blocks, b0 exact (not in the contract).")
+    print("rows tight: 1-bit neighbours on only the last r-3 blocks, b0 exact (not in the contract);")
+    print("            this and rows balanced are means over the first 50 queries.")
     print("rows balanced: contract probe on blocks cut from a bit order balanced on the collection")
     print("               (what pairs_within does in memory; not in the contract).")
     print("hit: share of queries whose near copy (variant 0) was found.")

@@ -73,13 +73,19 @@ def probe_blocks(h: int, radius: int) -> tuple[frozenset[int], ...]:
     """Block values to look up, per block column, to find every stored hash within `radius`.
 
     Guarantee: if hamming(h, s) <= radius then blocks(s)[k] is in the k-th set for some k.
-    radius <= 3 probes the exact blocks (1 value each); 4 <= radius <= 7 adds every 1-bit
-    neighbour (17 values each). Larger radii would need 2-bit neighbours (137 per block)
-    and are refused.
+    Every block is probed exactly; for radius r >= 4 the last r - 3 blocks also take their
+    1-bit neighbours (17 values each). A hash missed everywhere would differ by at least 1 bit
+    in each exact-only block and 2 in each widened one: 4 + (r - 3) > r. Block 0 holds pHash's
+    lowest frequencies (its first bit is the DC term), so it is the least selective on
+    documents and is never widened.
     """
     _check_radius(radius)
-    flips = [1 << bit for bit in range(BLOCK_BITS)] if radius >= BLOCK_COUNT else []
-    return tuple(frozenset([v, *(v ^ f for f in flips)]) for v in blocks(h))
+    widened = max(0, radius - (BLOCK_COUNT - 1))
+    flips = [1 << bit for bit in range(BLOCK_BITS)]
+    return tuple(
+        frozenset([v, *(v ^ f for f in flips)]) if k >= BLOCK_COUNT - widened else frozenset([v])
+        for k, v in enumerate(blocks(h))
+    )
 
 
 def hamming(a: int, b: int) -> int:

@@ -98,11 +98,13 @@ def test_hamming_counts_differing_bits_in_signed_or_unsigned_form():
 # --- probe guarantee -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("radius", "size"), [(0, 1), (3, 1), (4, 17), (7, 17)])
-def test_probe_blocks_has_exact_blocks_up_to_3_and_1_bit_neighbours_up_to_7(radius, size):
+@pytest.mark.parametrize(
+    ("radius", "sizes"), [(0, [1, 1, 1, 1]), (3, [1, 1, 1, 1]), (4, [1, 1, 1, 17]), (6, [1, 17, 17, 17]), (7, [17] * 4)]
+)
+def test_probe_blocks_widens_only_the_last_radius_minus_3_blocks(radius, sizes):
     h = 0x0123_4567_89AB_CDEF
     probes = probe_blocks(h, radius)
-    assert [len(p) for p in probes] == [size] * 4
+    assert [len(p) for p in probes] == sizes
     assert all(value in p for value, p in zip(blocks(h), probes, strict=True))
 
 
@@ -246,3 +248,17 @@ def test_candidate_filter_keeps_one_row_per_version_and_reads_signed_hashes():
 
 def test_candidate_filter_with_nothing_probed_returns_nothing():
     assert candidate_filter([1, 2], [], radius=6) == []
+
+
+@pytest.mark.parametrize("radius", range(8))
+def test_probe_blocks_finds_hashes_whose_flips_pile_up_in_any_blocks(radius):
+    rng = np.random.default_rng(100 + radius)
+    for h in uniform(rng, 300).tolist():
+        probes = probe_blocks(h, radius)
+        counts = rng.multinomial(radius, rng.dirichlet(np.ones(4)))
+        s = h
+        for block, count in enumerate(counts.tolist()):
+            for bit in rng.choice(16, size=min(count, 16), replace=False).tolist():
+                s ^= 1 << (16 * (3 - block) + bit)
+        assert hamming(h, s) <= radius
+        assert any(v in p for v, p in zip(blocks(s), probes, strict=True))
