@@ -1,0 +1,51 @@
+"""The processing task: idempotent, retries only storage errors, and always ends done or failed."""
+
+import pytest
+from django.db.models.fields.files import FieldFile
+
+from collections_app.models import ImportedMetadata, Version
+from dedup.models import Fingerprint, HashEntry
+from dedup.services import TransientStorageError, version_process
+from dedup.tasks import process_version
+from tests.images import encode, scene
+
+pytestmark = pytest.mark.django_db
+
+
+def test_processing_twice_changes_nothing(add_version):
+    version = add_version("a.jpg", encode(scene(1)))
+    before = (Fingerprint.objects.get(pk=version.pk).phash, HashEntry.objects.count(), version.processed_at)
+    assert version_process(version_id=version.pk) is None
+    version.refresh_from_db()
+    after = (Fingerprint.objects.get(pk=version.pk).phash, HashEntry.objects.count(), version.processed_at)
+    assert before == after
+    assert ImportedMetadata.objects.filter(version=version).count() == 1
+
+
+def test_a_storage_error_is_transient_and_leaves_the_version_waiting(add_version, monkeypatch):
+    version = add_version("a.jpg", encode(scene(2)))
+    Version.objects.filter(pk=version.pk).update(status=Version.Status.PENDING)
+
+    def unavailable(self, mode="rb"):
+        raise OSError("Stale file handle")
+
+    monkeypatch.setattr(FieldFile, "open", unavailable)
+    with pytest.raises(TransientStorageError):
+        version_process(version_id=version.pk)
+    version.refresh_from_db()
+    assert version.status == Version.Status.PROCESSING
+
+
+def test_the_task_gives_up_after_retries_with_a_reason(add_version, monkeypatch):
+    version = add_version("a.jpg", encode(scene(3)))
+    Version.objects.filter(pk=version.pk).update(status=Version.Status.PENDING)
+    monkeypatch.setattr(FieldFile, "open", lambda self, mode="rb": (_ for _ in ()).throw(OSError("gone")))
+    monkeypatch.setattr("dedup.tasks.MAX_STORAGE_RETRIES", 0)
+    process_version.apply(args=[version.pk])
+    version.refresh_from_db()
+    assert version.status == Version.Status.FAILED
+    assert "could not be read" in version.error
+
+
+def test_a_missing_version_is_ignored_quietly():
+    assert version_process(version_id=987654) is None
