@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, Item, Source, Version
+from collections_app.models import AuditEvent, AuthorityRequest, ImportedMetadata, IngestBatch, Item, Source, Version
 
 
 @admin.register(Source)
@@ -25,7 +25,8 @@ class VersionInline(admin.TabularInline):
 class ItemAdmin(admin.ModelAdmin):
     list_display = ["identifier", "title", "title_zh", "creator", "date", "created_at"]
     search_fields = ["identifier", "title", "title_zh", "creator"]
-    raw_id_fields = ["authoritative_version"]
+    # Changed only through audited services: records officers' choice and curators' merges.
+    readonly_fields = ["authoritative_version", "merged_into", "provenance"]
     inlines = [VersionInline]
 
 
@@ -61,6 +62,24 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "actor_label", "action", "target_type", "target_id", "reason"]
     list_filter = ["action", "target_type"]
     search_fields = ["actor_label", "target_id", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuthorityRequest)
+class AuthorityRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests are decided on the item page, where the decision is audited."""
+
+    list_display = ["item", "version", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["item", "version", "requested_by", "decided_by"]
 
     def has_add_permission(self, request):
         return False

@@ -75,6 +75,11 @@ class Item(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("item")
         verbose_name_plural = _("items")
+        permissions = [
+            ("mark_authoritative", _("Can mark a version of an item authoritative")),
+            ("approve_authoritative", _("Can approve another officer's choice of authoritative version")),
+            ("verify_copy", _("Can check whether a copy matches the collection")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.title or self.title_zh}".strip()
@@ -150,11 +155,18 @@ class Version(models.Model):
         on_delete=models.SET_NULL,
         related_name="duplicates",
     )
+    # Storage reclamation (reports app): a superseded file may move to quarantine storage and later be purged;
+    # the row, its fingerprint, metadata and thumbnails stay. A legal hold keeps the file where it is.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+    quarantined_at = models.DateTimeField(_("moved to quarantine"), null=True, blank=True)
+    quarantine_name = models.CharField(_("name in quarantine storage"), max_length=300, blank=True)
+    purged_at = models.DateTimeField(_("deleted for good"), null=True, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
         verbose_name = _("version")
         verbose_name_plural = _("versions")
+        permissions = [("set_legal_hold", _("Can place or lift a legal hold on a version"))]
         constraints = [
             # Re-running an ingest of the same folder must not create the same version twice.
             models.UniqueConstraint(
@@ -163,6 +175,10 @@ class Version(models.Model):
                 name="version_unique_source_path_content",
             ),
             models.CheckConstraint(condition=models.Q(byte_size__gte=0), name="version_byte_size_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(purged_at__isnull=True) | models.Q(quarantined_at__isnull=False),
+                name="version_purged_only_from_quarantine",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,6 +239,9 @@ class AuditEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
+    # The hash chain: each event's SHA-256 covers its own content and the previous event's hash.
+    previous_hash = models.CharField(_("previous event hash"), max_length=64, blank=True)
+    entry_hash = models.CharField(_("event hash"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -240,3 +259,81 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class AuthorityRequest(models.Model):
+    """A records officer's choice of authoritative version, waiting for a second officer's approval."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="authority_requests")
+    version = models.ForeignKey(Version, verbose_name=_("version"), on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("authority request")
+        verbose_name_plural = _("authority requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"], condition=models.Q(status="pending"), name="authorityrequest_one_pending_per_item"
+            ),
+            # Four eyes: nobody approves their own request.
+            models.CheckConstraint(
+                condition=~models.Q(status="approved", decided_by=models.F("requested_by")),
+                name="authorityrequest_approver_differs",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.version_id} ({self.status})"
+
+
+class SidecarRow(models.Model):
+    """One row of a sidecar CSV, kept as sent, with what it filled in and every problem found."""
+
+    batch = models.ForeignKey(
+        IngestBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="sidecar_rows"
+    )
+    line = models.PositiveIntegerField(_("line"))
+    filename = models.CharField(_("filename"), max_length=1000, blank=True)
+    data = models.JSONField(_("row as sent"), default=dict)
+    # The item fields this row sets, already checked: {field: value}.
+    values = models.JSONField(_("checked values"), default=dict)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    applied_to = models.JSONField(_("applied to versions"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["batch", "line"]
+        verbose_name = _("sidecar row")
+        verbose_name_plural = _("sidecar rows")
+        indexes = [models.Index(fields=["batch", "filename"])]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line} {self.filename}"
+
+    @property
+    def outcome(self) -> str:
+        """applied | partly (applied, with problems) | unmatched | refused."""
+        if self.applied_to:
+            return "partly" if self.problems else "applied"
+        return "refused" if self.problems and not self.values else "unmatched"

@@ -3,11 +3,26 @@
 VIEW = ["view_source", "view_item", "view_version", "view_importedmetadata", "view_ingestbatch", "view_auditevent"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    "viewer": [f"collections_app.{c}" for c in VIEW] + ["dedup.view_fingerprint"],
+    "viewer": [f"collections_app.{c}" for c in VIEW]
+    + [
+        "dedup.view_fingerprint",
+        "collections_app.verify_copy",
+        "reports.view_reports",
+    ],
     "uploader": ["collections_app.add_version", "collections_app.add_item", "collections_app.add_ingestbatch"],
     "curator": ["collections_app.change_item", "dedup.view_cluster", "dedup.change_cluster"],
-    "records_officer": [],
-    "administrator": ["collections_app.add_source", "collections_app.change_source", "collections_app.change_version"],
+    "records_officer": [
+        "collections_app.mark_authoritative",
+        "collections_app.approve_authoritative",
+        "collections_app.view_authorityrequest",
+        "collections_app.set_legal_hold",
+    ],
+    "administrator": [
+        "collections_app.add_source",
+        "collections_app.change_source",
+        "collections_app.change_version",
+        "reports.view_quarantined_file",
+    ],
 }
 # Each role also holds everything of the roles before it in this order.
 ROLE_ORDER = ["viewer", "uploader", "curator", "records_officer", "administrator"]
@@ -25,9 +40,12 @@ def roles_sync(apps, schema_editor=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
+        # Historical app configs have no models module, which create_permissions would skip; the
+        # original value is put back so a call with the live registry (tests) leaves it intact.
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = models_module
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for role in ROLE_ORDER:

@@ -2,10 +2,13 @@
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from collections_app.models import IngestBatch, Item, Version
+from collections_app.audit import event_digest
+from collections_app.models import AuditEvent, AuthorityRequest, IngestBatch, Item, Version
+from dedup.models import ClusterMember
 
 
 def versions_status_counts(*, version_ids: Iterable[int]) -> Counter:
@@ -56,3 +59,129 @@ def catalogue_counts() -> dict[str, int]:
         "versions": sum(by_status.values()),
         **{str(k): by_status.get(k, 0) for k in Version.Status.values},
     }
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of walking the audit trail's hash chain from the first event."""
+
+    checked: int
+    head_hash: str
+    broken_at: int | None = None  # id of the first event that does not fit the chain
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def audit_chain_verify() -> ChainReport:
+    """Recompute every event's hash in id order; the first mismatch is where history was changed."""
+    previous, checked = "", 0
+    for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=2000):
+        if event.previous_hash != previous:
+            return ChainReport(checked, previous, event.pk, "previous_hash")
+        if event_digest(event, previous) != event.entry_hash:
+            return ChainReport(checked, previous, event.pk, "entry_hash")
+        previous, checked = event.entry_hash, checked + 1
+    return ChainReport(checked, previous)
+
+
+def item_related_ids(*, item: Item) -> set[int]:
+    """The item and every item merged into it (their identifiers redirect here)."""
+    return {item.pk, *Item.objects.filter(merged_into=item).values_list("pk", flat=True)}
+
+
+def item_audit_events(*, item: Item) -> QuerySet[AuditEvent]:
+    """Events about the item, items merged into it, its versions, and clusters its versions were merged in."""
+    item_ids = [str(pk) for pk in item_related_ids(item=item)]
+    version_ids = [str(pk) for pk in Version.objects.filter(item=item).values_list("pk", flat=True)]
+    merges = AuditEvent.objects.filter(
+        target_type="dedup.cluster", action="cluster.merge", after__items__has_any_keys=item_ids
+    ).values_list("target_id", flat=True)
+    members = ClusterMember.objects.filter(version__item=item).values_list("cluster_id", flat=True)
+    cluster_ids = {*merges, *(str(pk) for pk in members)}
+    return AuditEvent.objects.filter(
+        Q(target_type="collections_app.item", target_id__in=item_ids)
+        | Q(target_type="collections_app.version", target_id__in=version_ids)
+        | Q(target_type="dedup.cluster", target_id__in=cluster_ids)
+    ).order_by("created_at", "pk")
+
+
+def item_by_identifier(*, identifier: str) -> Item:
+    """The item with this identifier or accession number, followed to the item it was merged into."""
+    item = Item.objects.get(identifier=identifier.strip())
+    seen = {item.pk}
+    while item.merged_into_id and item.merged_into_id not in seen:
+        seen.add(item.merged_into_id)
+        item = Item.objects.get(pk=item.merged_into_id)
+    return item
+
+
+def item_pending_request(*, item: Item) -> AuthorityRequest | None:
+    return (
+        AuthorityRequest.objects.select_related("version", "requested_by")
+        .filter(item=item, status=AuthorityRequest.Status.PENDING)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """Everything the item page shows a records officer."""
+
+    item: Item
+    merged_items: list[Item]
+    merges: list[AuditEvent]
+    authority_changes: list[AuditEvent]
+    trail: list[AuditEvent]
+    pending: AuthorityRequest | None
+
+
+def item_record(*, item: Item) -> ItemRecord:
+    trail = list(item_audit_events(item=item))
+    return ItemRecord(
+        item=item,
+        merged_items=list(Item.objects.filter(merged_into=item).order_by("identifier")),
+        merges=[e for e in trail if e.action == "cluster.merge"],
+        authority_changes=[e for e in trail if e.action == "item.mark_authoritative"],
+        trail=trail,
+        pending=item_pending_request(item=item),
+    )
+
+
+def batches_with_counts() -> QuerySet[IngestBatch]:
+    """Every batch with its counts of versions by status (one query a page)."""
+    status = Version.Status
+    return (
+        IngestBatch.objects.select_related("source", "created_by")
+        .annotate(
+            total=Count("versions"),
+            done=Count("versions", filter=Q(versions__status=status.DONE)),
+            failed=Count("versions", filter=Q(versions__status=status.FAILED)),
+            waiting=Count("versions", filter=Q(versions__status__in=[status.PENDING, status.PROCESSING])),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def versions_already_in_collection(*, versions: Iterable[Version]) -> dict[int, Version]:
+    """For each version, the earliest other processed version with the same bytes (sha256), with its uploader."""
+    by_sha: dict[str, list[Version]] = {}
+    for version in versions:
+        by_sha.setdefault(version.sha256, []).append(version)
+    earlier = (
+        Version.objects.filter(sha256__in=list(by_sha), status=Version.Status.DONE)
+        .select_related("item", "uploader", "source")
+        .order_by("pk")
+    )
+    found: dict[int, Version] = {}
+    for other in earlier:
+        for version in by_sha[other.sha256]:
+            if other.pk < version.pk and version.pk not in found:
+                found[version.pk] = other
+    return found
+
+
+def batch_sidecar_rows(*, batch: IngestBatch) -> QuerySet:
+    return batch.sidecar_rows.order_by("line", "pk")

@@ -9,10 +9,11 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from collections_app.audit import AUDIT_LOCK_KEY, event_digest, json_normalise
 from collections_app.models import AuditEvent, IngestBatch, Item, Source, Version
 
 CHUNK = 1024 * 1024
@@ -40,19 +41,29 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail."""
+    """Append one event to the audit trail, chained by hash to the event before it."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     label = user.get_username() if user else (str(actor) if actor else "system")
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=user,
         actor_label=label,
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
         reason=reason,
-        before=before or {},
-        after=after or {},
+        before=json_normalise(before or {}),
+        after=json_normalise(after or {}),
     )
+    with transaction.atomic():
+        # Held until the outermost transaction commits, so no two events ever share a predecessor.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
+        event.previous_hash = last or ""
+        event.entry_hash = event_digest(event, event.previous_hash)
+        event.save()
+    return event
 
 
 def _digest(fileobj: IO[bytes]) -> tuple[str, int]:

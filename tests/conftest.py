@@ -108,3 +108,21 @@ def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError("condition not met within %.0f s" % timeout)
+
+
+@pytest.fixture
+def role_user(django_user_model):
+    """A user in one of the role groups; groups are re-created first, as transactional tests flush them."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from collections_app.roles import roles_sync
+
+    roles_sync(apps)
+
+    def make(role: str, username: str | None = None):
+        user = django_user_model.objects.create_user(username=username or role, password="pw-for-tests-1")
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make

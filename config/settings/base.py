@@ -24,8 +24,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "collections_app",
     "dedup",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -101,10 +106,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # MEDIA_URL is deliberately not routed publicly: an authorised view streams files.
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
+# Superseded files moved aside by `reclaim_storage` until `purge_quarantine` (or `restore_version`).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#storages
+QUARANTINE_ROOT = Path(env.str("DJANGO_QUARANTINE_ROOT", default=str(DATA_DIR / "quarantine")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "quarantine": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": QUARANTINE_ROOT}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Days a quarantined file must wait before `purge_quarantine` may delete it for good.
+DUPFINDER_QUARANTINE_RETENTION_DAYS = env.int("DUPFINDER_QUARANTINE_RETENTION_DAYS", default=30)
 
 # Upload limits (bytes / pixels); files above them are refused before they are stored.
 DUPFINDER_MAX_UPLOAD_BYTES = env.int("DUPFINDER_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
@@ -121,8 +132,44 @@ DUPFINDER_AUTHORITY_RULES = env.list(
     "DUPFINDER_AUTHORITY_RULES",
     default=["source_trust", "lossless_format", "pixel_count", "earliest_capture", "metadata_completeness"],
 )
+# Records officers: when true, a choice of authoritative version takes effect only once a second, different
+# records officer approves it (four eyes); when false it takes effect at once. Either way it is audited.
+DUPFINDER_AUTHORITY_APPROVAL = env.bool("DUPFINDER_AUTHORITY_APPROVAL", default=False)
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+# ZIP uploads are checked before anything is extracted: more entries than this, an entry that expands more
+# than DUPFINDER_ZIP_MAX_RATIO times (a zip bomb), or more than DUPFINDER_ZIP_MAX_TOTAL_BYTES in all are refused.
+DUPFINDER_ZIP_MAX_ENTRIES = env.int("DUPFINDER_ZIP_MAX_ENTRIES", default=5000)
+DUPFINDER_ZIP_MAX_RATIO = env.int("DUPFINDER_ZIP_MAX_RATIO", default=100)
+DUPFINDER_ZIP_MAX_TOTAL_BYTES = env.int("DUPFINDER_ZIP_MAX_TOTAL_BYTES", default=20 * 1024 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- REST API (https://www.django-rest-framework.org/api-guide/settings/) ---
+# Token authentication for other systems, the session for the browser's own pages (with CSRF).
+# Every view checks a role permission (api/permissions.py); anonymous requests get 401.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html ; Swagger UI and Redoc come from the
+# sidecar package and are served as static files, never from a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Collections duplicate finder API",
+    "DESCRIPTION": "Sources, items, versions, clusters, batches and uploads for other portals and systems.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---
 BROKER_DIR = DATA_DIR / "broker"

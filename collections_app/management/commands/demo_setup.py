@@ -18,8 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = get_user_model()
-        for role in ROLE_ORDER:
-            user, _created = users.objects.get_or_create(username=role.replace("_", ""))
+        # A second records officer, so approval (DUPFINDER_AUTHORITY_APPROVAL) can be tried.
+        logins = [(role.replace("_", ""), role) for role in ROLE_ORDER] + [("recordsofficer2", "records_officer")]
+        for username, role in logins:
+            user, _created = users.objects.get_or_create(username=username)
             user.set_password(DEMO_PASSWORD)
             user.is_staff = role == "administrator"
             user.save()
@@ -28,5 +30,5 @@ class Command(BaseCommand):
         count = write_demo_images(folder)
         self.stdout.write(f"Wrote {count} demo images to {folder}")
         self.stdout.write(
-            "Demo logins (password %s): %s" % (DEMO_PASSWORD, ", ".join(r.replace("_", "") for r in ROLE_ORDER))
+            "Demo logins (password %s): %s" % (DEMO_PASSWORD, ", ".join(username for username, _role in logins))
         )

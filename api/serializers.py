@@ -1,0 +1,224 @@
+"""Input and output shapes of the API; the writes themselves happen in services."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from collections_app.models import IngestBatch, Item, SidecarRow, Source, Version
+from dedup.models import Cluster, ClusterMember, Fingerprint
+from dedup.review.selectors import MERGE_FIELDS
+
+
+def hex64(value: int | None) -> str | None:
+    return None if value is None else f"{value & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "name", "kind", "trust_priority", "description"]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "identifier",
+            "title",
+            "title_zh",
+            "description",
+            "creator",
+            "date",
+            "subjects",
+            "rights",
+            "authoritative_version",
+            "merged_into",
+            "provenance",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["authoritative_version", "merged_into", "provenance", "created_at", "updated_at"]
+
+
+class FingerprintSerializer(serializers.ModelSerializer):
+    """Hashes as 16 hexadecimal digits (64 bits)."""
+
+    phash = serializers.SerializerMethodField()
+    dhash = serializers.SerializerMethodField()
+    phash_trimmed = serializers.SerializerMethodField()
+    phash_dihedral = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Fingerprint
+        fields = ["phash", "dhash", "phash_trimmed", "phash_dihedral", "mode", "bit_depth", "page_count", "captured_at"]
+
+    def get_phash(self, obj: Fingerprint) -> str:
+        return hex64(obj.phash) or ""
+
+    def get_dhash(self, obj: Fingerprint) -> str:
+        return hex64(obj.dhash) or ""
+
+    def get_phash_trimmed(self, obj: Fingerprint) -> str | None:
+        return hex64(obj.phash_trimmed)
+
+    def get_phash_dihedral(self, obj: Fingerprint) -> list[str]:
+        return [hex64(v) or "" for v in obj.phash_dihedral]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    fingerprint = serializers.SerializerMethodField()
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    uploader = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Version
+        fields = [
+            "id",
+            "item",
+            "original_filename",
+            "original_path",
+            "source",
+            "source_name",
+            "batch",
+            "uploader",
+            "uploaded_at",
+            "byte_size",
+            "sha256",
+            "format",
+            "width",
+            "height",
+            "status",
+            "error",
+            "processed_at",
+            "duplicate_of",
+            "fingerprint",
+        ]
+
+    @extend_schema_field(FingerprintSerializer(allow_null=True))
+    def get_fingerprint(self, obj: Version) -> dict | None:
+        fingerprint = getattr(obj, "fingerprint", None)
+        return FingerprintSerializer(fingerprint).data if fingerprint else None
+
+
+class ClusterMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClusterMember
+        fields = ["version", "kind", "score", "added_at"]
+
+
+class ClusterSerializer(serializers.ModelSerializer):
+    members = ClusterMemberSerializer(many=True, read_only=True)
+    token = serializers.SerializerMethodField(
+        help_text=_("Send back with an action to refuse it if the cluster changed.")
+    )
+
+    class Meta:
+        model = Cluster
+        fields = ["id", "status", "confidence", "created_at", "updated_at", "token", "members"]
+
+    def get_token(self, obj: Cluster) -> str:
+        return obj.updated_at.isoformat()
+
+
+class ActionSerializer(serializers.Serializer):
+    token = serializers.CharField(required=False, max_length=64, help_text=_("The cluster's token, optional."))
+
+
+class MergeSerializer(ActionSerializer):
+    authoritative = serializers.IntegerField(help_text=_("Id of the version to keep as authoritative."))
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    choices = serializers.DictField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        help_text=_("Field name to the id of the version whose value is kept, or 'union' for subjects."),
+    )
+    custom = serializers.DictField(
+        child=serializers.CharField(max_length=5000), required=False, help_text=_("Field name to a typed value.")
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        for key in ("choices", "custom"):
+            unknown = set(attrs.get(key, {})) - set(MERGE_FIELDS)
+            if unknown:
+                raise serializers.ValidationError({key: _("Unknown fields: %s") % ", ".join(sorted(unknown))})
+        return attrs
+
+
+class SplitSerializer(ActionSerializer):
+    version = serializers.IntegerField(help_text=_("Id of the version to take out of the cluster."))
+
+
+class SidecarRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SidecarRow
+        fields = ["line", "filename", "outcome", "problems", "applied_to", "data"]
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    total = serializers.IntegerField(read_only=True)
+    done = serializers.IntegerField(read_only=True)
+    failed = serializers.IntegerField(read_only=True)
+    waiting = serializers.IntegerField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    skipped = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = IngestBatch
+        fields = ["id", "label", "source", "created_by", "created_at", "total", "done", "failed", "waiting", "skipped"]
+        read_only_fields = ["created_at"]
+
+
+class BatchDetailSerializer(BatchSerializer):
+    sidecar_rows = SidecarRowSerializer(many=True, read_only=True)
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "sidecar_rows"]
+
+
+class SidecarUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("A CSV with a filename column and Dublin Core columns."))
+
+
+class UploadSerializer(serializers.Serializer):
+    """One or many files into a batch: an existing one, or a new one for the source given."""
+
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
+    paths = serializers.ListField(
+        child=serializers.CharField(max_length=1000, allow_blank=True),
+        required=False,
+        help_text=_("Relative path of each file, in the same order (e.g. a folder's structure)."),
+    )
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), required=False)
+    batch = serializers.PrimaryKeyRelatedField(queryset=IngestBatch.objects.all(), required=False)
+    label = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    metadata = serializers.FileField(required=False, help_text=_("Optional sidecar CSV describing the files."))
+
+    def validate_files(self, files: list) -> list:
+        if len(files) > settings.DATA_UPLOAD_MAX_NUMBER_FILES:
+            raise serializers.ValidationError(_("Too many files in one request."))
+        return files
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("source") and not attrs.get("batch"):
+            raise serializers.ValidationError(_("Give a source (for a new batch) or an existing batch."))
+        if attrs.get("paths") and len(attrs["paths"]) != len(attrs["files"]):
+            raise serializers.ValidationError({"paths": _("Give one path per file, or none.")})
+        return attrs
+
+
+class FileResultSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    status = serializers.ChoiceField(choices=["created", "already_ingested", "refused", "sidecar"])
+    message = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    item = serializers.IntegerField(allow_null=True)
+    rows = serializers.IntegerField()
+    already_in_collection = serializers.DictField(allow_null=True, required=False)
+
+
+class UploadResultSerializer(serializers.Serializer):
+    batch = serializers.IntegerField()
+    batch_url = serializers.CharField()
+    files = FileResultSerializer(many=True)

@@ -1,0 +1,236 @@
+"""API views: each parses input, checks a role permission, calls one service or selector and presents it."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import serializers as s
+from collections_app import selectors, sidecar
+from collections_app.models import IngestBatch, Item, Source, Version
+from collections_app.services import batch_create
+from collections_app.uploads import batch_files_upload
+from dedup.models import Cluster
+from dedup.review import services as review
+from dedup.review.filters import ClusterFilter
+from dedup.review.selectors import review_queue
+
+CHANGE_CLUSTER = ["dedup.view_cluster", "dedup.change_cluster"]
+
+
+class SourceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Departments, portals and systems files come from (administrators add them)."""
+
+    queryset = Source.objects.all()
+    serializer_class = s.SourceSerializer
+    filterset_fields = ["kind", "name"]
+
+
+class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+    """Items with their curated Dublin Core fields."""
+
+    queryset = Item.objects.all()
+    serializer_class = s.ItemSerializer
+    filterset_fields = ["identifier", "creator", "merged_into"]
+
+
+class VersionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Stored files with their processing status and fingerprint hashes."""
+
+    queryset = Version.objects.select_related("source", "uploader", "fingerprint").defer(
+        "fingerprint__rendition", "fingerprint__timings"
+    )
+    serializer_class = s.VersionSerializer
+    filterset_fields = ["status", "source", "batch", "item", "sha256", "format"]
+
+
+class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
+    """Clusters of versions that show one picture, filtered as in the review queue, and the curator's actions."""
+
+    queryset = Cluster.objects.all()
+    serializer_class = s.ClusterSerializer
+    filterset_class = ClusterFilter
+    action_permissions = {
+        "list": ["dedup.view_cluster"],
+        "retrieve": ["dedup.view_cluster"],
+        "merge": CHANGE_CLUSTER,
+        "split": CHANGE_CLUSTER,
+        "not_duplicates": CHANGE_CLUSTER,
+        "skip": CHANGE_CLUSTER,
+        "undo": CHANGE_CLUSTER,
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Cluster.objects.none()
+        return review_queue(user=self.request.user)
+
+    def filter_queryset(self, queryset):
+        # The queue's filters (open, not skipped by default) choose what is listed, not what can be opened.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def _act(self, request: Request, serializer_class, run) -> Response:
+        cluster = self.get_object()
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            run(cluster.pk, data.validated_data)
+        except review.ClusterConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except review.ReviewError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.ClusterSerializer(self.get_queryset().get(pk=cluster.pk)).data)
+
+    @extend_schema(request=s.MergeSerializer, responses={200: s.ClusterSerializer})
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk=None) -> Response:
+        def run(cluster_id: int, data: dict) -> None:
+            review.cluster_merge(
+                cluster_id=cluster_id,
+                actor=request.user,
+                authoritative_id=data["authoritative"],
+                token=data.get("token"),
+                choices=data.get("choices"),
+                custom=data.get("custom"),
+                reason=data.get("reason", ""),
+            )
+
+        return self._act(request, s.MergeSerializer, run)
+
+    @extend_schema(request=s.SplitSerializer, responses={200: s.ClusterSerializer})
+    @action(detail=True, methods=["post"])
+    def split(self, request: Request, pk=None) -> Response:
+        return self._act(
+            request,
+            s.SplitSerializer,
+            lambda cid, d: review.cluster_split(
+                cluster_id=cid, version_id=d["version"], actor=request.user, token=d.get("token")
+            ),
+        )
+
+    @extend_schema(request=s.ActionSerializer, responses={200: s.ClusterSerializer})
+    @action(detail=True, methods=["post"], url_path="not-duplicates")
+    def not_duplicates(self, request: Request, pk=None) -> Response:
+        return self._act(
+            request,
+            s.ActionSerializer,
+            lambda cid, d: review.cluster_dismiss(cluster_id=cid, actor=request.user, token=d.get("token")),
+        )
+
+    @extend_schema(request=None, responses={200: s.ClusterSerializer})
+    @action(detail=True, methods=["post"])
+    def skip(self, request: Request, pk=None) -> Response:
+        return self._act(
+            request, s.ActionSerializer, lambda cid, d: review.cluster_skip(cluster_id=cid, actor=request.user)
+        )
+
+    @extend_schema(request=s.ActionSerializer, responses={200: s.ClusterSerializer})
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, pk=None) -> Response:
+        return self._act(
+            request,
+            s.ActionSerializer,
+            lambda cid, d: review.cluster_undo(cluster_id=cid, actor=request.user, token=d.get("token")),
+        )
+
+
+class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Upload batches with their counts, refusals and sidecar CSV report."""
+
+    queryset = IngestBatch.objects.all()
+    filterset_fields = ["source", "created_by"]
+    action_permissions = {"sidecar": ["collections_app.add_ingestbatch", "collections_app.add_version"]}
+
+    def get_queryset(self):
+        queryset = selectors.batches_with_counts()
+        return queryset.prefetch_related("sidecar_rows") if self.action == "retrieve" else queryset
+
+    def get_serializer_class(self):
+        return s.BatchDetailSerializer if self.action == "retrieve" else s.BatchSerializer
+
+    def perform_create(self, serializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = batch_create(
+            source=data["source"], label=data.get("label", ""), created_by=self.request.user
+        )
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        batch = selectors.batch_with_counts(batch_id=serializer.instance.pk)
+        return Response(s.BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.SidecarUploadSerializer}, responses={200: s.BatchDetailSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def sidecar(self, request: Request, pk=None) -> Response:
+        batch = self.get_object()
+        upload = s.SidecarUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            sidecar.batch_sidecar_attach(batch=batch, content=upload.validated_data["file"].read(), actor=request.user)
+        except sidecar.SidecarError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        batch = selectors.batches_with_counts().prefetch_related("sidecar_rows").get(pk=batch.pk)
+        return Response(s.BatchDetailSerializer(batch).data)
+
+
+def _already(version: Version | None, request: Request) -> dict | None:
+    if version is None:
+        return None
+    earlier = selectors.versions_already_in_collection(versions=[version]).get(version.pk)
+    if earlier is None:
+        return None
+    return {
+        "version": earlier.pk,
+        "item": earlier.item_id,
+        "identifier": earlier.item.identifier,
+        "url": request.build_absolute_uri(earlier.get_absolute_url()),
+        "uploader": earlier.uploader.get_username() if earlier.uploader else None,
+        "uploaded_at": earlier.uploaded_at.isoformat(),
+        "source": earlier.source.name,
+    }
+
+
+class UploadView(APIView):
+    """Send one or many files (images, ZIP archives, a sidecar CSV) into a batch; each file is answered."""
+
+    parser_classes = [MultiPartParser]
+    action_permissions = {
+        "post": ["collections_app.add_version", "collections_app.add_item", "collections_app.add_ingestbatch"]
+    }
+
+    @extend_schema(
+        request={"multipart/form-data": s.UploadSerializer},
+        responses={201: s.UploadResultSerializer},
+        operation_id="uploads_create",
+    )
+    def post(self, request: Request) -> Response:
+        form = s.UploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        metadata = data["metadata"].read() if data.get("metadata") else None
+        if metadata is not None:
+            try:
+                sidecar.csv_parse(metadata)
+            except sidecar.SidecarError as exc:
+                return Response({"metadata": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        batch = data.get("batch") or batch_create(
+            source=data["source"], label=data.get("label") or _("API upload"), created_by=request.user
+        )
+        paths = data.get("paths") or [f.name for f in data["files"]]
+        triples = [(f, path or f.name, f.size) for f, path in zip(data["files"], paths, strict=True)]
+        result = batch_files_upload(batch=batch, files=triples, uploader=request.user)
+        if metadata is not None:
+            sidecar.batch_sidecar_attach(batch=batch, content=metadata, actor=request.user)
+        body = {
+            "batch": batch.pk,
+            "batch_url": request.build_absolute_uri(reverse("batch-detail", args=[batch.pk])),
+            "files": [{**f.as_dict(), "already_in_collection": _already(f.version, request)} for f in result.files],
+        }
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,0 +1,48 @@
+"""`manage.py import_csv FILE --source NAME`: fill in items of a source's stored files from a sidecar CSV."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from collections_app.models import Source
+from collections_app.services import batch_create
+from collections_app.sidecar import SidecarError, source_csv_import
+
+OUTCOMES = {
+    "applied": "applied",
+    "partly": "applied in part",
+    "unmatched": "matches no stored file",
+    "refused": "not applied",
+}
+
+
+class Command(BaseCommand):
+    help = "Apply a sidecar CSV (filename + Dublin Core columns, title_zh) to files already stored from a source."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--source", required=True, help="The source whose stored files the rows describe.")
+
+    def handle(self, *args, file, source, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        try:
+            source_obj = Source.objects.get(name=source.strip())
+        except Source.DoesNotExist as exc:
+            raise CommandError(f"No source named {source!r}.") from exc
+        batch = batch_create(source=source_obj, label=f"import_csv {path.name}")
+        try:
+            rows = source_csv_import(batch=batch, content=path.read_bytes())
+        except SidecarError as exc:
+            batch.delete()
+            raise CommandError(str(exc)) from exc
+        counts = {key: sum(1 for row in rows if row.outcome == key) for key in OUTCOMES}
+        self.stdout.write(
+            f"{len(rows)} rows: {counts['applied']} applied, {counts['partly']} applied in part, "
+            f"{counts['unmatched']} matching no file, {counts['refused']} not applied (batch {batch.pk})."
+        )
+        for row in rows:
+            if row.outcome != "applied":
+                problems = " ".join(row.problems)
+                self.stdout.write(f"  line {row.line} {row.filename}: {OUTCOMES[row.outcome]}. {problems}".rstrip())

@@ -1,0 +1,148 @@
+"""Records-officer pages: authoritative choice and approval, audit trail export, identifier redirects, verification."""
+
+import csv
+import json
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from collections_app import authority, selectors
+from collections_app.forms import DecisionForm, MarkAuthoritativeForm, VerifyForm
+from collections_app.models import AuditEvent, AuthorityRequest, Item
+from collections_app.permissions import require_perm
+from collections_app.verification import VerificationTooLarge, copy_verify
+from dedup.fingerprint import FingerprintError
+
+EXPORT_FIELDS = ("id", "time", "actor", "action", "target", "reason", "before", "after", "previous_hash", "entry_hash")
+
+
+def _outcome(request: HttpRequest, item_id: int, action, done: str) -> HttpResponse:
+    try:
+        action()
+    except authority.AuthorityError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("item-detail", item_id)
+
+
+@require_perm(authority.MARK_PERM)
+@require_POST
+def item_mark_authoritative(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Item, pk=pk)
+    form = MarkAuthoritativeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A written reason is required to mark a version authoritative."))
+        return redirect("item-detail", item.pk)
+    try:
+        outcome = authority.item_mark_authoritative(
+            item_id=item.pk,
+            version_id=form.cleaned_data["version"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except authority.AuthorityError as exc:
+        messages.error(request, str(exc))
+    else:
+        if outcome.applied:
+            messages.success(request, _("The version is now authoritative; the change is in the audit trail."))
+        else:
+            messages.info(request, _("Recorded; it takes effect when a second records officer approves it."))
+    return redirect("item-detail", item.pk)
+
+
+@require_perm(authority.APPROVE_PERM)
+@require_POST
+def authority_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = get_object_or_404(AuthorityRequest, pk=pk)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _outcome(
+        request,
+        pending.item_id,
+        lambda: authority.authority_request_approve(request_id=pending.pk, actor=request.user, note=note),
+        _("Approved: the version is now authoritative."),
+    )
+
+
+@require_perm(authority.APPROVE_PERM)
+@require_POST
+def authority_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = get_object_or_404(AuthorityRequest, pk=pk)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _outcome(
+        request,
+        pending.item_id,
+        lambda: authority.authority_request_reject(request_id=pending.pk, actor=request.user, note=note),
+        _("The request was turned down; nothing changed."),
+    )
+
+
+def _event_row(event: AuditEvent) -> dict:
+    return {
+        "id": event.pk,
+        "time": event.created_at.isoformat(),
+        "actor": event.actor_label,
+        "action": event.action,
+        "target": f"{event.target_type}:{event.target_id}",
+        "reason": event.reason,
+        "before": event.before,
+        "after": event.after,
+        "previous_hash": event.previous_hash,
+        "entry_hash": event.entry_hash,
+    }
+
+
+@require_perm("collections_app.view_auditevent")
+@require_GET
+def item_audit_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    item = get_object_or_404(Item, pk=pk)
+    rows = [_event_row(e) for e in selectors.item_audit_events(item=item)]
+    filename = f"audit-{item.identifier}.{fmt}"
+    if fmt == "json":
+        response: HttpResponse = JsonResponse(
+            {"item": item.identifier, "events": rows}, json_dumps_params={"ensure_ascii": False, "indent": 2}
+        )
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.DictWriter(response, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "before": json.dumps(row["before"]), "after": json.dumps(row["after"])})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_perm("collections_app.view_item")
+@require_GET
+def item_by_identifier(request: HttpRequest, identifier: str) -> HttpResponse:
+    try:
+        item = selectors.item_by_identifier(identifier=identifier)
+    except Item.DoesNotExist as exc:
+        raise Http404(_("No item has this identifier or accession number.")) from exc
+    return redirect("item-detail", item.pk)
+
+
+@require_perm("collections_app.verify_copy")
+@require_http_methods(["GET", "POST"])
+def verify_page(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    context: dict = {"form": form}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            context["result"] = copy_verify(fileobj=upload, byte_size=upload.size)
+        except FingerprintError as exc:
+            form.add_error("file", exc.reason)
+            status = 400
+        except VerificationTooLarge:
+            form.add_error("file", _("The file is larger than the upload limit."))
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(request, "collections_app/verify.html", context, status=status)

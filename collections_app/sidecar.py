@@ -1,0 +1,206 @@
+"""Sidecar CSV metadata: Dublin Core columns matched to files by filename, every row reported, none dropped."""
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Version
+from collections_app.services import audit_record
+
+FILENAME_COLUMNS = ("filename", "file", "original_filename", "path")
+# Column -> item field; `subject` holds several subjects separated by ";" or "|".
+FIELDS = {
+    "identifier": "identifier",
+    "title": "title",
+    "title_zh": "title_zh",
+    "creator": "creator",
+    "date": "date",
+    "description": "description",
+    "subject": "subjects",
+    "rights": "rights",
+}
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class SidecarError(Exception):
+    """The CSV as a whole cannot be read; the message is meant for the uploader."""
+
+
+def normalise_name(name: str) -> str:
+    return name.strip().replace("\\", "/").removeprefix("./").strip("/")
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8-sig" or text.startswith("\ufeff"):
+            return text.removeprefix("\ufeff")
+    raise SidecarError(_("The CSV file is not UTF-8 text; save it as “CSV UTF-8” and send it again."))
+
+
+def _max_length(field: str) -> int | None:
+    return getattr(Item._meta.get_field(field), "max_length", None)
+
+
+def row_check(raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The item values a row sets and the problems with it; a bad value is reported and left out."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for column, field in FIELDS.items():
+        value = (raw.get(column) or "").strip()
+        if not value:
+            continue
+        limit = _max_length(field)
+        if limit and len(value) > limit:
+            problems.append(
+                _("%(column)s is longer than %(limit)d characters; not applied.") % {"column": column, "limit": limit}
+            )
+            continue
+        if field == "subjects":
+            values[field] = [s.strip() for s in value.replace("|", ";").split(";") if s.strip()]
+        else:
+            values[field] = value
+    identifier = values.get("identifier")
+    if identifier and Item.objects.filter(identifier=identifier).exists():
+        problems.append(_("identifier %(value)s is already used by another item; not applied.") % {"value": identifier})
+        del values["identifier"]
+    return values, problems
+
+
+def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
+    """Rows as {line, filename, data, values, problems}, and problems with the file as a whole."""
+    if len(content) > MAX_BYTES:
+        raise SidecarError(_("The CSV file is larger than 20 MB."))
+    reader = csv.DictReader(io.StringIO(_decode(content), newline=""))
+    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    filename_column = next((c for c in FILENAME_COLUMNS if c in header), None)
+    if filename_column is None:
+        raise SidecarError(_("The CSV needs a column named filename that says which file each row describes."))
+    unknown = [c for c in header if c not in FIELDS and c != filename_column]
+    notes = []
+    if unknown:
+        notes.append(
+            _("Columns not used for item fields (kept with each row as sent): %(names)s")
+            % {"names": ", ".join(unknown)}
+        )
+    rows, seen = [], set()
+    for raw in reader:
+        extra = raw.pop(None, None)
+        data = {k: v for k, v in raw.items() if k}
+        values, problems = row_check(data)
+        filename = normalise_name(data.get(filename_column) or "")
+        if extra:
+            problems.append(_("The row has more values than the header has columns: %s") % ", ".join(extra))
+        if not filename:
+            problems.append(_("No filename: the row matches no file."))
+        elif filename in seen:
+            problems.append(_("Another row already describes %(name)s; this one is not applied.") % {"name": filename})
+            values = {}
+        seen.add(filename)
+        rows.append(
+            {"line": reader.line_num, "filename": filename, "data": data, "values": values, "problems": problems}
+        )
+    return rows, notes
+
+
+def _matching(versions: QuerySet[Version], filename: str) -> list[Version]:
+    """Versions whose path or name is this filename; an exact path wins over a bare name."""
+    if not filename:
+        return []
+    name = PurePosixPath(filename).name
+    found = list(
+        versions.filter(
+            Q(original_path=filename) | Q(original_path__endswith=f"/{filename}") | Q(original_filename=name)
+        ).select_related("item")
+    )
+    exact = [v for v in found if v.original_path == filename or v.original_path.endswith(f"/{filename}")]
+    return exact or found
+
+
+def _item_update(row: SidecarRow, version: Version, actor: Any) -> list[str]:
+    item = Item.objects.select_for_update().get(pk=version.item_id)
+    values = dict(row.values)
+    problems = []
+    if "identifier" in values and Item.objects.filter(identifier=values["identifier"]).exclude(pk=item.pk).exists():
+        problems.append(_("identifier %(value)s is already used by another item; not applied.") % values)
+        del values["identifier"]
+    before = {name: getattr(item, name) for name in values}
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.provenance = {**item.provenance, **{name: {"version": version.pk, "sidecar_row": row.pk} for name in values}}
+    item.save()
+    ImportedMetadata.objects.update_or_create(
+        version=version, origin=ImportedMetadata.Origin.SIDECAR, defaults={"data": row.data}
+    )
+    audit_record(
+        actor=actor, action="item.sidecar_import", target=item, before=before, after={**values, "line": row.line}
+    )
+    return problems
+
+
+@transaction.atomic
+def sidecar_row_apply(*, row_id: int, versions: QuerySet[Version], actor: Any = None) -> SidecarRow:
+    """Fill in the items of the versions this row names; safe to repeat (a version is filled in once)."""
+    row = SidecarRow.objects.select_for_update().get(pk=row_id)
+    if not row.values or not row.filename:
+        return row
+    matches = [v for v in _matching(versions, row.filename) if v.pk not in row.applied_to]
+    if len(matches) > 1 and not row.applied_to:
+        note = _("%(n)d files are named %(name)s; give the path instead.") % {"n": len(matches), "name": row.filename}
+        if note not in row.problems:
+            row.problems = [*row.problems, note]
+            row.save(update_fields=["problems"])
+        return row
+    for version in matches:
+        row.problems = list(dict.fromkeys([*row.problems, *_item_update(row, version, actor)]))
+        row.applied_to = [*row.applied_to, version.pk]
+    row.save(update_fields=["problems", "applied_to"])
+    return row
+
+
+def sidecar_rows_create(*, batch: IngestBatch, rows: Iterable[dict], notes: Iterable[str] = ()) -> list[SidecarRow]:
+    created = [SidecarRow(batch=batch, line=1, problems=[note]) for note in notes]
+    created += [SidecarRow(batch=batch, **row) for row in rows]
+    return SidecarRow.objects.bulk_create(created)
+
+
+def batch_sidecar_attach(*, batch: IngestBatch, content: bytes, actor: Any = None) -> list[SidecarRow]:
+    """Keep every row on the batch and fill in the files already received; later files are filled in on arrival."""
+    rows, notes = csv_parse(content)
+    with transaction.atomic():
+        IngestBatch.objects.select_for_update().get(pk=batch.pk)  # serialises with files arriving at once
+        created = sidecar_rows_create(batch=batch, rows=rows, notes=notes)
+    return [sidecar_row_apply(row_id=row.pk, versions=batch.versions.all(), actor=actor) for row in created]
+
+
+def version_sidecar_apply(*, version: Version, actor: Any = None) -> None:
+    """A file just arrived in a batch: apply the batch's rows that name it."""
+    if version.batch_id is None:
+        return
+    with transaction.atomic():
+        IngestBatch.objects.select_for_update().get(pk=version.batch_id)
+        names = {normalise_name(version.original_path), version.original_filename}
+        names |= {"/".join(version.original_path.split("/")[n:]) for n in range(version.original_path.count("/") + 1)}
+        ids = list(
+            SidecarRow.objects.filter(batch_id=version.batch_id, filename__in=names).values_list("pk", flat=True)
+        )
+    for row_id in ids:
+        sidecar_row_apply(row_id=row_id, versions=Version.objects.filter(pk=version.pk), actor=actor)
+
+
+def source_csv_import(*, batch: IngestBatch, content: bytes, actor: Any = None) -> list[SidecarRow]:
+    """`import_csv`: the rows fill in items of versions already stored from the batch's source."""
+    rows, notes = csv_parse(content)
+    created = sidecar_rows_create(batch=batch, rows=rows, notes=notes)
+    versions = Version.objects.filter(source=batch.source)
+    return [sidecar_row_apply(row_id=row.pk, versions=versions, actor=actor) for row in created]

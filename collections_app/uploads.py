@@ -1,0 +1,199 @@
+"""Bulk upload into a batch: single files, ZIP archives checked before extraction, and sidecar CSVs."""
+
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from collections_app import sidecar
+from collections_app.models import IngestBatch, Version
+from collections_app.services import version_ingest
+
+CHUNK = 1024 * 1024
+
+
+class ArchiveRefused(Exception):
+    """A ZIP that is not extracted at all; the message says why."""
+
+
+@dataclass
+class FileResult:
+    """What became of one file offered to a batch."""
+
+    path: str
+    status: str  # created | already_ingested | refused | sidecar
+    message: str
+    version: Version | None = None
+    rows: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        version = self.version
+        return {
+            "path": self.path,
+            "status": self.status,
+            "message": self.message,
+            "version": version.pk if version else None,
+            "item": version.item_id if version else None,
+            "rows": self.rows,
+        }
+
+
+@dataclass
+class UploadResult:
+    batch: IngestBatch
+    files: list[FileResult] = field(default_factory=list)
+
+
+def _limit_mb() -> int:
+    return settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)
+
+
+def _unsafe_name(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":")
+
+
+def zip_check(archive: zipfile.ZipFile, compressed_size: int) -> list[zipfile.ZipInfo]:
+    """The entries to extract, or ArchiveRefused before a single byte is written."""
+    entries = archive.infolist()
+    if len(entries) > settings.DUPFINDER_ZIP_MAX_ENTRIES:
+        raise ArchiveRefused(
+            _("The ZIP holds %(n)d entries, more than the limit of %(limit)d; split it into smaller archives.")
+            % {"n": len(entries), "limit": settings.DUPFINDER_ZIP_MAX_ENTRIES}
+        )
+    total = 0
+    for info in entries:
+        if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
+            raise ArchiveRefused(
+                _("The ZIP contains %(name)s, a path that points outside the archive; nothing was extracted.")
+                % {"name": info.filename}
+            )
+        if info.file_size > settings.DUPFINDER_ZIP_MAX_RATIO * max(info.compress_size, 1) and info.file_size > CHUNK:
+            raise ArchiveRefused(
+                _("%(name)s expands %(ratio)d times, which looks like a zip bomb; nothing was extracted.")
+                % {"name": info.filename, "ratio": info.file_size // max(info.compress_size, 1)}
+            )
+        total += info.file_size
+    if total > settings.DUPFINDER_ZIP_MAX_TOTAL_BYTES or total > settings.DUPFINDER_ZIP_MAX_RATIO * max(
+        compressed_size, 1
+    ):
+        raise ArchiveRefused(_("The ZIP expands to %(mb)d MB, too much to extract.") % {"mb": total // (1024 * 1024)})
+    return [info for info in entries if not info.is_dir()]
+
+
+def _copy_bounded(source: IO[bytes], limit: int) -> IO[bytes] | None:
+    """Copy into a temporary file; None if more than `limit` bytes come out (a header may lie)."""
+    target = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+    written = 0
+    while chunk := source.read(CHUNK):
+        written += len(chunk)
+        if written > limit:
+            target.close()
+            return None
+        target.write(chunk)
+    target.seek(0)
+    return target
+
+
+def _file_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch, uploader: Any) -> FileResult:
+    if size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
+        message = _("The file is larger than the limit of %(limit)d MB.") % {"limit": _limit_mb()}
+        return FileResult(path, "refused", message)
+    if path.lower().endswith(".csv"):
+        try:
+            rows = sidecar.batch_sidecar_attach(batch=batch, content=fileobj.read(), actor=uploader)
+        except sidecar.SidecarError as exc:
+            return FileResult(path, "refused", str(exc))
+        return FileResult(path, "sidecar", _("Metadata rows read: %(n)d.") % {"n": len(rows)}, rows=len(rows))
+    outcome = version_ingest(
+        fileobj=fileobj,
+        original_filename=PurePosixPath(path).name,
+        original_path=path,
+        source=batch.source,
+        uploader=uploader,
+        batch=batch,
+    )
+    if outcome.version is not None and outcome.created:
+        sidecar.version_sidecar_apply(version=outcome.version, actor=uploader)
+    status = "refused" if outcome.version is None else outcome.status
+    return FileResult(path, status, outcome.message, outcome.version)
+
+
+def _zip_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch, uploader: Any) -> list[FileResult]:
+    try:
+        archive = zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ArchiveRefused(_("%(name)s is not a readable ZIP archive.") % {"name": path}) from exc
+    with archive:
+        entries = zip_check(archive, size)
+        # CSVs last, so their rows find the files of the same archive.
+        entries.sort(key=lambda info: info.filename.lower().endswith(".csv"))
+        results = []
+        for info in entries:
+            inner = f"{PurePosixPath(path).stem}/{info.filename}"
+            with archive.open(info) as source:
+                copy = _copy_bounded(source, settings.DUPFINDER_MAX_UPLOAD_BYTES)
+            if copy is None:
+                message = _("The file is larger than the limit of %(limit)d MB.") % {"limit": _limit_mb()}
+                results.append(FileResult(inner, "refused", message))
+                continue
+            with copy:
+                results.append(
+                    _file_receive(fileobj=copy, path=inner, size=info.file_size, batch=batch, uploader=uploader)
+                )
+        return results
+
+
+def _is_zip(path: str, fileobj: IO[bytes]) -> bool:
+    if path.lower().endswith(".zip"):
+        return True
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    return head == b"PK\x03\x04"
+
+
+def batch_files_upload(
+    *, batch: IngestBatch, files: list[tuple[IO[bytes], str, int]], uploader: Any = None
+) -> UploadResult:
+    """Receive (file, path, size) triples into the batch; refusals are kept on the batch, never dropped."""
+    result = UploadResult(batch)
+    for fileobj, path, size in files:
+        path = sidecar.normalise_name(path)[:1000] or "upload"
+        if size <= settings.DUPFINDER_MAX_UPLOAD_BYTES and _is_zip(path, fileobj):
+            try:
+                result.files += _zip_receive(fileobj=fileobj, path=path, size=size, batch=batch, uploader=uploader)
+            except ArchiveRefused as exc:
+                result.files.append(FileResult(path, "refused", str(exc)))
+            continue
+        result.files.append(_file_receive(fileobj=fileobj, path=path, size=size, batch=batch, uploader=uploader))
+    refused = [_skipped_row(f) for f in result.files if f.status == "refused" or _elsewhere(f, batch)]
+    if refused:
+        batch_skipped_add(batch_id=batch.pk, rows=refused)
+    return result
+
+
+def _elsewhere(result: FileResult, batch: IngestBatch) -> bool:
+    """Sent before with another batch: reported here too, linked to the stored version."""
+    return result.status == "already_ingested" and result.version is not None and result.version.batch_id != batch.pk
+
+
+def _skipped_row(result: FileResult) -> dict[str, Any]:
+    row: dict[str, Any] = {"path": result.path, "reason": result.message}
+    if result.version is not None:
+        row.update(version=result.version.pk, item=result.version.item_id)
+    return row
+
+
+@transaction.atomic
+def batch_skipped_add(*, batch_id: int, rows: list[dict[str, Any]]) -> None:
+    """Append refusals to the batch; the lock keeps concurrent uploads from overwriting each other's."""
+    batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
+    known = {(row["path"], row["reason"]) for row in batch.skipped}
+    batch.skipped = [*batch.skipped, *(row for row in rows if (row["path"], row["reason"]) not in known)]
+    batch.save(update_fields=["skipped"])

@@ -1,0 +1,181 @@
+"""'Is this copy the official one?': match a submitted file against the collection without storing it."""
+
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.models import ImportedMetadata, Item, Version
+from dedup.fingerprint import Fingerprint as FileFingerprint
+from dedup.fingerprint import fingerprint_file
+from dedup.lookup import candidates_for_hashes
+from dedup.models import Fingerprint, MatchKind
+from dedup.verify import Rendition, verify_pair
+
+KIND_RANK = {MatchKind.EXACT: 0, MatchKind.SAME_PIXELS: 1, MatchKind.NEAR: 2, MatchKind.ROTATED: 3}
+# Normalised metadata fields compared with the authoritative version (dedup.metadata.summarise).
+SUMMARY_FIELDS = {
+    "camera": _("Camera"),
+    "software": _("Software"),
+    "title": _("Embedded title"),
+    "caption": _("Embedded caption"),
+    "creator": _("Embedded creator"),
+    "keywords": _("Embedded keywords"),
+    "rights": _("Embedded rights"),
+    "gps": _("GPS position"),
+    "orientation": _("EXIF orientation"),
+}
+# Timestamps as written in the file: EXIF and XMP.
+TIMESTAMP_FIELDS = (
+    ("exif", "DateTimeOriginal"),
+    ("exif", "DateTimeDigitized"),
+    ("exif", "DateTime"),
+    ("xmp", "xmp:CreateDate"),
+    ("xmp", "xmp:ModifyDate"),
+    ("xmp", "xmp:MetadataDate"),
+)
+
+
+class VerificationTooLarge(Exception):
+    """The submitted file is above the upload limit."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str
+    label: str
+    submitted: str
+    authoritative: str
+
+
+@dataclass(frozen=True)
+class VersionMatch:
+    version: Version
+    kind: str
+    score: float
+
+
+@dataclass
+class ItemAnswer:
+    item: Item
+    matches: list[VersionMatch]
+    authoritative: Version | None
+    is_authoritative: bool  # the submitted bytes are exactly the authoritative file
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.matches[0].kind
+
+    @property
+    def authoritative_kind(self) -> str:
+        """How the submitted copy matches the authoritative version; blank if it did not match it."""
+        return next((m.kind for m in self.matches if self.authoritative and m.version.pk == self.authoritative.pk), "")
+
+
+@dataclass(frozen=True)
+class Verification:
+    submitted: FileFingerprint
+    items: list[ItemAnswer]
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.items)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(_text(v) for v in value if v not in (None, ""))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_text(v)}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def _embedded(version: Version) -> dict:
+    row = next((r for r in version.imported_metadata.all() if r.origin == ImportedMetadata.Origin.EMBEDDED), None)
+    return row.data if row else {}
+
+
+def _size(width: int | None, height: int | None) -> str:
+    return f"{width} × {height}" if width else ""
+
+
+def differences(submitted: FileFingerprint, version: Version) -> list[Difference]:
+    """What disagrees between the submitted file and a stored version: pixels, format, file, metadata, times."""
+    stored = _embedded(version)
+    rows = [
+        ("pixel_size", _("Pixel size"), _size(submitted.width, submitted.height), _size(version.width, version.height)),
+        ("format", _("Format"), submitted.format, version.format),
+        ("byte_size", _("File size (bytes)"), str(submitted.byte_size), str(version.byte_size)),
+        ("sha256", _("SHA-256"), submitted.sha256, version.sha256),
+    ]
+    ours, theirs = submitted.metadata.get("summary", {}), stored.get("summary", {})
+    rows += [(f"metadata.{n}", label, _text(ours.get(n)), _text(theirs.get(n))) for n, label in SUMMARY_FIELDS.items()]
+    for section, name in TIMESTAMP_FIELDS:
+        mine, other = submitted.metadata.get(section, {}).get(name), stored.get(section, {}).get(name)
+        rows.append((f"{section}.{name}", name, _text(mine), _text(other)))
+    return [Difference(key, str(label), a, b) for key, label, a, b in rows if a != b]
+
+
+def _kind(submitted: FileFingerprint, stored: Fingerprint) -> tuple[str, float]:
+    if stored.version.sha256 == submitted.sha256:
+        return MatchKind.EXACT, 1.0
+    verdict = verify_pair(
+        Rendition(bytes(stored.rendition), (stored.rendition_width, stored.rendition_height)),
+        Rendition(submitted.rendition, submitted.rendition_size),
+        strictness=settings.DUPFINDER_STRICTNESS,
+    )
+    kind = verdict.kind if verdict.is_duplicate and verdict.kind in MatchKind.values else ""
+    return kind, round(verdict.score, 4)
+
+
+def _surviving(item: Item) -> Item:
+    seen = {item.pk}
+    while item.merged_into_id and item.merged_into_id not in seen:
+        seen.add(item.merged_into_id)
+        item = Item.objects.get(pk=item.merged_into_id)
+    return item
+
+
+def _answers(submitted: FileFingerprint, matches: list[VersionMatch]) -> list[ItemAnswer]:
+    by_item: dict[int, list[VersionMatch]] = {}
+    items: dict[int, Item] = {}
+    for match in sorted(matches, key=lambda m: (KIND_RANK[m.kind], -m.score, m.version.pk)):
+        item = _surviving(match.version.item)
+        items[item.pk] = item
+        by_item.setdefault(item.pk, []).append(match)
+    ids = [v.authoritative_version_id for v in items.values() if v.authoritative_version_id]
+    authoritative = Version.objects.select_related("source").prefetch_related("imported_metadata").in_bulk(ids)
+    answers = []
+    for pk, found in by_item.items():
+        chosen = authoritative.get(items[pk].authoritative_version_id)
+        exact = chosen is not None and chosen.sha256 == submitted.sha256
+        diffs = differences(submitted, chosen) if chosen and not exact else []
+        answers.append(ItemAnswer(items[pk], found, chosen, exact, diffs))
+    return sorted(answers, key=lambda a: (KIND_RANK[a.kind], -a.matches[0].score, a.item.pk))
+
+
+def copy_verify(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verification:
+    """Fingerprint the copy in memory, verify each candidate, and answer per matching item.
+
+    Raises FingerprintError (with a reason) for a file that is not a readable image; nothing is saved.
+    """
+    if byte_size is not None and byte_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
+        raise VerificationTooLarge
+    submitted = fingerprint_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+    hashes = {submitted.phash, *submitted.phash_dihedral}
+    if submitted.phash_trimmed is not None:
+        hashes.add(submitted.phash_trimmed)
+    candidates = candidates_for_hashes(hashes=hashes, sha256=submitted.sha256)
+    stored = Fingerprint.objects.select_related("version__item", "version__source").filter(
+        version_id__in=list(candidates)
+    )
+    matches = []
+    for fingerprint in stored:
+        kind, score = _kind(submitted, fingerprint)
+        if kind:
+            matches.append(VersionMatch(fingerprint.version, kind, score))
+    return Verification(submitted, _answers(submitted, matches))

@@ -1,0 +1,253 @@
+"""Every endpoint answers 401 to strangers, 403 to roles without the permission and 200 to those with it."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Version
+from collections_app.services import source_get_or_create
+from dedup.models import Cluster
+from tests.images import encode, scene
+
+pytestmark = pytest.mark.django_db
+
+READS = [
+    ("/api/v1/sources/", "viewer"),
+    ("/api/v1/items/", "viewer"),
+    ("/api/v1/versions/", "viewer"),
+    ("/api/v1/batches/", "viewer"),
+    ("/api/v1/clusters/", "curator"),
+]
+
+
+@pytest.mark.parametrize(("url", "role"), READS)
+def test_reads_need_a_token_and_the_role(api_as, url, role):
+    assert api_as(None).get(url).status_code == 401
+    if role == "curator":
+        assert api_as("uploader").get(url).status_code == 403
+    response = api_as(role).get(url)
+    assert response.status_code == 200
+    assert set(response.json()) >= {"count", "results"}
+
+
+def test_session_login_works_for_the_browser(client, role_user):
+    role_user("viewer")
+    client.login(username="viewer", password="pw-for-tests-1")
+    assert client.get("/api/v1/items/").status_code == 200
+
+
+def test_token_is_issued_for_a_username_and_password(api_as, role_user):
+    role_user("uploader")
+    response = api_as(None).post("/api/v1/token/", {"username": "uploader", "password": "pw-for-tests-1"})
+    assert response.status_code == 200 and response.json()["token"]
+
+
+def test_sources_are_added_by_administrators_only(api_as):
+    assert api_as("uploader").post("/api/v1/sources/", {"name": "Portal"}).status_code == 403
+    response = api_as("administrator").post("/api/v1/sources/", {"name": "Portal", "kind": "portal"})
+    assert response.status_code == 201 and response.json()["name"] == "Portal"
+
+
+def test_version_detail_shows_status_and_fingerprint_hashes(api_as, add_version):
+    version = add_version("a.jpg", encode(scene(1)))
+    body = api_as("viewer").get(f"/api/v1/versions/{version.pk}/").json()
+    assert body["status"] == "done" and body["sha256"] == version.sha256
+    assert len(body["fingerprint"]["phash"]) == 16 and len(body["fingerprint"]["phash_dihedral"]) == 8
+    assert api_as("viewer").get("/api/v1/versions/", {"status": "failed"}).json()["count"] == 0
+    item = api_as("viewer").get(f"/api/v1/items/{version.item_id}/").json()
+    assert item["authoritative_version"] == version.pk
+
+
+@pytest.fixture
+def pair(add_version):
+    picture = scene(7)
+    a = add_version("a.jpg", encode(picture, quality=92))
+    b = add_version("b.png", encode(picture.resize((320, 240)), "PNG"), source="Archive")
+    return Cluster.objects.get(members__version=a), a, b
+
+
+def test_cluster_actions_need_change_permission(api_as, pair):
+    cluster, a, _b = pair
+    url = f"/api/v1/clusters/{cluster.pk}/"
+    assert api_as("viewer").get(url).status_code == 403
+    for action in ("merge", "split", "not-duplicates", "skip", "undo"):
+        assert api_as(None).post(f"{url}{action}/", {}).status_code == 401
+        assert api_as("viewer").post(f"{url}{action}/", {}).status_code == 403
+
+
+def test_merge_then_undo_through_the_api_uses_the_review_services(api_as, pair):
+    cluster, a, b = pair
+    curator = api_as("curator")
+    listed = curator.get("/api/v1/clusters/", {"status": "open"}).json()
+    assert [c["id"] for c in listed["results"]] == [cluster.pk]
+    token = listed["results"][0]["token"]
+    response = curator.post(
+        f"/api/v1/clusters/{cluster.pk}/merge/", {"authoritative": b.pk, "token": token, "reason": "PNG"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "resolved"
+    assert Item.objects.get(pk=a.item_id).merged_into_id == b.item_id
+    stale = curator.post(f"/api/v1/clusters/{cluster.pk}/undo/", {"token": token}, format="json")
+    assert stale.status_code == 409
+    undone = curator.post(f"/api/v1/clusters/{cluster.pk}/undo/", {}, format="json")
+    assert undone.json()["status"] == "open"
+    assert Item.objects.get(pk=a.item_id).merged_into_id is None
+
+
+def test_split_skip_and_not_duplicates(api_as, pair):
+    cluster, a, b = pair
+    curator = api_as("curator")
+    assert curator.post(f"/api/v1/clusters/{cluster.pk}/skip/").status_code == 200
+    assert curator.get("/api/v1/clusters/").json()["count"] == 0  # skipped leaves the default queue
+    bad = curator.post(f"/api/v1/clusters/{cluster.pk}/split/", {"version": 999999}, format="json")
+    assert bad.status_code == 400
+    response = curator.post(f"/api/v1/clusters/{cluster.pk}/not-duplicates/", {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "dismissed"
+    merge = curator.post(f"/api/v1/clusters/{cluster.pk}/merge/", {"authoritative": a.pk}, format="json")
+    assert merge.status_code == 409
+
+
+def test_merge_refuses_unknown_fields(api_as, pair):
+    cluster, a, _b = pair
+    response = api_as("curator").post(
+        f"/api/v1/clusters/{cluster.pk}/merge/", {"authoritative": a.pk, "custom": {"owner": "x"}}, format="json"
+    )
+    assert response.status_code == 400
+
+
+def _file(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def test_batches_are_created_by_uploaders_and_show_counts(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    assert api_as("viewer").post("/api/v1/batches/", {"source": source.pk}).status_code == 403
+    response = api_as("uploader").post("/api/v1/batches/", {"source": source.pk, "label": "Gala"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["total"] == 0
+    detail = api_as("viewer").get(f"/api/v1/batches/{response.json()['id']}/").json()
+    assert detail["label"] == "Gala" and detail["sidecar_rows"] == []
+
+
+def test_upload_of_many_files_with_metadata(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    csv = "filename,title,title_zh,subject,identifier\none.jpg,Gala,晚會,events; people,HK-1\nghost.jpg,Nobody,,,\n"
+    uploader = api_as("uploader")
+    response = uploader.post(
+        "/api/v1/uploads/",
+        {
+            "source": source.pk,
+            "files": [_file("one.jpg", encode(scene(1))), _file("two.png", encode(scene(2), "PNG"))],
+            "metadata": _file("meta.csv", csv.encode()),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [f["status"] for f in body["files"]] == ["created", "created"]
+    item = Item.objects.get(identifier="HK-1")
+    assert (item.title, item.title_zh, item.subjects) == ("Gala", "晚會", ["events", "people"])
+    assert ImportedMetadata.objects.get(origin="sidecar").data["title"] == "Gala"
+    rows = {r.filename: r.outcome for r in SidecarRow.objects.filter(batch_id=body["batch"])}
+    assert rows == {"one.jpg": "applied", "ghost.jpg": "unmatched"}
+    assert api_as("viewer").post("/api/v1/uploads/", {"source": source.pk}).status_code == 403
+    assert api_as(None).post("/api/v1/uploads/", {"source": source.pk}).status_code == 401
+
+
+def test_a_file_sent_again_is_reported_already_in_the_collection(api_as, django_capture_on_commit_callbacks):
+    source = source_get_or_create(name="Photo Unit")
+    data = encode(scene(3))
+    with django_capture_on_commit_callbacks(execute=True):  # processed at once (tasks run eagerly)
+        first = api_as("uploader").post("/api/v1/uploads/", {"source": source.pk, "files": [_file("a.jpg", data)]})
+    assert first.json()["files"][0]["status"] == "created"
+    other = source_get_or_create(name="Portal")
+    again = api_as("curator").post("/api/v1/uploads/", {"source": other.pk, "files": [_file("copy.jpg", data)]})
+    already = again.json()["files"][0]["already_in_collection"]
+    assert already["uploader"] == "uploader" and already["version"] == first.json()["files"][0]["version"]
+
+
+def test_resending_into_the_same_batch_stores_nothing_twice(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    uploader = api_as("uploader")
+    batch = uploader.post("/api/v1/batches/", {"source": source.pk}, format="json").json()["id"]
+    for _n in range(2):
+        uploader.post(
+            "/api/v1/uploads/", {"batch": batch, "files": [_file("a.jpg", encode(scene(4)))], "paths": ["ev/a.jpg"]}
+        )
+    assert Version.objects.filter(batch_id=batch).count() == 1
+    assert IngestBatch.objects.get(pk=batch).skipped == []
+
+
+def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _send_zip(api_as, data: bytes):
+    source = source_get_or_create(name="Photo Unit")
+    response = api_as("uploader").post("/api/v1/uploads/", {"source": source.pk, "files": [_file("event.zip", data)]})
+    assert response.status_code == 201
+    return response.json()["files"]
+
+
+def test_a_zip_is_extracted_with_its_sidecar_csv(api_as):
+    files = _send_zip(
+        api_as,
+        _zip(
+            {"day1/a.jpg": encode(scene(1)), "day1/b.jpg": encode(scene(2)), "meta.csv": b"filename,title\na.jpg,A\n"}
+        ),
+    )
+    assert [f["status"] for f in files] == ["created", "created", "sidecar"]
+    assert Version.objects.get(original_path="event/day1/a.jpg").item.title == "A"
+
+
+def test_zip_slip_is_refused_before_extraction(api_as):
+    files = _send_zip(api_as, _zip({"ok.jpg": encode(scene(1)), "../../etc/evil.jpg": encode(scene(2))}))
+    assert files[0]["status"] == "refused" and "outside the archive" in files[0]["message"]
+    assert Version.objects.count() == 0
+
+
+def test_zip_bomb_ratio_is_refused(api_as):
+    files = _send_zip(api_as, _zip({"flat.bmp": b"\0" * (20 * 1024 * 1024)}))
+    assert files[0]["status"] == "refused" and "zip bomb" in files[0]["message"]
+
+
+@override_settings(DUPFINDER_ZIP_MAX_ENTRIES=3)
+def test_zip_with_too_many_entries_is_refused(api_as):
+    files = _send_zip(api_as, _zip({f"{n}.jpg": encode(scene(n)) for n in range(4)}))
+    assert "more than the limit of 3" in files[0]["message"]
+    assert IngestBatch.objects.get().skipped[0]["path"] == "event.zip"
+
+
+@override_settings(DUPFINDER_MAX_UPLOAD_BYTES=1000)
+def test_files_over_the_limit_are_refused_before_storing(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    big = encode(scene(1), "PNG")
+    response = api_as("uploader").post("/api/v1/uploads/", {"source": source.pk, "files": [_file("big.png", big)]})
+    assert response.json()["files"][0]["status"] == "refused"
+    files = _send_zip(api_as, _zip({"big.png": big}, zipfile.ZIP_STORED))
+    assert "larger than the limit" in files[0]["message"]
+    assert Version.objects.count() == 0
+
+
+def test_verify_endpoint_keeps_its_path(client, role_user):
+    role_user("viewer")
+    client.login(username="viewer", password="pw-for-tests-1")
+    response = client.post("/api/v1/verify/", {})
+    assert response.status_code == 400 and "file" in response.json()["error"]
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client, role_user):
+    assert client.get("/api/v1/schema/").status_code in (401, 403)
+    role_user("viewer")
+    client.login(username="viewer", password="pw-for-tests-1")
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert "/api/v1/clusters/{id}/merge/" in schema["paths"] and "/api/v1/uploads/" in schema["paths"]
+    docs = client.get("/api/v1/docs/").content.decode()
+    assert "swagger-ui" in docs and "cdn" not in docs.lower()

@@ -1,0 +1,142 @@
+"""Every role against every write action: allowed roles get through, the others get 403 and change nothing."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from collections_app.models import AuditEvent, AuthorityRequest, Item, Source, Version
+from collections_app.roles import ROLE_ORDER
+from dedup.models import Cluster, ClusterMember, MatchKind
+from dedup.review.selectors import cluster_token
+from tests.images import encode, scene
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    cluster: Cluster
+    versions: list[Version]
+    item: Item
+    request: AuthorityRequest
+
+
+@pytest.fixture
+def world(role_user) -> World:
+    source = Source.objects.create(name="Photo Unit")
+    versions = []
+    for n in range(2):
+        item = Item.objects.create()
+        version = Version.objects.create(
+            item=item, source=source, original_filename="x.jpg", byte_size=1, sha256=f"{n}"
+        )
+        item.authoritative_version = version
+        item.save()
+        versions.append(version)
+    cluster = Cluster.objects.create(confidence=0.9)
+    for version in versions:
+        ClusterMember.objects.create(cluster=cluster, version=version, kind=MatchKind.NEAR, score=0.9)
+    item = versions[0].item
+    other = Version.objects.create(item=item, source=source, original_filename="y.tif", byte_size=1, sha256="y")
+    requester = role_user("records_officer", "requester")
+    request = AuthorityRequest.objects.create(item=item, version=other, reason="r", requested_by=requester)
+    return World(cluster, versions, item, request)
+
+
+def _png(name: str = "copy.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, encode(scene(5, (120, 90)), "PNG"), content_type="image/png")
+
+
+Action = Callable[[World], tuple[str, dict]]
+ACTIONS: dict[str, tuple[str, Action]] = {
+    # name: (first role allowed, request to make)
+    "upload": ("uploader", lambda w: (reverse("upload"), {"source": w.versions[0].source_id, "files": _png()})),
+    "review merge": (
+        "curator",
+        lambda w: (
+            reverse("review-merge", args=[w.cluster.pk]),
+            {"token": cluster_token(w.cluster), "authoritative": w.versions[0].pk},
+        ),
+    ),
+    "review split": (
+        "curator",
+        lambda w: (
+            reverse("review-split", args=[w.cluster.pk]),
+            {"token": cluster_token(w.cluster), "version": w.versions[0].pk},
+        ),
+    ),
+    "review dismiss": (
+        "curator",
+        lambda w: (reverse("review-dismiss", args=[w.cluster.pk]), {"token": cluster_token(w.cluster)}),
+    ),
+    "review undo": (
+        "curator",
+        lambda w: (reverse("review-undo", args=[w.cluster.pk]), {"token": cluster_token(w.cluster)}),
+    ),
+    "review skip": ("curator", lambda w: (reverse("review-skip", args=[w.cluster.pk]), {})),
+    "review not duplicates": (
+        "curator",
+        lambda w: (
+            reverse("review-pair", args=[w.cluster.pk]),
+            {"version_a": w.versions[0].pk, "version_b": w.versions[1].pk},
+        ),
+    ),
+    "mark authoritative": (
+        "records_officer",
+        lambda w: (
+            reverse("item-mark-authoritative", args=[w.item.pk]),
+            {"version": w.request.version_id, "reason": "Signed original"},
+        ),
+    ),
+    "approve authoritative": (
+        "records_officer",
+        lambda w: (reverse("authority-approve", args=[w.request.pk]), {"note": "ok"}),
+    ),
+    "reject authoritative": (
+        "records_officer",
+        lambda w: (reverse("authority-reject", args=[w.request.pk]), {"note": "no"}),
+    ),
+    "verify (API)": ("viewer", lambda w: (reverse("api-verify"), {"file": _png()})),
+    "verify (page)": ("viewer", lambda w: (reverse("verify"), {"file": _png()})),
+}
+
+
+def _allowed(role: str, first: str) -> bool:
+    return ROLE_ORDER.index(role) >= ROLE_ORDER.index(first)
+
+
+@pytest.mark.parametrize("role", ROLE_ORDER)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_role_may_or_may_not_perform_action(client, role_user, world, role, action):
+    first, make = ACTIONS[action]
+    client.force_login(role_user(role, f"the-{role}"))
+    url, data = make(world)
+    events = AuditEvent.objects.count()
+    response = client.post(url, data)
+    if _allowed(role, first):
+        assert response.status_code != 403, f"{role} should be allowed to {action}"
+    else:
+        assert response.status_code == 403, f"{role} must not {action}"
+        assert AuditEvent.objects.count() == events
+        assert Version.objects.count() == 3 and Cluster.objects.get().status == Cluster.Status.OPEN
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_anonymous_visitors_are_sent_to_sign_in(client, world, action):
+    url, data = ACTIONS[action][1](world)
+    response = client.post(url, data)
+    assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_the_admin_cannot_change_the_authoritative_version_bypassing_the_audit(client, role_user, world):
+    admin_user = role_user("administrator", "admin-user")
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    url = reverse("admin:collections_app_item_change", args=[world.item.pk])
+    html = client.get(url).content.decode()
+    assert 'name="identifier"' in html and 'name="authoritative_version"' not in html
