@@ -8,7 +8,9 @@ from django.db.models import Count, Q, QuerySet
 
 from collections_app.audit import event_digest
 from collections_app.models import AuditEvent, AuthorityRequest, IngestBatch, Item, Version
-from dedup.models import ClusterMember
+from dedup.models import Cluster, ClusterMember
+from dedup.review.selectors import cluster_token
+from dedup.review.services import cluster_last_undoable
 
 
 def versions_status_counts(*, version_ids: Iterable[int]) -> Counter:
@@ -136,6 +138,8 @@ class ItemRecord:
     authority_changes: list[AuditEvent]
     trail: list[AuditEvent]
     pending: AuthorityRequest | None
+    # Each merge with the cluster's current token when it is still the cluster's latest undoable step, else None.
+    merge_rows: list[tuple[AuditEvent, str | None]]
 
 
 def item_record(*, item: Item) -> ItemRecord:
@@ -147,7 +151,19 @@ def item_record(*, item: Item) -> ItemRecord:
         authority_changes=[e for e in trail if e.action == "item.mark_authoritative"],
         trail=trail,
         pending=item_pending_request(item=item),
+        merge_rows=_merge_rows([e for e in trail if e.action == "cluster.merge"]),
     )
+
+
+def _merge_rows(merges: list[AuditEvent]) -> list[tuple[AuditEvent, str | None]]:
+    """Merges with an undo token where they can still be undone from the item's history."""
+    clusters = Cluster.objects.in_bulk([int(e.target_id) for e in merges])
+    rows = []
+    for event in merges:
+        cluster = clusters.get(int(event.target_id))
+        latest = cluster and cluster_last_undoable(cluster_id=cluster.pk)
+        rows.append((event, cluster_token(cluster) if latest and latest.pk == event.pk else None))
+    return rows
 
 
 def batches_with_counts() -> QuerySet[IngestBatch]:

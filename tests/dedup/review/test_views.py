@@ -104,3 +104,21 @@ def test_the_curator_role_may_review():
 
     codenames = set(Group.objects.get(name="curator").permissions.values_list("codename", flat=True))
     assert {"view_cluster", "change_cluster", "view_version"} <= codenames
+
+
+def test_a_merge_is_undone_from_the_surviving_items_history(client, curator, cluster3):
+    from dedup.review.services import cluster_merge
+
+    cluster, a, b, c = cluster3
+    cluster_merge(cluster_id=cluster.pk, actor=curator, authoritative_id=b.pk, choices={"title": str(a.pk)})
+    page = client.get(reverse("item-detail", args=[b.item_id]))
+    (event, undo_token), *_ = page.context["record"].merge_rows
+    assert undo_token == cluster_token(Cluster.objects.get()) and "Undo this merge" in page.content.decode()
+
+    client.post(reverse("review-undo", args=[cluster.pk]), {"token": undo_token})
+
+    assert Cluster.objects.get().status == Cluster.Status.OPEN
+    assert Item.objects.get(pk=b.item_id).title == "b" and Item.objects.get(pk=a.item_id).merged_into_id is None
+    page = client.get(reverse("item-detail", args=[b.item_id]))
+    assert [token for _event, token in page.context["record"].merge_rows] == [None]
+    assert "Undo this merge" not in page.content.decode()
