@@ -7,12 +7,13 @@ from rest_framework.routers import DefaultRouter
 
 from api import views
 
+# "api-" names keep the routes apart from the pages' own (item-detail, batch-detail).
 router = DefaultRouter()
-router.register("sources", views.SourceViewSet)
-router.register("items", views.ItemViewSet)
-router.register("versions", views.VersionViewSet)
-router.register("clusters", views.ClusterViewSet)
-router.register("batches", views.BatchViewSet)
+router.register("sources", views.SourceViewSet, basename="api-source")
+router.register("items", views.ItemViewSet, basename="api-item")
+router.register("versions", views.VersionViewSet, basename="api-version")
+router.register("clusters", views.ClusterViewSet, basename="api-cluster")
+router.register("batches", views.BatchViewSet, basename="api-batch")
 
 urlpatterns = [
     path("uploads/", views.UploadView.as_view(), name="api-uploads"),

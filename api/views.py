@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +38,27 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Item.objects.all()
     serializer_class = s.ItemSerializer
     filterset_fields = ["identifier", "creator", "merged_into"]
+    action_permissions = {"by_identifier": ["collections_app.view_item"]}
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        item = self.get_object()
+        if item.merged_into_id:
+            # A merged-away item answers with a redirect to the item that now holds its versions.
+            return _redirect_to_item(selectors.item_surviving(item=item))
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(responses={302: None})
+    @action(detail=False, url_path=r"by-identifier/(?P<identifier>.+)")
+    def by_identifier(self, request: Request, identifier: str) -> Response:
+        """Redirect to the item with this identifier or accession number, or to the item it was merged into."""
+        try:
+            return _redirect_to_item(selectors.item_by_identifier(identifier=identifier))
+        except Item.DoesNotExist as exc:
+            raise NotFound(_("No item has the identifier %(identifier)s.") % {"identifier": identifier}) from exc
+
+
+def _redirect_to_item(item: Item) -> Response:
+    return Response(status=status.HTTP_302_FOUND, headers={"Location": reverse("api-item-detail", args=[item.pk])})
 
 
 class VersionViewSet(viewsets.ReadOnlyModelViewSet):

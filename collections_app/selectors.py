@@ -112,7 +112,11 @@ def item_audit_events(*, item: Item) -> QuerySet[AuditEvent]:
 
 def item_by_identifier(*, identifier: str) -> Item:
     """The item with this identifier or accession number, followed to the item it was merged into."""
-    item = Item.objects.get(identifier=identifier.strip())
+    return item_surviving(item=Item.objects.get(identifier=identifier.strip()))
+
+
+def item_surviving(*, item: Item) -> Item:
+    """The item this one was merged into, followed to the end of the chain (itself if never merged)."""
     seen = {item.pk}
     while item.merged_into_id and item.merged_into_id not in seen:
         seen.add(item.merged_into_id)

@@ -10,6 +10,7 @@ from django.test import override_settings
 from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Version
 from collections_app.services import source_get_or_create
 from dedup.models import Cluster
+from dedup.review import services as review_services
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,20 @@ def test_merge_then_undo_through_the_api_uses_the_review_services(api_as, pair):
     undone = curator.post(f"/api/v1/clusters/{cluster.pk}/undo/", {}, format="json")
     assert undone.json()["status"] == "open"
     assert Item.objects.get(pk=a.item_id).merged_into_id is None
+
+
+def test_a_merged_away_item_redirects_to_the_surviving_one_by_id_and_by_identifier(api_as, pair):
+    cluster, a, b = pair
+    Item.objects.filter(pk=a.item_id).update(identifier="HKMH/1987/001")
+    review_services.cluster_merge(cluster_id=cluster.pk, actor=None, authoritative_id=b.pk)
+    viewer = api_as("viewer")
+    by_id = viewer.get(f"/api/v1/items/{a.item_id}/")
+    by_identifier = viewer.get("/api/v1/items/by-identifier/HKMH/1987/001/")
+    assert by_id.status_code == by_identifier.status_code == 302
+    assert by_id["Location"] == by_identifier["Location"] == f"/api/v1/items/{b.item_id}/"
+    assert viewer.get(by_id["Location"]).json()["id"] == b.item_id
+    assert viewer.get("/api/v1/items/by-identifier/nothing-like-it/").status_code == 404
+    assert api_as(None).get("/api/v1/items/by-identifier/HKMH/1987/001/").status_code == 401
 
 
 def test_split_skip_and_not_duplicates(api_as, pair):
