@@ -122,7 +122,8 @@ def score(records, export) -> None:
     for kind, hits in sorted(by_kind.items()):
         print(f"  {kind:<10} {sum(hits):4d}/{len(hits):<5d}")
     if total:
-        print(f"  all        {sum(total):4d}/{len(total):<5d} = 1 in {len(total) / max(sum(total), 1):.0f}")
+        rate = f"1 in {len(total) / sum(total):.0f}" if sum(total) else f"none in {len(total)}"
+        print(f"  all        {sum(total):4d}/{len(total):<5d} = {rate}")
 
 
 def main() -> None:
