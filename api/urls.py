@@ -1,11 +1,12 @@
 """API routes, mounted under /api/v1/."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from api import views
+from config.csp import csp_update
 
 # "api-" names keep the routes apart from the pages' own (item-detail, batch-detail).
 router = DefaultRouter()
@@ -19,7 +20,15 @@ urlpatterns = [
     path("uploads/", views.UploadView.as_view(), name="api-uploads"),
     path("token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up code as a script file, which the CSP allows.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Redoc writes its styles into the page at run time and searches in a blob: worker.
+    path(
+        "redoc/",
+        csp_update(style_src=["'unsafe-inline'"], worker_src=["blob:"])(
+            SpectacularRedocView.as_view(url_name="api-schema")
+        ),
+        name="api-redoc",
+    ),
     path("", include(router.urls)),
 ]

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
-from collections_app import selectors, sidecar
+from collections_app import selectors, services, sidecar
 from collections_app.models import IngestBatch, Item, Source, Version
 from collections_app.services import batch_create
 from collections_app.uploads import batch_files_upload
@@ -69,6 +69,18 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     )
     serializer_class = s.VersionSerializer
     filterset_fields = ["status", "source", "batch", "item", "sha256", "format"]
+    action_permissions = {"retry": ["collections_app.view_version", "collections_app.add_version"]}
+
+    @extend_schema(request=None, responses={200: s.VersionSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk=None) -> Response:
+        """Process a failed version again from the stored file; nothing is resent. Answers 409 unless it failed."""
+        version = self.get_object()
+        try:
+            services.version_retry(version_id=version.pk, actor=request.user)
+        except services.VersionNotRetryable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(self.get_queryset().get(pk=version.pk)).data)
 
 
 class ClusterViewSet(viewsets.ReadOnlyModelViewSet):

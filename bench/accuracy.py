@@ -75,7 +75,9 @@ def run_pipeline(args, dataset_dir: Path, data_dir: Path) -> tuple[dict, float, 
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        if args.services:
+        if args.services and args.keep_db:
+            print(f"kept database: DATABASE_URL={env['DATABASE_URL']}  DJANGO_DATA_DIR={data_dir}")
+        elif args.services:
             subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", env["BENCH_DB"]], check=False)
 
 
@@ -132,6 +134,7 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=120)
     parser.add_argument("--services", action="store_true", help="PostgreSQL + Redis instead of SQLite + filesystem.")
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep-db", action="store_true", help="Keep the PostgreSQL database (for bench.recall_loss).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dupfinder-bench-") as tmp:
         dataset_dir = Path(args.dataset) if args.dataset else Path(tmp) / "dataset"

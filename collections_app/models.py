@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dedup.formats import SUFFIXES
+
 
 class Source(models.Model):
     class Kind(models.TextChoices):
@@ -109,7 +111,8 @@ class IngestBatch(models.Model):
 
 
 def version_upload_to(instance: "Version", filename: str) -> str:
-    suffix = PurePath(filename).suffix.lower()[:10]
+    # The suffix follows the decoded format, never the uploaded name: "photo.html" holding a PNG is stored as .png.
+    suffix = SUFFIXES.get(instance.format) or PurePath(filename).suffix.lower()[:10]
     return timezone.now().strftime(f"originals/%Y/%m/%d/{uuid.uuid4().hex}{suffix}")
 
 

@@ -15,6 +15,7 @@ from collections_app.models import AuditEvent, AuthorityRequest, Item
 from collections_app.permissions import require_perm
 from collections_app.verification import VerificationTooLarge, copy_verify
 from dedup.fingerprint import FingerprintError
+from dedup.reasons import reason_translate
 
 EXPORT_FIELDS = ("id", "time", "actor", "action", "target", "reason", "before", "after", "previous_hash", "entry_hash")
 
@@ -138,7 +139,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         try:
             context["result"] = copy_verify(fileobj=upload, byte_size=upload.size)
         except FingerprintError as exc:
-            form.add_error("file", exc.reason)
+            form.add_error("file", reason_translate(exc.reason))
             status = 400
         except VerificationTooLarge:
             form.add_error("file", _("The file is larger than the upload limit."))

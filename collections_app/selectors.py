@@ -45,7 +45,8 @@ def batch_with_counts(*, batch_id: int) -> IngestBatch:
 
 
 def batch_versions(*, batch: IngestBatch) -> QuerySet[Version]:
-    return batch.versions.select_related("item", "source", "fingerprint").order_by("pk")
+    # In folder order: files arrive a few at a time, so arrival order is only roughly the folder's.
+    return batch.versions.select_related("item", "source", "fingerprint").order_by("original_path", "pk")
 
 
 def item_with_versions(*, item_id: int) -> Item:
@@ -201,6 +202,13 @@ def versions_already_in_collection(*, versions: Iterable[Version]) -> dict[int, 
             if other.pk < version.pk and version.pk not in found:
                 found[version.pk] = other
     return found
+
+
+def batch_skipped_rows(*, batch: IngestBatch) -> list[tuple[dict, Version | None]]:
+    """The batch's refusals, each with the stored version it names (a file sent before), uploader included."""
+    ids = [row["version"] for row in batch.skipped if row.get("version")]
+    stored = Version.objects.select_related("item", "uploader", "source").in_bulk(ids)
+    return [(row, stored.get(row.get("version"))) for row in batch.skipped]
 
 
 def batch_sidecar_rows(*, batch: IngestBatch) -> QuerySet:

@@ -1,7 +1,8 @@
 """Writes to the catalogue: ingest of files from every entry point, and the audit trail."""
 
 import hashlib
-import warnings
+import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePath
@@ -11,12 +12,20 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
-from PIL import Image
+from kombu.exceptions import OperationalError
 
 from collections_app.audit import AUDIT_LOCK_KEY, event_digest, json_normalise
 from collections_app.models import AuditEvent, IngestBatch, Item, Source, Version
+from dedup.fingerprint import FingerprintError, identify
+from dedup.reasons import reason_translate
 
 CHUNK = 1024 * 1024
+# After a failed publish, later versions skip the broker for this long (the requeue sweep queues them),
+# so storing many files during a broker outage is not slowed by one failed connection per file.
+BROKER_BACKOFF_SECONDS = 15.0
+_broker_down_until = 0.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,20 +86,9 @@ def _digest(fileobj: IO[bytes]) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def _looks_like_image(fileobj: IO[bytes]) -> bool:
-    """Read only the header; full decoding and its limits happen in the worker."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(fileobj) as image:
-                image.size  # noqa: B018 - touching size makes Pillow parse the header
-        return True
-    except Image.DecompressionBombError:
-        return True  # an image, but too big: the worker records why it failed
-    except Exception:
-        return False
-    finally:
-        fileobj.seek(0)
+def _refusal(error: FingerprintError) -> IngestOutcome:
+    status = "too_large" if error.reason.startswith("The image is too large") else "not_image"
+    return IngestOutcome(status, reason_translate(error.reason))
 
 
 def source_get_or_create(*, name: str) -> Source:
@@ -123,12 +121,16 @@ def version_ingest(
             _("The file is larger than the limit of %(limit)d MB.")
             % {"limit": settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)},
         )
-    if not _looks_like_image(fileobj):
-        return IngestOutcome("not_image", _("Not an image file this system can read."))
     if original_path:
         existing = Version.objects.filter(source=source, original_path=original_path, sha256=sha256).first()
         if existing:
             return IngestOutcome("already_ingested", _("Already ingested from this source and path."), existing)
+    try:
+        # The type comes from the bytes, never the name or declared type; only the header is parsed here,
+        # so a file whose pixels turn out damaged fails later in the worker, with a reason.
+        image_format = identify(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+    except FingerprintError as exc:
+        return _refusal(exc)
     try:
         version = _version_create(
             fileobj=fileobj,
@@ -139,6 +141,7 @@ def version_ingest(
             batch=batch,
             sha256=sha256,
             size=size,
+            image_format=image_format,
         )
     except IntegrityError:
         # Another process ingested the same file from the same path at the same moment.
@@ -159,6 +162,7 @@ def _version_create(
     batch: IngestBatch | None,
     sha256: str,
     size: int,
+    image_format: str,
 ) -> Version:
     user = uploader if getattr(uploader, "is_authenticated", False) else None
     item = Item.objects.create(title=PurePath(original_filename).stem[:500])
@@ -171,6 +175,7 @@ def _version_create(
         uploader=user,
         byte_size=size,
         sha256=sha256,
+        format=image_format,  # decides the stored suffix and the type the file is served with
     )
     version.file.save(original_filename, File(fileobj), save=False)
     version.save()
@@ -186,22 +191,57 @@ def _version_create(
 
 
 def version_dispatch_processing(*, version_id: int, inline: bool = False) -> None:
-    """Queue (or, for --inline, run here) the processing of one version."""
+    """Queue (or, for --inline, run here) the processing of one version.
+
+    Runs after the upload committed: if the broker is down the file is already stored, so the version is
+    left waiting for the requeue sweep (`requeue_stuck`, Celery beat) instead of failing the upload.
+    """
     from dedup.services import version_process
     from dedup.tasks import process_version
 
+    global _broker_down_until
     if inline:
         version_process(version_id=version_id)
-    else:
+        return
+    if time.monotonic() < _broker_down_until:
+        logger.warning("Broker unavailable: version %s left waiting for the requeue sweep.", version_id)
+        return
+    try:
         process_version.delay(version_id)
+    except OperationalError:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("Could not queue version %s; left waiting for the requeue sweep.", version_id, exc_info=True)
 
 
-def version_requeue_stuck(*, older_than_seconds: int = 600) -> int:
-    """Re-enqueue versions still waiting, e.g. after the broker was down; tasks are idempotent."""
+class VersionNotRetryable(Exception):
+    """Only a version whose processing failed is put back in the queue."""
+
+
+@transaction.atomic
+def version_retry(*, version_id: int, actor: Any) -> Version:
+    """Put a failed version back to waiting and queue its processing once this commits; the file is not resent."""
+    version = Version.objects.select_for_update().get(pk=version_id)
+    if version.status != Version.Status.FAILED:
+        raise VersionNotRetryable(_("Only a file whose processing failed can be retried."))
+    before = {"status": version.status, "error": version.error}
+    version.status, version.error, version.processed_at = Version.Status.PENDING, "", None
+    version.save(update_fields=["status", "error", "processed_at"])
+    audit_record(actor=actor, action="version.retry", target=version, before=before, after={"status": version.status})
+    transaction.on_commit(partial(version_dispatch_processing, version_id=version.pk))
+    return version
+
+
+def version_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
+    """Re-enqueue versions still waiting or processing, e.g. after the broker was down or a worker was killed.
+
+    Tasks are idempotent: a message for a version already finished, or held by a live worker, changes nothing.
+    """
     from datetime import timedelta
 
     from django.utils import timezone
 
+    if older_than_seconds is None:
+        older_than_seconds = settings.DUPFINDER_REQUEUE_AFTER_SECONDS
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(
         Version.objects.filter(

@@ -150,9 +150,8 @@ def _zip_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch
         return results
 
 
-def _is_zip(path: str, fileobj: IO[bytes]) -> bool:
-    if path.lower().endswith(".zip"):
-        return True
+def _is_zip(fileobj: IO[bytes]) -> bool:
+    """By the bytes alone: "photo.zip" holding a JPEG is an image; an image with a ZIP appended is no archive."""
     head = fileobj.read(4)
     fileobj.seek(0)
     return head == b"PK\x03\x04"
@@ -165,7 +164,7 @@ def batch_files_upload(
     result = UploadResult(batch)
     for fileobj, path, size in files:
         path = sidecar.normalise_name(path)[:1000] or "upload"
-        if size <= settings.DUPFINDER_MAX_UPLOAD_BYTES and _is_zip(path, fileobj):
+        if size <= settings.DUPFINDER_MAX_UPLOAD_BYTES and _is_zip(fileobj):
             try:
                 result.files += _zip_receive(fileobj=fileobj, path=path, size=size, batch=batch, uploader=uploader)
             except ArchiveRefused as exc:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("authority-requests/<int:pk>/approve/", record_views.authority_request_approve, name="authority-approve"),
     path("authority-requests/<int:pk>/reject/", record_views.authority_request_reject, name="authority-reject"),
     path("verify/", record_views.verify_page, name="verify"),
+    path("versions/<int:pk>/retry/", views.version_retry, name="version-retry"),
     path("versions/<int:pk>/file/", views.version_file, name="version-file"),
     path("versions/<int:pk>/thumb/<str:size>/", views.version_thumbnail, name="version-thumbnail"),
 ]

@@ -1,21 +1,21 @@
 """Catalogue pages: home, upload, batch progress, item detail, and authorised file streaming."""
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import Storage, default_storage, storages
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseGone
+from django.core.files.storage import storages
+from django.http import Http404, HttpResponse, HttpResponseGone
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from collections_app import selectors
+from collections_app import selectors, services
 from collections_app.forms import DecisionForm, MarkAuthoritativeForm, UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
 from collections_app.services import batch_create
+from collections_app.streaming import original_download, stored_file_response
 from collections_app.uploads import batch_files_upload
 
 
@@ -73,9 +73,32 @@ def batch_detail(request, pk: int):
     context = {
         "batch": batch,
         "rows": [(version, already.get(version.pk)) for version in versions],
+        "skipped_rows": selectors.batch_skipped_rows(batch=batch),
         "sidecar_rows": selectors.batch_sidecar_rows(batch=batch),
     }
-    return render(request, "collections_app/batch_detail.html", context)
+    # static/js/batch.js polls the page for the live part alone while the worker is busy.
+    partial = request.headers.get("X-Requested-With") == "fetch"
+    template = "collections_app/_batch_live.html" if partial else "collections_app/batch_detail.html"
+    response = render(request, template, context)
+    # One URL, two bodies: Back must not show the bare partial from the cache.
+    patch_vary_headers(response, ["X-Requested-With"])
+    return response
+
+
+@require_perm("collections_app.add_version")
+@require_POST
+def version_retry(request, pk: int):
+    """Process a failed file again without anyone resending it."""
+    version = get_object_or_404(Version, pk=pk)
+    try:
+        services.version_retry(version_id=version.pk, actor=request.user)
+    except services.VersionNotRetryable as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, _("%(name)s is queued for processing again.") % {"name": version})
+    if version.batch_id:
+        return redirect("batch-detail", version.batch_id)
+    return redirect(version.get_absolute_url())
 
 
 @require_perm("collections_app.view_item")
@@ -98,28 +121,25 @@ def item_detail(request, pk: int):
     return render(request, "collections_app/item_detail.html", context)
 
 
-def _stream(name: str, download_name: str, storage: Storage = default_storage) -> FileResponse:
-    if not name or not storage.exists(name):
-        raise Http404(_("File not found."))
-    content_type = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    response = FileResponse(storage.open(name, "rb"), content_type=content_type, filename=download_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @require_perm("collections_app.view_version")
 def version_file(request, pk: int):
     version = get_object_or_404(Version, pk=pk)
     if version.quarantined_at:
         return _quarantined_file(request, version)
-    return _stream(version.file.name, version.original_filename)
+    content_type, download_name = original_download(version)
+    return stored_file_response(name=version.file.name, download_name=download_name, content_type=content_type)
 
 
 def _quarantined_file(request, version: Version) -> HttpResponse:
     """Storage reclamation moved the file aside: administrators still open it, others are told where it went."""
     if version.purged_at is None and request.user.has_perm("reports.view_quarantined_file"):
-        return _stream(version.quarantine_name, version.original_filename, storages["quarantine"])
+        content_type, download_name = original_download(version)
+        return stored_file_response(
+            name=version.quarantine_name,
+            download_name=download_name,
+            content_type=content_type,
+            storage=storages["quarantine"],
+        )
     if version.purged_at:
         text = _("This superseded file was deleted for good; the authoritative version is number %(id)s.")
     else:
@@ -134,6 +154,4 @@ def version_thumbnail(request, pk: int, size: str):
     if fingerprint is None:
         raise Http404(_("No thumbnail yet."))
     name = fingerprint.thumb_small if size == "small" else fingerprint.thumb_preview
-    response = _stream(name, f"{version.pk}-{size}.jpg")
-    response["Content-Disposition"] = "inline"
-    return response
+    return stored_file_response(name=name, download_name=f"{version.pk}-{size}.jpg", content_type="image/jpeg")

@@ -9,8 +9,13 @@ class DedupConfig(AppConfig):
     verbose_name = _("Duplicate detection")
 
     def ready(self) -> None:
+        import warnings
+
         from django.conf import settings
         from PIL import Image
 
         # Pillow refuses images over twice this before our own, clearer limit check can run.
         Image.MAX_IMAGE_PIXELS = settings.DUPFINDER_MAX_PIXELS
+        # Between the limit and twice it Pillow only warns; anywhere our own check does not run first
+        # (it does in dedup.fingerprint), an image over the limit must stop, not decode.
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)

@@ -13,6 +13,7 @@ import struct
 import tempfile
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -22,14 +23,13 @@ import numpy as np
 import scipy.fftpack
 from PIL import Image, ImageFile, TiffImagePlugin, UnidentifiedImageError
 
+from dedup.formats import OPEN_FORMATS
 from dedup.metadata import extract_metadata
 
 RENDITION_SIDE = 256
 THUMB_SMALL = 256
 THUMB_PREVIEW = 1024
 DIHEDRAL: tuple[str, ...] = ("identity", "rot90", "rot180", "rot270", "flip_h", "flip_v", "transpose", "transverse")
-# Pillow plugin names. Excluded on purpose: EPS (runs Ghostscript), PSD/ICO/etc. (not collection masters).
-OPEN_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP")
 
 _HASH_SIZE = 8
 _PHASH_SIDE = _HASH_SIZE * 4  # imagehash's highfreq_factor=4
@@ -257,7 +257,8 @@ def _pillow_errors(max_pixels: int) -> Iterator[None]:
     """Turn whatever Pillow raises on a damaged or hostile file into a FingerprintError."""
     try:
         yield
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # The warning arrives here only where a warnings filter turned it into an error.
         raise _too_large(_pixels_in(str(exc)), _effective_limit(max_pixels)) from exc
     except MemoryError as exc:
         raise FingerprintError("The image is too large to process safely (it does not fit in memory).") from exc
@@ -278,6 +279,61 @@ def _open(fp: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
         if image.width * image.height > max_pixels:
             raise _too_large(image.width * image.height, max_pixels)
         yield image
+
+
+def identify(fp: BinaryIO, *, max_pixels: int = 200_000_000) -> str:
+    """The format of a seekable image file, from its header and bytes alone (no pixel is decoded).
+
+    Raises FingerprintError when the file is not one of OPEN_FORMATS, claims more than `max_pixels`,
+    or is a polyglot: an image that also carries a web page, a script or a ZIP archive.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
+            with _pillow_errors(max_pixels), _open(fp, max_pixels) as image:
+                image_format = image.format or ""
+        if _is_polyglot(fp):
+            raise FingerprintError(POLYGLOT_REASON)
+    finally:
+        fp.seek(0)
+    return image_format
+
+
+POLYGLOT_REASON = "The file is an image with a web page, script or archive hidden in it, so it is refused."
+# Old browsers looked for markup anywhere in the first bytes of a file; PDF readers accept "%PDF-" there too.
+_SNIFF_WINDOW = 1024
+_MARKUP_NEAR_START = re.compile(
+    rb"<(?:(?:!doctype|html|head|body|script|iframe|svg|img|object|embed|meta)[\s/>]|a\s+href\b|\?php)|%PDF-", re.I
+)
+# Long enough that pixel data never forms them by chance, short enough to catch a script anywhere.
+_ACTIVE_ANYWHERE = re.compile(rb"<(?:script|iframe)[\s/>]", re.I)
+_ACTIVE_OVERLAP = 16
+
+
+def _is_polyglot(fp: BinaryIO) -> bool:
+    fp.seek(0)
+    if _MARKUP_NEAR_START.search(fp.read(_SNIFF_WINDOW)):
+        return True
+    fp.seek(0)
+    tail = b""
+    while chunk := fp.read(_CHUNK):
+        if _ACTIVE_ANYWHERE.search(tail + chunk):
+            return True
+        tail = chunk[-_ACTIVE_OVERLAP:]
+    return _holds_zip(fp)
+
+
+def _holds_zip(fp: BinaryIO) -> bool:
+    """A ZIP's directory at the end of the file (GIFAR and friends): unzip or Java would read it as an archive."""
+    fp.seek(0)
+    if not zipfile.is_zipfile(fp):
+        return False
+    fp.seek(0)
+    try:
+        with zipfile.ZipFile(fp) as archive:
+            return bool(archive.infolist())  # a real central directory, not four stray bytes
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        return False
 
 
 def _effective_limit(max_pixels: int) -> int:

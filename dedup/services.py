@@ -1,10 +1,14 @@
 """Writes for duplicate detection: processing a version into a fingerprint."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from collections_app.models import ImportedMetadata, Version
 from dedup.fingerprint import THUMB_PREVIEW, THUMB_SMALL, FingerprintError, fingerprint_file
@@ -18,8 +22,38 @@ class TransientStorageError(Exception):
     """The file store could not be read just now; worth retrying."""
 
 
+# Session advisory locks "dupv" + version id: one per version being processed, apart from the audit and match keys.
+PROCESSING_LOCK_BASE = 0x64757076 << 32
+
+
+@contextmanager
+def _processing_lock(version_id: int) -> Iterator[bool]:
+    """Yield whether this run may process the version: no other live run holds it.
+
+    PostgreSQL releases a session lock when its connection closes, so the lock of a worker killed mid-task
+    (SIGKILL, lost host) disappears with it and its row left in 'processing' can be taken over at once.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = PROCESSING_LOCK_BASE | version_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            # A broken connection has already dropped the lock; its error must not hide the original one.
+            with suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def _claim(version_id: int) -> bool:
-    """Move pending → processing; a version already done or failed is left alone (idempotent)."""
+    """Move pending → processing; a 'processing' row is taken over (its lock is free, so its run is gone).
+
+    A version already done or failed is left alone, so a redelivered or re-queued message changes nothing.
+    """
     return bool(
         Version.objects.filter(pk=version_id, status__in=[Version.Status.PENDING, Version.Status.PROCESSING]).update(
             status=Version.Status.PROCESSING
@@ -34,9 +68,17 @@ def version_mark_failed(*, version_id: int, reason: str) -> None:
 
 
 def version_process(*, version_id: int) -> str | None:
-    """Fingerprint one version and record the result; returns the final status, None if nothing to do."""
-    if not _claim(version_id):
-        return None
+    """Fingerprint one version and record the result; returns the final status, None if nothing to do.
+
+    Safe to run twice and from several workers at once: one run holds the version, the others return None.
+    """
+    with _processing_lock(version_id) as held:
+        if not held or not _claim(version_id):
+            return None
+        return _process(version_id)
+
+
+def _process(version_id: int) -> str:
     version = Version.objects.get(pk=version_id)
     try:
         with version.file.open("rb") as handle:
@@ -45,14 +87,16 @@ def version_process(*, version_id: int) -> str | None:
         version_mark_failed(version_id=version_id, reason=exc.reason)
         return Version.Status.FAILED
     except FileNotFoundError:
-        version_mark_failed(version_id=version_id, reason="The stored file is missing.")
+        version_mark_failed(version_id=version_id, reason=gettext_noop("The stored file is missing."))
         return Version.Status.FAILED
     except OSError as exc:
         raise TransientStorageError(str(exc)) from exc
     fingerprint_record(version=version, data=data)
     version_match(version_id=version_id)
     # Done only once matched, so `ingest --wait` followed by `export_clusters` sees every cluster.
-    Version.objects.filter(pk=version_id).update(status=Version.Status.DONE, error="", processed_at=timezone.now())
+    Version.objects.filter(pk=version_id, status=Version.Status.PROCESSING).update(
+        status=Version.Status.DONE, error="", processed_at=timezone.now()
+    )
     return Version.Status.DONE
 
 

@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext as _
 
+from collections_app.services import version_requeue_stuck
 from dedup.services import TransientStorageError, version_mark_failed, version_process
 
 logger = logging.getLogger(__name__)
@@ -31,3 +32,9 @@ def process_version(self, version_id: int) -> None:
             version_id=version_id,
             reason=_("An unexpected error stopped processing; the file is kept. Reference: version %s.") % version_id,
         )
+
+
+@shared_task(ignore_result=True)
+def requeue_stuck_versions() -> int:
+    """Periodic sweep (Celery beat): queue again the versions a broker outage or a killed worker left behind."""
+    return version_requeue_stuck()

@@ -5,10 +5,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -28,9 +30,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _charts(figures: selectors.Figures, weeks: list[selectors.Week]) -> dict[str, charts.Chart]:
-    sources = [(r.label, r.duplicate_bytes, charts.human_bytes(r.duplicate_bytes)) for r in figures.by_source[:12]]
+    sources = [(r.label, r.duplicate_bytes, filesizeformat(r.duplicate_bytes)) for r in figures.by_source[:12]]
     kinds = [
-        (str(selectors.KIND_WORDS.get(r.label, r.label)), r.duplicate_versions, str(r.duplicate_versions))
+        (str(selectors.KIND_WORDS.get(r.label, r.label)), r.duplicate_versions, intcomma(r.duplicate_versions))
         for r in figures.by_kind
     ]
     columns = [(f"{w.start:%m-%d}", [w.resolved, w.dismissed]) for w in weeks]

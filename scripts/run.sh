@@ -6,6 +6,8 @@ PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 PORT=${PORT:-8000}
 
+bash scripts/ensure_gettext.sh
+$PY manage.py compilemessages --ignore=.venv --ignore=var >/dev/null
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
 .venv/bin/celery -A config worker --loglevel=WARNING --concurrency=2 >var/worker.log 2>&1 &

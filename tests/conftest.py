@@ -1,6 +1,7 @@
-"""Shared fixtures: users with permissions, a real Celery worker process, test images."""
+"""Shared fixtures: users with permissions, a real Celery worker process, headless Chromium, test images."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,11 @@ from django.contrib.auth.models import Permission
 from config.celery_app import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+needs_chromium = pytest.mark.skipif(
+    not shutil.which(CHROMIUM) or not shutil.which("chromedriver"), reason="no Chromium"
+)
 
 
 @pytest.fixture
@@ -126,3 +132,51 @@ def role_user(django_user_model):
         return user
 
     return make
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium driven by selenium; use with pytest-django's live_server."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1200",
+        "--lang=en",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+def browser_sign_in(driver, base_url: str, username: str, password: str = "pw-for-tests-1") -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base_url}/accounts/login/")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password, Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: "/accounts/login" not in d.current_url)
+
+
+def save_screenshot(driver, name: str) -> None:
+    """Into docs/screenshots/, once every image on the page has loaded."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return Array.from(document.images).every(i => i.complete)")
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SCREENSHOTS / name))

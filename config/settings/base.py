@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -89,10 +91,42 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Every way in checks the throttle below (collections_app/login_throttle.py).
+AUTHENTICATION_BACKENDS = ["collections_app.login_throttle.ThrottledModelBackend"]
+# After this many failed sign-ins for one username from one address, signing in is refused until the window
+# (seconds, counted from the first failure) has passed, even with the right password.
+DUPFINDER_LOGIN_MAX_FAILURES = env.int("DUPFINDER_LOGIN_MAX_FAILURES", default=5)
+DUPFINDER_LOGIN_LOCKOUT_SECONDS = env.int("DUPFINDER_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Behind a reverse proxy every request comes from the proxy's address: name the header it sets with the client's
+# (as a META key, e.g. HTTP_X_REAL_IP for nginx's `proxy_set_header X-Real-IP $remote_addr`). Empty: REMOTE_ADDR.
+DUPFINDER_CLIENT_IP_HEADER = env.str("DUPFINDER_CLIENT_IP_HEADER", default="")
+# The failure counts live in the cache: in production a shared one (Redis), so every web process sees them.
+# https://docs.djangoproject.com/en/5.2/topics/cache/
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
+# A session lasts a working day at most, and ends when the browser closes.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#session-cookie-age
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Content Security Policy (config/csp.py): scripts and styles only from this site's files, no inline code, no
+# plugins, never framed. Same shape as Django 6.0's SECURE_CSP, whose middleware can replace ours on upgrade.
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/CSP
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hant", "繁體中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Hong Kong conventions over Django's defaults (day before month in English, 1,234 grouping in Chinese).
+# https://docs.djangoproject.com/en/5.2/topics/i18n/formatting/#creating-custom-format-files
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Hong_Kong"
 USE_I18N = True
 USE_TZ = True
@@ -106,6 +140,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # MEDIA_URL is deliberately not routed publicly: an authorised view streams files.
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
+# Streaming a file can be handed to the front-end server once the view has checked the permission:
+# "X-Accel-Redirect" (nginx: the file's storage name is appended to DUPFINDER_SENDFILE_PREFIX, an `internal`
+# location aliased to MEDIA_ROOT) or "X-Sendfile" (Apache mod_xsendfile: the absolute path). Empty: Django streams.
+DUPFINDER_SENDFILE_HEADER = env.str("DUPFINDER_SENDFILE_HEADER", default="")
+DUPFINDER_SENDFILE_PREFIX = env.str("DUPFINDER_SENDFILE_PREFIX", default="/protected-media/")
 # Superseded files moved aside by `reclaim_storage` until `purge_quarantine` (or `restore_version`).
 # https://docs.djangoproject.com/en/5.2/ref/settings/#storages
 QUARANTINE_ROOT = Path(env.str("DJANGO_QUARANTINE_ROOT", default=str(DATA_DIR / "quarantine")))
@@ -117,7 +156,8 @@ STORAGES = {
 # Days a quarantined file must wait before `purge_quarantine` may delete it for good.
 DUPFINDER_QUARANTINE_RETENTION_DAYS = env.int("DUPFINDER_QUARANTINE_RETENTION_DAYS", default=30)
 
-# Upload limits (bytes / pixels); files above them are refused before they are stored.
+# Upload limits (bytes / pixels); files above them are refused before they are stored (the pixel count is read
+# from the header). Only JPEG, PNG, TIFF, WebP, GIF and BMP are accepted, decided from the bytes (dedup/formats.py).
 DUPFINDER_MAX_UPLOAD_BYTES = env.int("DUPFINDER_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
 DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 # Matching: candidates are versions whose perceptual hashes (any rotation/mirror, with or without
@@ -172,6 +212,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---
+# Redis (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout):
+# a message not acknowledged within visibility_timeout (a worker killed mid-task) is redelivered; it must exceed
+# the hard time limit. Socket timeouts make a publish to a vanished broker fail instead of hanging an upload.
+REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 5,
+    "socket_timeout": 30,
+}
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -185,8 +233,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
-    # A message not acknowledged within this time is redelivered; it must exceed the hard time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -203,6 +250,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Versions still waiting or processing this long after upload are queued again by a sweep: Celery beat
+# (`celery -A config beat`, or a worker started with -B) every DUPFINDER_REQUEUE_INTERVAL_SECONDS, or
+# `manage.py requeue_stuck` from cron. It recovers uploads made while the broker was down and versions whose
+# worker was killed; a duplicate message is harmless (tasks are idempotent).
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+DUPFINDER_REQUEUE_AFTER_SECONDS = env.int("DUPFINDER_REQUEUE_AFTER_SECONDS", default=600)
+DUPFINDER_REQUEUE_INTERVAL_SECONDS = env.float("DUPFINDER_REQUEUE_INTERVAL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-versions": {
+        "task": "dedup.tasks.requeue_stuck_versions",
+        "schedule": DUPFINDER_REQUEUE_INTERVAL_SECONDS,
+        # A sweep not run within its interval (broker down) is dropped, not piled up behind the next one.
+        "options": {"expires": DUPFINDER_REQUEUE_INTERVAL_SECONDS},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 LOGGING = {

@@ -1,15 +1,19 @@
 """Production settings: PostgreSQL, Redis and secrets from the environment; HTTPS only."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import QUARANTINE_ROOT, env
+from config.settings.base import QUARANTINE_ROOT, REDIS_TRANSPORT_OPTIONS, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
+# Shared by every web process, so sign-in throttling counts each failure once for all of them; the broker's
+# Redis serves unless another is named (Django prefixes its keys, so they never meet Celery's).
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default=CELERY_BROKER_URL)}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -25,4 +29,3 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)

@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from collections_app.models import Source
 from dedup.models import Cluster, ClusterMember
@@ -18,8 +20,11 @@ def _with_member(queryset: QuerySet, **conditions) -> QuerySet:
 
 class ClusterFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Cluster.Status.choices, empty_label=_("Any"))
-    source = django_filters.ModelChoiceFilter(
-        label=_("Source"), queryset=Source.objects.all(), method="filter_source", empty_label=_("Any")
+    # A source's primary key; the filter method hides the model field from the API schema generator.
+    source = extend_schema_field(OpenApiTypes.INT)(
+        django_filters.ModelChoiceFilter(
+            label=_("Source"), queryset=Source.objects.all(), method="filter_source", empty_label=_("Any")
+        )
     )
     kind = django_filters.ChoiceFilter(
         label=_("Match kind"), choices=list(SHORT_KINDS.items()), method="filter_kind", empty_label=_("Any")

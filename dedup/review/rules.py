@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -73,7 +74,8 @@ RULES: dict[str, Rule] = {
     ),
     "earliest_capture": Rule(
         key=_capture_key,
-        describe=lambda v: _("earliest capture date (%(date)s)") % {"date": f"{capture_date(v):%Y-%m-%d}"},
+        describe=lambda v: _("earliest capture date (%(date)s)")
+        % {"date": date_format(capture_date(v), "SHORT_DATE_FORMAT")},
     ),
     "metadata_completeness": Rule(
         key=metadata_completeness,

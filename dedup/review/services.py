@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,7 +39,7 @@ def _conflict_message(cluster: Cluster) -> str:
     return _("Already %(action)s by %(actor)s at %(time)s; nothing was changed.") % {
         "action": ACTION_WORDS[event.action],
         "actor": event.actor_label,
-        "time": f"{timezone.localtime(event.created_at):%Y-%m-%d %H:%M:%S}",
+        "time": date_format(timezone.localtime(event.created_at), "SHORT_DATETIME_FORMAT"),
     }
 
 

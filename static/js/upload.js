@@ -1,4 +1,7 @@
 // Bulk upload: one request per file into one batch, per-file and overall progress, retry of a single file.
+// One request per file means every file the server answered is stored and committed on its own: a batch
+// cut off half way (reload, lost connection) keeps what arrived, and the page opened again with ?batch=
+// skips those files instead of sending them again.
 (function () {
   "use strict";
   const form = document.getElementById("upload-form");
@@ -14,6 +17,7 @@
   let queue = [];
   let active = 0;
   const entries = [];
+  const received = new Map(); // path → size of the files the batch already holds
 
   function text(el, value) { el.textContent = value; return el; }
 
@@ -32,6 +36,15 @@
     overall.value = sent;
     text(overallText, strings.progress.replace("%(done)s", finished).replace("%(total)s", entries.length));
     document.getElementById("upload-progress").dataset.finished = String(finished === entries.length);
+    // While files are being sent the batch page opens in a new tab, so leaving does not cut the upload off.
+    const link = document.querySelector("#batch-link a");
+    if (sending()) { link.target = "_blank"; link.rel = "noopener"; } else { link.removeAttribute("target"); }
+  }
+
+  function sending() { return active > 0 || queue.length > 0; }
+
+  function normalise(path) {
+    return path.trim().replace(/\\/g, "/").replace(/^\.\//, "").replace(/^\/+|\/+$/g, "");
   }
 
   function addEntry(file, path) {
@@ -48,6 +61,8 @@
     entries.push(entry);
     if (file.size > maxBytes) {
       finish(entry, "refused", strings.refusedSize);
+    } else if (received.get(normalise(path)) === file.size) {
+      finish(entry, "received", strings.received);
     } else {
       queue.push(entry);
     }
@@ -63,10 +78,21 @@
       const link = document.createElement("a");
       link.href = already.url;
       text(link, already.identifier);
-      entry.result.append(strings.already + " ", link, " · " + (already.uploader || "") + " · " + already.uploaded_at.slice(0, 16).replace("T", " "));
+      const by = strings.uploadedBy.replace("%(who)s", already.uploader || "—").replace("%(when)s", when(already.uploaded_at));
+      const label = text(document.createElement("strong"), strings.already);
+      label.className = "already";
+      entry.result.append(label, " ", link, ", " + by);
     }
     entry.bar.value = entry.bar.max;
     updateOverall();
+  }
+
+  function when(iso) {
+    try {
+      return new Date(iso).toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+    } catch (error) {
+      return iso;
+    }
   }
 
   function fail(entry, message) {
@@ -105,13 +131,15 @@
       if (xhr.status === 201) {
         const answer = JSON.parse(xhr.responseText).files;
         const first = answer[0] || { status: "created", message: "" };
-        finish(entry, first.status, answer.map((f) => f.path + ": " + f.message).join(" "), first.already_in_collection);
+        // A ZIP answers for each file inside it; a single file needs no name, its row shows it.
+        const message = answer.length === 1 ? first.message : answer.map((f) => f.path + ": " + f.message).join(" ");
+        finish(entry, first.status, message, first.already_in_collection);
       } else {
         fail(entry, xhr.status + " " + xhr.statusText);
       }
     });
     xhr.addEventListener("error", () => fail(entry, ""));
-    xhr.addEventListener("loadend", () => { active -= 1; pump(); });
+    xhr.addEventListener("loadend", () => { active -= 1; pump(); updateOverall(); });
     xhr.send(data);
   }
 
@@ -135,8 +163,28 @@
     return true;
   }
 
+  // Files the batch already holds, read page by page from the API; on any error everything is sent
+  // and the server still stores nothing twice.
+  async function loadReceived() {
+    let url = form.dataset.versionsUrl + "?batch=" + encodeURIComponent(batchId);
+    try {
+      while (url) {
+        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        if (!response.ok) return;
+        const page = await response.json();
+        page.results.forEach((version) => received.set(version.original_path, version.byte_size));
+        url = page.next;
+      }
+    } catch (error) {
+      received.clear();
+    }
+  }
+
   async function start(files) {
-    if (!files.length || !(await ensureBatch())) return;
+    if (!files.length) return;
+    const resuming = Boolean(batchId);
+    if (!(await ensureBatch())) return;
+    if (resuming) await loadReceived();
     document.getElementById("upload-progress").hidden = false;
     const link = document.getElementById("batch-link");
     link.querySelector("a").href = form.dataset.batchUrl.replace("/0/", "/" + batchId + "/");
@@ -177,6 +225,10 @@
     }
     return Array.from(dataTransfer.files).map((file) => ({ file, path: file.name }));
   }
+
+  window.addEventListener("beforeunload", (event) => {
+    if (sending()) { event.preventDefault(); event.returnValue = ""; }
+  });
 
   const zone = document.getElementById("drop-zone");
   zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });

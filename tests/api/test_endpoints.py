@@ -7,10 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Version
+from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, Item, SidecarRow, Version
 from collections_app.services import source_get_or_create
 from dedup.models import Cluster
 from dedup.review import services as review_services
+from dedup.services import version_mark_failed
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +267,21 @@ def test_schema_and_docs_are_served_without_a_cdn(client, role_user):
     assert "/api/v1/clusters/{id}/merge/" in schema["paths"] and "/api/v1/uploads/" in schema["paths"]
     docs = client.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
+
+
+def test_a_failed_version_is_retried_through_the_api_without_resending_it(api_as, django_capture_on_commit_callbacks):
+    source = source_get_or_create(name="Photo Unit")
+    sent = api_as("uploader").post(
+        "/api/v1/uploads/", {"source": source.pk, "files": [_file("a.jpg", encode(scene(5)))]}
+    )
+    version_id = sent.json()["files"][0]["version"]
+    version_mark_failed(version_id=version_id, reason="Processing took too long and was stopped.")
+    url = f"/api/v1/versions/{version_id}/retry/"
+    assert api_as(None).post(url).status_code == 401
+    assert api_as("viewer").post(url).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):  # processed after the answer (tasks run eagerly)
+        response = api_as("uploader").post(url)
+    assert response.status_code == 200 and response.json()["status"] == "pending"
+    assert Version.objects.get(pk=version_id).status == "done"
+    assert AuditEvent.objects.filter(action="version.retry", target_id=str(version_id)).count() == 1
+    assert api_as("uploader").post(url).status_code == 409  # only a failed version is retried

@@ -100,6 +100,7 @@ ACTIONS: dict[str, tuple[str, Action]] = {
         "records_officer",
         lambda w: (reverse("authority-reject", args=[w.request.pk]), {"note": "no"}),
     ),
+    "retry processing": ("uploader", lambda w: (reverse("version-retry", args=[w.versions[0].pk]), {})),
     "verify (API)": ("viewer", lambda w: (reverse("api-verify"), {"file": _png()})),
     "verify (page)": ("viewer", lambda w: (reverse("verify"), {"file": _png()})),
 }

@@ -1,49 +1,17 @@
 """A curator in headless Chromium: queue, cluster page, compare, keyboard merge with a field choice, undo, dismiss."""
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from PIL import ImageOps
 
 from collections_app.models import Item, Version
 from dedup.models import Cluster, NotDuplicatePair
+from tests.conftest import needs_chromium
+from tests.conftest import save_screenshot as _screenshot
 from tests.images import encode, scene
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not shutil.which(CHROMIUM) or not shutil.which("chromedriver"), reason="no Chromium"),
-]
-
-
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1200",
-        "--lang=en",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    yield driver
-    driver.quit()
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
 
 
 @pytest.fixture
@@ -73,16 +41,6 @@ def _state():
         sorted(Item.objects.values_list("pk", "title", "creator", "subjects", "merged_into", "authoritative_version")),
         sorted(Version.objects.values_list("pk", "item", "duplicate_of")),
     )
-
-
-def _screenshot(driver, name: str) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return Array.from(document.images).every(i => i.complete)")
-    )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOTS / name))
 
 
 def _key(driver, keys: str) -> None:

@@ -1,0 +1,1 @@
+"""English as written in Hong Kong."""

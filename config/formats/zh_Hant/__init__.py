@@ -1,0 +1,1 @@
+"""Traditional Chinese as written in Hong Kong."""
