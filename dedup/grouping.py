@@ -1,4 +1,4 @@
-"""Pure grouping logic: connected components of verified edges, then complete-linkage groups inside each."""
+"""Pure grouping logic: connected components of verified edges, then anchored groups inside each."""
 
 from collections.abc import Callable, Iterable, Sequence
 
@@ -40,3 +40,30 @@ def complete_linkage(nodes: Sequence[int], same_picture: Callable[[int, int], bo
         else:
             groups.append([node])
     return groups
+
+
+def anchored_linkage(nodes: Sequence[int], same_picture: Callable[[int, int], bool]) -> list[list[int]]:
+    """Groups around anchors: the version verified against most others leads, and a version joins it when
+    it verified against the anchor and against at least half of the group's other members.
+
+    Complete linkage loses a copy whenever one edit breaks one pair (a rescan against a watermarked copy
+    of the same picture); here one failed pair is outvoted, while a chain A~B~C still does not glue A to C
+    (C verified against none of the others). Each group is listed anchor first, then by id; the result
+    depends only on the pairwise verdicts, so incremental matching and a full rebuild agree.
+    """
+    remaining = set(nodes)
+    adjacent = {n: {m for m in remaining if m != n and same_picture(n, m)} for n in remaining}
+    groups: list[list[int]] = []
+    while remaining:
+        anchor = min(remaining, key=lambda n: (-len(adjacent[n] & remaining), n))
+        pool = adjacent[anchor] & remaining
+        # the best connected candidates come first, so the members that vote on the rest are the firmest
+        ranked = sorted(pool, key=lambda n: (-len(adjacent[n] & (pool | {anchor})), n))
+        group = [anchor]
+        for node in ranked:
+            others = group[1:]
+            if 2 * len(adjacent[node].intersection(others)) >= len(others):
+                group.append(node)
+        groups.append([anchor, *sorted(group[1:])])
+        remaining -= set(group)
+    return sorted(groups, key=lambda g: min(g))

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from collections_app.models import Version
-from dedup.grouping import complete_linkage, components
+from dedup.grouping import anchored_linkage, components
 from dedup.index import blocks, candidate_filter, probe_blocks, to_signed, to_unsigned
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, MatchKind, NotDuplicatePair
 from dedup.verify import Rendition, verify_pair
@@ -212,19 +212,19 @@ def version_match(*, version_id: int) -> None:
         component = _component_of(version_id)
         _ensure_edges((a, b) for a in component for b in component if a < b)
         graph = _graph(component)
-        groups = complete_linkage(sorted(component), graph.same_picture)
+        groups = anchored_linkage(sorted(component), graph.same_picture)
         clusters_sync(groups=groups, graph=graph, scope=component)
 
 
 def _member_fields(version_id: int, group: list[int], graph: _Graph) -> tuple[str, float, dict]:
-    """Kind and evidence against the group's first version; the first one takes its strongest edge."""
+    """Kind and evidence against the group's anchor (listed first); the anchor takes its strongest edge."""
     reference = group[0]
     if version_id == reference:
-        edges = [graph.duplicates[(reference, other)] for other in group[1:]]
-        edge = max(edges, key=lambda e: (e.score, -e.version_b_id))
-        other = edge.version_b_id
+        edges = [graph.duplicates[(min(reference, o), max(reference, o))] for o in group[1:]]
+        edge = max(edges, key=lambda e: (e.score, reference - e.version_a_id - e.version_b_id))  # then lowest id
+        other = edge.version_b_id if edge.version_a_id == reference else edge.version_a_id
     else:
-        edge = graph.duplicates[(reference, version_id)]
+        edge = graph.duplicates[(min(reference, version_id), max(reference, version_id))]
         other = reference
     return edge.kind, edge.score, {**edge.evidence, "compared_with": other}
 
@@ -336,7 +336,7 @@ def clusters_rebuild() -> RebuildReport:
         graph = _Graph(duplicates={pair: edge for pair, edge in edges.items() if edge.is_duplicate}, rejected=rejected)
         in_parts: set[int] = set()
         for part in parts:
-            clusters_sync(groups=complete_linkage(part, graph.same_picture), graph=graph, scope=set(part))
+            clusters_sync(groups=anchored_linkage(part, graph.same_picture), graph=graph, scope=set(part))
             in_parts |= set(part)
         clusters_sync(
             groups=[], graph=graph, scope=set(ClusterMember.objects.values_list("version_id", flat=True)) - in_parts

@@ -12,6 +12,7 @@ from PIL import Image
 from scipy import ndimage
 
 DIHEDRAL: tuple[str, ...] = ("identity", "rot90", "rot180", "rot270", "flip_h", "flip_v", "transpose", "transverse")
+QUARTER_TURNS = frozenset({"rot90", "rot270", "transpose", "transverse"})  # they swap width and height
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ class _Comparison:
     local_max_diff: float
 
 
-def _compare(a: np.ndarray, b: np.ndarray, amap: np.ndarray, corner: float) -> _Comparison:
+def _compare(a: np.ndarray, b: np.ndarray, amap: np.ndarray, corner: float, transposed: bool = False) -> _Comparison:
     valid = _valid_mask(amap, a.shape, b.shape)
     cov_a = float(valid.mean())
     cov_b = min(1.0, float(valid.sum()) * _scale_of(amap) ** 2 / b.size)
@@ -281,7 +282,7 @@ def _compare(a: np.ndarray, b: np.ndarray, amap: np.ndarray, corner: float) -> _
     w_n = (warped - wv.mean()) / (wv.std() + 2.0)
     score = float(np.clip(np.mean((av - av.mean()) * (wv - wv.mean())) / (av.std() * wv.std() + 1e-6), 0, 1))
     local = np.where(inner, _local_dissimilarity(a_n, w_n, inner), 0.0)
-    return _Comparison(score, cov_a, cov_b, _worst_outside_corner(local, corner))
+    return _Comparison(score, cov_a, cov_b, _worst_outside_corner(local, corner, transposed))
 
 
 def _local_dissimilarity(a_n: np.ndarray, w_n: np.ndarray, inner: np.ndarray) -> np.ndarray:
@@ -304,15 +305,22 @@ def _local_dissimilarity(a_n: np.ndarray, w_n: np.ndarray, inner: np.ndarray) ->
     return np.sqrt(np.maximum(var_d, 0))
 
 
-def _worst_outside_corner(local: np.ndarray, corner: float) -> float:
-    """Max local difference after excusing the corner that differs most (a caption or stamp)."""
+def _worst_outside_corner(local: np.ndarray, corner: float, transposed: bool = False) -> float:
+    """Max local difference after excusing the corner that differs most (a caption or stamp).
+
+    A caption runs along the width of the image it was put on; when b was turned by a quarter turn onto
+    a, a caption on b runs down a's height, so a tall corner is excused as well.
+    """
     if corner <= 0:
         return float(local.max())
     h, w = local.shape
     side = max(h, w)
-    ch, cw = min(h, int(round(corner * 0.35 * side))), min(w, int(round(corner * side)))
-    corners = [(slice(0, ch), slice(0, cw)), (slice(0, ch), slice(w - cw, w))]
-    corners += [(slice(h - ch, h), slice(0, cw)), (slice(h - ch, h), slice(w - cw, w))]
+    long, short = int(round(corner * side)), int(round(corner * 0.35 * side))
+    shapes = [(short, long), (long, short)] if transposed else [(short, long)]
+    corners = []
+    for ch, cw in ((min(h, ch), min(w, cw)) for ch, cw in shapes):
+        corners += [(slice(0, ch), slice(0, cw)), (slice(0, ch), slice(w - cw, w))]
+        corners += [(slice(h - ch, h), slice(0, cw)), (slice(h - ch, h), slice(w - cw, w))]
     worst = max(corners, key=lambda c: float(local[c].sum()))
     rest = local.copy()
     rest[worst] = 0.0
@@ -387,10 +395,11 @@ def verify_pair(
         b_half = _half(bt)
         for guess in _guesses(arr_a, bt):
             coarse = _align_coarse(a_half, b_half, guess)
-            if _clearly_different(_compare(a_half, b_half, coarse, limits.corner_excuse), limits):
+            transposed = name in QUARTER_TURNS
+            if _clearly_different(_compare(a_half, b_half, coarse, limits.corner_excuse, transposed), limits):
                 continue  # most look-alike candidates end here, at a quarter of the cost
             amap = _align_fine(arr_a, bt, coarse)
-            cmp = _compare(arr_a, bt, amap, limits.corner_excuse)
+            cmp = _compare(arr_a, bt, amap, limits.corner_excuse, transposed)
             ok, reason = _decide(cmp, limits)
             verdict = _verdict(ok, reason, name, cmp, amap, a, b)
             if ok:
@@ -401,7 +410,7 @@ def verify_pair(
         name = tried[0]
         bt = apply_dihedral(arr_b, name)
         amap = HALF @ _align_coarse(a_half, _half(bt), _guesses(arr_a, bt)[0]) @ HALF_INV
-        cmp = _compare(arr_a, bt, amap, limits.corner_excuse)
+        cmp = _compare(arr_a, bt, amap, limits.corner_excuse, name in QUARTER_TURNS)
         best = _verdict(*_decide(cmp, limits), name, cmp, amap, a, b)
     return _with_time(best, start)
 

@@ -1,6 +1,6 @@
 """Grouping never chains look-alikes together and does not depend on arrival order."""
 
-from dedup.grouping import complete_linkage, components
+from dedup.grouping import anchored_linkage, complete_linkage, components
 
 
 def test_a_chain_does_not_glue_its_ends_together():
@@ -17,3 +17,29 @@ def test_groups_do_not_depend_on_the_order_versions_arrive():
 
 def test_components_join_over_edges():
     assert components([5], [(1, 2), (2, 3), (7, 8)]) == [[1, 2, 3], [5], [7, 8]]
+
+
+def _verdicts(pairs):
+    verified = {(min(a, b), max(a, b)) for a, b in pairs}
+    return lambda a, b: (min(a, b), max(a, b)) in verified
+
+
+def test_anchored_groups_keep_a_chain_apart():
+    assert anchored_linkage([1, 2, 3], _verdicts({(1, 2), (2, 3)})) == [[2, 1], [3]]
+
+
+def test_one_failed_pair_does_not_split_a_copy_from_its_picture():
+    # 1 original, 2-4 plain copies, 5 a watermarked copy, 6 a rescan that fails only against 5
+    pairs = {(a, b) for a in range(1, 7) for b in range(a + 1, 7)} - {(5, 6)}
+    assert anchored_linkage(list(range(1, 7)), _verdicts(pairs)) == [[1, 2, 3, 4, 5, 6]]
+    assert complete_linkage(list(range(1, 7)), _verdicts(pairs)) == [[1, 2, 3, 4, 5], [6]]
+
+
+def test_a_look_alike_verified_only_against_the_anchor_stays_out():
+    pairs = {(1, 2), (1, 3), (2, 3), (1, 4)}
+    assert anchored_linkage([1, 2, 3, 4], _verdicts(pairs)) == [[1, 2, 3], [4]]
+
+
+def test_anchored_groups_do_not_depend_on_the_order_versions_arrive():
+    same = _verdicts({(1, 2), (1, 3), (2, 3), (3, 4)})
+    assert anchored_linkage([4, 3, 2, 1], same) == anchored_linkage([1, 2, 3, 4], same) == [[3, 1, 2], [4]]

@@ -58,6 +58,13 @@ def test_a_copy_with_a_caption_in_a_corner_verifies(photo: Image.Image) -> None:
     assert verify_pair(rendition(photo), rendition(captioned)).is_duplicate
 
 
+def test_a_quarter_turned_copy_verifies_against_a_captioned_copy(photo: Image.Image) -> None:
+    turned = photo.transpose(Image.Transpose.ROTATE_90)
+    captioned = _caption(np.random.default_rng(2), photo)  # the caption runs down the turned copy's height
+    verdict = verify_pair(rendition(turned), rendition(captioned))
+    assert verdict.is_duplicate and verdict.transform == "rot90"
+
+
 def test_identical_renditions_are_reported_as_same_pixels(photo: Image.Image) -> None:
     verdict = verify_pair(rendition(photo), rendition(photo.copy()))
     assert verdict.is_duplicate and verdict.kind == "same_pixels" and verdict.coverage == pytest.approx(1.0)
