@@ -361,14 +361,14 @@ def _unidentified_reason(head: bytes) -> str:
     """Say what the file seems to be instead, from its first bytes."""
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[4:8] == b"ftyp":
-        return "Not an image Pillow can decode (HEIC/HEIF/AVIF photos are not supported yet)."
+        return "Not an image this system can read (HEIC/HEIF/AVIF photos are not supported yet)."
     if body.startswith(b"%PDF"):
-        return "Not an image Pillow can decode (looks like a PDF document)."
+        return "Not an image this system can read (looks like a PDF document)."
     if body.startswith(b"<") or _looks_like_text(head):
-        return "Not an image Pillow can decode (looks like HTML/SVG/text)."
+        return "Not an image this system can read (looks like HTML/SVG/text)."
     if fmt := next((f for magic, f in _IMAGE_MAGIC.items() if head.startswith(magic)), None):
         return f"The image is truncated or corrupt: the {fmt} header could not be read."
-    return "Not an image Pillow can decode (unsupported file type; expected JPEG, PNG, TIFF, WebP, GIF or BMP)."
+    return "Not an image this system can read (unsupported file type; expected JPEG, PNG, TIFF, WebP, GIF or BMP)."
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -25,7 +25,7 @@ from dedup.fingerprint import (
     fingerprint_file,
 )
 
-NOT_AN_IMAGE = "Not an image Pillow can decode (looks like HTML/SVG/text)."
+NOT_AN_IMAGE = "Not an image this system can read (looks like HTML/SVG/text)."
 
 XMP_PACKET = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -375,7 +375,7 @@ def test_plain_text_fails_as_not_an_image():
 
 def test_unknown_binary_fails_as_an_unsupported_file_type():
     reason = error_reason(random.Random(0).randbytes(4096))
-    assert reason.startswith("Not an image Pillow can decode (unsupported file type")
+    assert reason.startswith("Not an image this system can read (unsupported file type")
 
 
 def test_a_png_header_claiming_50000_by_50000_pixels_is_refused_before_decoding():
