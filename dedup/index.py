@@ -1,15 +1,18 @@
 """Candidate index for 64-bit perceptual hashes: signed storage, block probes, bulk Hamming joins.
 
-Multi-index hashing: a hash is cut into 4 blocks of 16 bits. Two hashes within Hamming
-distance r agree exactly on some block when r <= 3 (4 blocks cannot each hold one of 3
-differing bits), and differ by at most one bit on some block when r <= 7 (otherwise they
-would differ by at least 2 * 4 = 8 bits). The database keeps one indexed column per
-block; `probe_blocks` gives the values to look up, `candidate_filter` checks what came
-back. `pairs_within` runs the same idea in memory over a whole collection.
+Multi-index hashing: a hash is cut into 4 blocks of 16 bits. Give block k a slack s_k
+and look up, per block, every value within s_k bits. A pair missed everywhere differs by
+at least s_k + 1 bits in every block, so by at least sum(s_k) + 4 bits: any slacks with
+sum(s_k) >= r - 3 find every pair within distance r (pigeonhole). Radius <= 3 needs exact
+blocks only, 4..7 one bit of slack on r - 3 blocks, 8 five bits of slack, e.g. 2 + 1 + 1 + 1.
+The database keeps one indexed column per block; `probe_blocks` gives the values to look
+up, `candidate_filter` checks what came back. `pairs_within` runs the same idea in memory
+over a whole collection.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,7 +22,13 @@ import numpy as np
 HASH_BITS = 64
 BLOCK_BITS = 16
 BLOCK_COUNT = 4
-MAX_RADIUS = 7
+MAX_RADIUS = 8
+# Slack per block column (b0..b3) for the database probe. Block 0 holds pHash's lowest
+# frequencies (its first bit is the DC term), the least selective block on documents, so
+# it stays exact; at radius 8 that costs 1 + 17 + 137 + 137 = 292 values per hash against
+# 188 for 1 + 1 + 1 + 2, and fetches 79k rows instead of 257k per new version among 1M
+# document-like hashes (35k instead of 23k on random ones; bench.index_scale).
+_PROBE_SLACK = {8: (0, 1, 2, 2)}
 
 _MASK64 = (1 << HASH_BITS) - 1
 _INT64_MIN = -(1 << 63)
@@ -73,19 +82,31 @@ def probe_blocks(h: int, radius: int) -> tuple[frozenset[int], ...]:
     """Block values to look up, per block column, to find every stored hash within `radius`.
 
     Guarantee: if hamming(h, s) <= radius then blocks(s)[k] is in the k-th set for some k.
-    Every block is probed exactly; for radius r >= 4 the last r - 3 blocks also take their
-    1-bit neighbours (17 values each). A hash missed everywhere would differ by at least 1 bit
-    in each exact-only block and 2 in each widened one: 4 + (r - 3) > r. Block 0 holds pHash's
-    lowest frequencies (its first bit is the DC term), so it is the least selective on
-    documents and is never widened.
+    Block k takes every value within `probe_slack(radius)[k]` bits of its own (1, 17 or 137
+    values for slack 0, 1, 2). A hash missed everywhere differs by slack + 1 bits or more in
+    every block, 4 + sum(slack) > radius in all.
+    """
+    return tuple(
+        frozenset(v ^ m for m in _flip_masks(BLOCK_BITS, slack))
+        for v, slack in zip(blocks(h), probe_slack(radius), strict=True)
+    )
+
+
+def probe_slack(radius: int) -> tuple[int, ...]:
+    """Bits each block column may differ by in `probe_blocks`; they sum to radius - 3 or more.
+
+    Up to radius 7 the last r - 3 blocks take one bit and block 0 stays exact.
     """
     _check_radius(radius)
+    if radius in _PROBE_SLACK:
+        return _PROBE_SLACK[radius]
     widened = max(0, radius - (BLOCK_COUNT - 1))
-    flips = [1 << bit for bit in range(BLOCK_BITS)]
-    return tuple(
-        frozenset([v, *(v ^ f for f in flips)]) if k >= BLOCK_COUNT - widened else frozenset([v])
-        for k, v in enumerate(blocks(h))
-    )
+    return tuple(int(k >= BLOCK_COUNT - widened) for k in range(BLOCK_COUNT))
+
+
+def _flip_masks(bits: int, slack: int) -> list[int]:
+    """0 and every mask of at most `slack` set bits within `bits` bits, fewest bits first."""
+    return [sum(1 << b for b in chosen) for n in range(slack + 1) for chosen in itertools.combinations(range(bits), n)]
 
 
 def hamming(a: int, b: int) -> int:
@@ -127,12 +148,12 @@ def candidate_filter(
 
 
 def pairs_within(hashes: np.ndarray, radius: int, *, max_group: int | None = None) -> np.ndarray:
-    """Every pair of `hashes` (uint64, or int64 as stored) within Hamming `radius` (0..7).
+    """Every pair of `hashes` (uint64, or int64 as stored) within Hamming `radius` (0..8).
 
     Returns an (M, 3) array of rows (i, j, distance), i < j, each pair once, in no
     particular order; int32 unless there are 2**31 hashes or more. Cost follows the
     candidate pairs (pairs sharing a block, or a block up to one bit apart for radius
-    >= 4), never all N**2 pairs; groups too large to join flat are split on their other
+    >= 4, two bits on one block at 8), never all N**2 pairs; groups too large to join flat are split on their other
     bits, and memory stays bounded by chunking. Identical hashes are joined once and then
     expanded, so k copies of one hash (blank pages) cost what their k*(k-1)/2 rows cost.
     `max_group` caps that: only the first `max_group` occurrences (by index) of a hash
@@ -285,13 +306,17 @@ class _Level:
 
     @property
     def slack(self) -> list[int]:
-        """Bits a block may differ by and still catch a pair: 4 blocks must sum past radius."""
-        wide = max(0, self.radius - (BLOCK_COUNT - 1))
-        return [1 if k < wide else 0 for k in range(BLOCK_COUNT)]
+        """Bits a block may differ by and still catch a pair: slack + 1 over 4 blocks must sum past radius.
+
+        Spread evenly, first blocks first (radius 8: 2, 1, 1, 1); the bit order is balanced
+        in memory, so no block is worth keeping exact.
+        """
+        base, extra = divmod(max(0, self.radius - (BLOCK_COUNT - 1)), BLOCK_COUNT)
+        return [base + (k < extra) for k in range(BLOCK_COUNT)]
 
     def masks(self, k: int) -> list[int]:
-        """XOR between the block values joined: equal, and for slack 1 each single bit."""
-        return [0, *(1 << bit for bit in range(self.layout[k][1]))] if self.slack[k] else [0]
+        """XOR between the block values joined: equal, and every pattern of up to slack bits."""
+        return _flip_masks(self.layout[k][1], self.slack[k])
 
     def accept(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions of xors within radius whose first catching block is k, and distances."""
@@ -350,7 +375,7 @@ def _group_join(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> lis
     """Join left rows with block value v to right rows with block value v ^ mask.
 
     `lt is rt` is a self join: mask 0 pairs each row with the later rows of its group,
-    a non-zero mask pairs groups from the side with that bit clear. Groups too large to
+    a non-zero mask pairs groups from the side with the mask's lowest bit clear. Groups too large to
     join flat are split by joining on the remaining bits (`_split`).
     """
     same = lt is rt
@@ -361,7 +386,7 @@ def _group_join(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> lis
     if same and not mask:
         n, start = start + n - pos - 1, pos + 1
     elif same:
-        n = np.where(lt.key & mask, 0, n)
+        n = np.where(lt.key & (mask & -mask), 0, n)
     big = _big_groups(level, k, lt, rt, mask)
     if big.size:
         n[np.isin(lt.key, big)] = 0
@@ -380,7 +405,7 @@ def _big_groups(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> np.
     else:
         flat = lt.counts * rt.counts[values ^ mask]
         if lt is rt:
-            flat[values & mask != 0] = 0
+            flat[values & (mask & -mask) != 0] = 0
     return np.flatnonzero(flat > _SPLIT_PAIRS)
 
 
@@ -393,7 +418,7 @@ def _split(level: _Level, k: int, lt: _Table, rt: _Table, mask: int, v: int):
         a, b, _ = _self_join(left, level.width - bits, level.radius)
     else:
         right = _drop_block(rt.values[ro : ro + rt.counts[v ^ mask]], shift, bits)
-        sub_radius = level.radius - (mask != 0)
+        sub_radius = level.radius - mask.bit_count()
         a, b, _ = _cross_join(left, right, level.width - bits, sub_radius)
     return _keep(level, k, lt, rt, lo + a, ro + b)
 

@@ -17,7 +17,9 @@ REASONS = (
     gettext_noop("Not an image this system can read (HEIC/HEIF/AVIF photos are not supported yet)."),
     gettext_noop("Not an image this system can read (looks like a PDF document)."),
     gettext_noop("Not an image this system can read (looks like HTML/SVG/text)."),
-    gettext_noop("Not an image this system can read (unsupported file type; expected JPEG, PNG, TIFF, WebP, GIF or BMP)."),
+    gettext_noop(
+        "Not an image this system can read (unsupported file type; expected JPEG, PNG, TIFF, WebP, GIF or BMP)."
+    ),
     gettext_noop("The file is an image with a web page, script or archive hidden in it, so it is refused."),
     gettext_noop("The stored file is missing."),
     gettext_noop("The stored file could not be read: %s"),

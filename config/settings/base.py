@@ -161,7 +161,7 @@ DUPFINDER_QUARANTINE_RETENTION_DAYS = env.int("DUPFINDER_QUARANTINE_RETENTION_DA
 DUPFINDER_MAX_UPLOAD_BYTES = env.int("DUPFINDER_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
 DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 # Matching: candidates are versions whose perceptual hashes (any rotation/mirror, with or without
-# borders) differ in at most this many bits (0-7, the index guarantees no candidate within it is missed);
+# borders) differ in at most this many bits (0-8, the index guarantees no candidate within it is missed);
 # each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.
 DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=6)
 DUPFINDER_STRICTNESS = env.str("DUPFINDER_STRICTNESS", default="balanced")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -15,6 +16,7 @@ from dedup.index import (
     hamming,
     pairs_within,
     probe_blocks,
+    probe_slack,
     to_signed,
     to_unsigned,
 )
@@ -99,17 +101,33 @@ def test_hamming_counts_differing_bits_in_signed_or_unsigned_form():
 
 
 @pytest.mark.parametrize(
-    ("radius", "sizes"), [(0, [1, 1, 1, 1]), (3, [1, 1, 1, 1]), (4, [1, 1, 1, 17]), (6, [1, 17, 17, 17]), (7, [17] * 4)]
+    ("radius", "sizes"),
+    [
+        (0, [1, 1, 1, 1]),
+        (3, [1, 1, 1, 1]),
+        (4, [1, 1, 1, 17]),
+        (6, [1, 17, 17, 17]),
+        (7, [17] * 4),
+        (8, [1, 17, 137, 137]),
+    ],
 )
-def test_probe_blocks_widens_only_the_last_radius_minus_3_blocks(radius, sizes):
+def test_probe_blocks_takes_every_value_within_each_block_slack(radius, sizes):
     h = 0x0123_4567_89AB_CDEF
     probes = probe_blocks(h, radius)
     assert [len(p) for p in probes] == sizes
     assert all(value in p for value, p in zip(blocks(h), probes, strict=True))
 
 
-@pytest.mark.parametrize("radius", [-1, 8])
-def test_probe_blocks_refuses_radius_outside_0_to_7(radius):
+@pytest.mark.parametrize("radius", range(9))
+def test_probe_slack_meets_the_pigeonhole_bound_and_widens_b0_only_at_radius_7(radius):
+    """The pigeonhole condition: a miss needs slack + 1 differing bits in all 4 blocks."""
+    slack = probe_slack(radius)
+    assert len(slack) == 4 and sum(slack) >= radius - 3
+    assert slack[0] == (radius == 7)
+
+
+@pytest.mark.parametrize("radius", [-1, 9])
+def test_probe_blocks_refuses_radius_outside_0_to_8(radius):
     with pytest.raises(ValueError):
         probe_blocks(0, radius)
 
@@ -123,7 +141,7 @@ def spread_flips(rng: np.random.Generator, h: int, distance: int) -> int:
     return h
 
 
-@pytest.mark.parametrize("radius", range(8))
+@pytest.mark.parametrize("radius", range(9))
 def test_probe_blocks_finds_every_stored_hash_within_radius(radius):
     rng = np.random.default_rng(radius)
     misses = []
@@ -140,14 +158,14 @@ def test_probe_blocks_finds_every_stored_hash_within_radius(radius):
 # --- bulk join -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("radius", [0, 3, 6])
+@pytest.mark.parametrize("radius", [0, 3, 6, 8])
 @pytest.mark.parametrize("make", [uniform, clustered, skewed])
 def test_pairs_within_equals_brute_force(make, radius):
     hashes = make(np.random.default_rng(7), 3000)
     assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
 
 
-@pytest.mark.parametrize("radius", [1, 4, 5, 7])
+@pytest.mark.parametrize("radius", [1, 4, 5, 7, 8])
 def test_pairs_within_equals_brute_force_at_every_slack_pattern(radius):
     hashes = clustered(np.random.default_rng(radius), 2000)
     assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
@@ -162,7 +180,7 @@ def test_pairs_within_rows_are_unique_with_i_below_j():
     assert (rows[:, 2] == np.bitwise_count(hashes[rows[:, 0]] ^ hashes[rows[:, 1]])).all()
 
 
-@pytest.mark.parametrize("radius", [3, 6])
+@pytest.mark.parametrize("radius", [3, 6, 8])
 def test_pairs_within_stays_exact_when_large_groups_are_split_and_chunked(monkeypatch, radius):
     """Without bit balancing, hashes sharing 40 bits force nested splits at widths 64, 48 and 36."""
     monkeypatch.setattr(index, "_bit_order", lambda values, width: None)
@@ -172,7 +190,7 @@ def test_pairs_within_stays_exact_when_large_groups_are_split_and_chunked(monkey
     assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
 
 
-@pytest.mark.parametrize("radius", [3, 6])
+@pytest.mark.parametrize("radius", [3, 6, 8])
 def test_pairs_within_stays_exact_when_bits_are_rebalanced_and_groups_split(monkeypatch, radius):
     monkeypatch.setattr(index, "_SPLIT_PAIRS", 256)
     hashes = np.concatenate([skewed(np.random.default_rng(1), 1000), clustered(np.random.default_rng(2), 1000)])
@@ -196,9 +214,9 @@ def test_pairs_within_handles_empty_and_single_inputs():
     assert pairs_within(np.array([42], dtype=np.uint64), 7).shape == (0, 3)
 
 
-def test_pairs_within_refuses_radius_above_7_and_other_dtypes():
+def test_pairs_within_refuses_radius_above_8_and_other_dtypes():
     with pytest.raises(ValueError):
-        pairs_within(np.zeros(3, dtype=np.uint64), 8)
+        pairs_within(np.zeros(3, dtype=np.uint64), 9)
     with pytest.raises(TypeError):
         pairs_within(np.zeros(3, dtype=np.float64), 3)
 
@@ -250,7 +268,7 @@ def test_candidate_filter_with_nothing_probed_returns_nothing():
     assert candidate_filter([1, 2], [], radius=6) == []
 
 
-@pytest.mark.parametrize("radius", range(8))
+@pytest.mark.parametrize("radius", range(9))
 def test_probe_blocks_finds_hashes_whose_flips_pile_up_in_any_blocks(radius):
     rng = np.random.default_rng(100 + radius)
     for h in uniform(rng, 300).tolist():
@@ -262,3 +280,42 @@ def test_probe_blocks_finds_hashes_whose_flips_pile_up_in_any_blocks(radius):
                 s ^= 1 << (16 * (3 - block) + bit)
         assert hamming(h, s) <= radius
         assert any(v in p for v, p in zip(blocks(s), probes, strict=True))
+
+
+# --- radius 8: every way 8 differing bits can fall over the 4 blocks ---------------------------
+
+
+def compositions_of_8() -> list[tuple[int, ...]]:
+    """Bits per block for every distance-8 pair: 165 splits of 8 into 4 parts."""
+    return [c for c in itertools.product(range(9), repeat=4) if sum(c) == 8]
+
+
+def flip_per_block(rng: np.random.Generator, h: int, counts: tuple[int, ...]) -> int:
+    for block, count in enumerate(counts):
+        for bit in rng.choice(16, size=count, replace=False).tolist():
+            h ^= 1 << (16 * (3 - block) + bit)
+    return h
+
+
+def test_probe_blocks_at_radius_8_finds_every_split_of_8_bits_over_the_blocks():
+    """(2, 2, 2, 2), (1, 2, 3, 2), (8, 0, 0, 0)...: the splits a 1-bit-per-block probe would miss."""
+    rng = np.random.default_rng(8)
+    misses = []
+    for counts in compositions_of_8():
+        for h in uniform(rng, 20).tolist():
+            s = flip_per_block(rng, h, counts)
+            assert hamming(h, s) == 8
+            if not any(v in p for v, p in zip(blocks(s), probe_blocks(h, 8), strict=True)):
+                misses.append(counts)
+    assert misses == []
+
+
+def test_pairs_within_at_radius_8_finds_every_split_of_8_bits_and_nothing_further():
+    rng = np.random.default_rng(88)
+    bases = uniform(rng, 330).tolist()
+    near = [flip_per_block(rng, h, c) for h, c in zip(bases, compositions_of_8() * 2, strict=True)]
+    far = [h ^ 0b1_1111_1111 << 20 for h in bases[:50]]  # 9 bits: just outside
+    hashes = np.array(bases + near + far, dtype=np.uint64)
+    expected = brute_pairs(hashes, 8)
+    assert sum(d == 8 for *_, d in expected) >= 330
+    assert as_set(pairs_within(hashes, 8)) == expected
