@@ -246,6 +246,17 @@ def candidate_recall(records: list[Record], cands: dict[tuple[int, int], tuple[i
         print(f"radius {radius:2d}: {n:6d} candidate pairs, true pairs among them {hit}/{truth} = {hit / truth:.3f}")
 
 
+def write_verdicts(path: Path, records: list[Record], verdicts: dict[tuple[int, int], Verdict]) -> None:
+    """One line per pair: files, decision per preset, transform, evidence; sorted, so two runs diff cleanly."""
+    lines = []
+    for (i, j), v in sorted(verdicts.items()):
+        names = f"{Path(records[i].path).name}\t{Path(records[j].path).name}"
+        decisions = " ".join(f"{s}={int(meets(v, s))}" for s in PRESETS)
+        evidence = f"{v.score} {v.coverage_a} {v.coverage_b} {v.local_max_diff}"
+        lines.append(f"{names}\t{decisions}\t{v.transform}\t{evidence}\n")
+    path.write_text("".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("data", help="dataset directory (generated when it has no labels.json)")
@@ -253,6 +264,7 @@ def main() -> None:
     parser.add_argument("--strictness", nargs="*", default=list(PRESETS))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--own-fingerprint", action="store_true", help="use the bench helper, not dedup.fingerprint")
+    parser.add_argument("--verdicts-out", type=Path, help="write per-pair verdicts here (TSV), for diffing two runs")
     args = parser.parse_args()
     data = Path(args.data)
     if not (data / "labels.json").exists():
@@ -268,6 +280,8 @@ def main() -> None:
     start = time.perf_counter()
     verdicts, ms = verify_all(prints, wanted, args.workers)
     print(f"verified {len(verdicts)} pairs in {time.perf_counter() - start:.0f} s wall ({args.workers} workers)")
+    if args.verdicts_out:
+        write_verdicts(args.verdicts_out, records, verdicts)
     for strictness in args.strictness:
         for radius in args.radius:
             report(records, prints, cands, verdicts, radius, strictness, ms)

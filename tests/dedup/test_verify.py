@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -63,6 +65,13 @@ def test_a_quarter_turned_copy_verifies_against_a_captioned_copy(photo: Image.Im
     captioned = _caption(np.random.default_rng(2), photo)  # the caption runs down the turned copy's height
     verdict = verify_pair(rendition(turned), rendition(captioned))
     assert verdict.is_duplicate and verdict.transform == "rot90"
+
+
+def test_naming_the_transform_gives_the_verdict_that_ranking_all_transforms_finds(photo: Image.Image) -> None:
+    a, b = rendition(photo), rendition(photo.transpose(Image.Transpose.ROTATE_270).resize((300, 400)))
+    ranked, named = verify_pair(a, b), verify_pair(a, b, transforms=["rot90"])  # rot90 turns b back into a
+    assert replace(ranked, elapsed_ms=0) == replace(named, elapsed_ms=0)
+    assert named.is_duplicate and named.transform == "rot90"
 
 
 def test_identical_renditions_are_reported_as_same_pixels(photo: Image.Image) -> None:
