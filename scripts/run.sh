@@ -10,7 +10,8 @@ bash scripts/ensure_gettext.sh
 $PY manage.py compilemessages --ignore=.venv --ignore=var >/dev/null
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
-.venv/bin/celery -A config worker --loglevel=WARNING --concurrency=2 >var/worker.log 2>&1 &
+# --beat runs the periodic sweep that re-enqueues versions left pending (broker outage, killed worker).
+.venv/bin/celery -A config worker --beat --loglevel=WARNING --concurrency=2 >var/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
 echo "Waiting for the worker to answer..."

@@ -163,7 +163,7 @@ DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 # Matching: candidates are versions whose perceptual hashes (any rotation/mirror, with or without
 # borders) differ in at most this many bits (0-8, the index guarantees no candidate within it is missed);
 # each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.
-DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=6)
+DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=8)
 DUPFINDER_STRICTNESS = env.str("DUPFINDER_STRICTNESS", default="balanced")
 # Review: ordered rules that suggest a cluster's authoritative version; the first rule that separates the
 # members decides, later ones break ties. Names: source_trust, lossless_format, pixel_count,
