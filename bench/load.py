@@ -34,25 +34,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
+
+from tests.images import scene
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
 # --- pictures -------------------------------------------------------------------------------------------
-
-
-def picture(seed: int, size: tuple[int, int] = (800, 600)) -> Image.Image:
-    rng = random.Random(seed)
-    image = Image.new("RGB", size, tuple(rng.randrange(40, 220) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x, y = rng.randrange(size[0]), rng.randrange(size[1])
-        w, h = rng.randrange(size[0] // 10, size[0] // 2), rng.randrange(size[1] // 10, size[1] // 2)
-        fill = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([x, y, x + w, y + h], fill=fill)
-    return image.filter(ImageFilter.GaussianBlur(1.5))
 
 
 def jpeg(image: Image.Image, quality: int) -> bytes:
@@ -128,11 +118,11 @@ def uploader(client: Client, source_id: int, deadline: float, seed: int) -> None
     while time.monotonic() < deadline:
         if sent and rng.random() < 0.5:  # a copy: smaller and recompressed, of an earlier picture
             base = rng.choice(sent)
-            data = jpeg(picture(base).resize((400, 300)), quality=rng.choice((60, 75)))
+            data = jpeg(scene(base, (800, 600)).resize((400, 300)), quality=rng.choice((60, 75)))
         else:
             base = seed * 100_000 + n
             sent.append(base)
-            data = jpeg(picture(base), quality=90)
+            data = jpeg(scene(base, (800, 600)), quality=90)
         n += 1
         path = f"load/{seed}/{n}.jpg"
         body, ctype = multipart({"source": str(source_id), "paths": path}, {"files": (f"{n}.jpg", data)})

@@ -58,28 +58,22 @@ def item_mark_authoritative(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(authority.APPROVE_PERM)
 @require_POST
 def authority_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    pending = get_object_or_404(AuthorityRequest, pk=pk)
-    form = DecisionForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    return _outcome(
-        request,
-        pending.item_id,
-        lambda: authority.authority_request_approve(request_id=pending.pk, actor=request.user, note=note),
-        _("Approved: the version is now authoritative."),
-    )
+    return _decide(request, pk, authority.authority_request_approve, _("Approved: the version is now authoritative."))
 
 
 @require_perm(authority.APPROVE_PERM)
 @require_POST
 def authority_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, authority.authority_request_reject, _("The request was turned down; nothing changed."))
+
+
+def _decide(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    """A second records officer's approval or rejection of a pending request, with an optional note."""
     pending = get_object_or_404(AuthorityRequest, pk=pk)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     return _outcome(
-        request,
-        pending.item_id,
-        lambda: authority.authority_request_reject(request_id=pending.pk, actor=request.user, note=note),
-        _("The request was turned down; nothing changed."),
+        request, pending.item_id, lambda: service(request_id=pending.pk, actor=request.user, note=note), done
     )
 
 

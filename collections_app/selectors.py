@@ -31,17 +31,7 @@ def failed_versions(*, version_ids: list[int]) -> list[tuple[str, str]]:
 
 
 def batch_with_counts(*, batch_id: int) -> IngestBatch:
-    status = Version.Status
-    return (
-        IngestBatch.objects.select_related("source", "created_by")
-        .annotate(
-            total=Count("versions"),
-            done=Count("versions", filter=Q(versions__status=status.DONE)),
-            failed=Count("versions", filter=Q(versions__status=status.FAILED)),
-            waiting=Count("versions", filter=Q(versions__status__in=[status.PENDING, status.PROCESSING])),
-        )
-        .get(pk=batch_id)
-    )
+    return batches_with_counts().get(pk=batch_id)
 
 
 def batch_versions(*, batch: IngestBatch) -> QuerySet[Version]:
