@@ -1,4 +1,4 @@
-"""Sign-in throttling against password guessing: failures counted per username and network address."""
+"""Sign-in throttling against password guessing: failures counted per username and address, and per address."""
 
 import hashlib
 from typing import Any
@@ -24,13 +24,21 @@ def _key(username: str, ip: str) -> str:
     return f"login-failures:{digest}"
 
 
+def _address_key(ip: str) -> str:
+    return f"login-failures-address:{hashlib.sha256(ip.encode()).hexdigest()}"
+
+
+def address_blocked(*, ip: str) -> bool:
+    """Whether an address has failed with so many usernames that it is refused any (password spraying)."""
+    return cache.get(_address_key(ip), 0) >= settings.DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS
+
+
 def login_blocked(*, username: str, ip: str) -> bool:
-    return cache.get(_key(username, ip), 0) >= settings.DUPFINDER_LOGIN_MAX_FAILURES
+    return cache.get(_key(username, ip), 0) >= settings.DUPFINDER_LOGIN_MAX_FAILURES or address_blocked(ip=ip)
 
 
-def login_failure_record(*, username: str, ip: str) -> int:
+def _count(key: str) -> int:
     """Count one failure; the window starts at the first failure and is not extended by later ones."""
-    key = _key(username, ip)
     cache.add(key, 0, timeout=settings.DUPFINDER_LOGIN_LOCKOUT_SECONDS)
     try:
         return cache.incr(key)
@@ -39,12 +47,20 @@ def login_failure_record(*, username: str, ip: str) -> int:
         return 1
 
 
+def login_failure_record(*, username: str, ip: str) -> int:
+    """Count one failure for the username from the address and one for the address; returns the first count."""
+    _count(_address_key(ip))
+    return _count(_key(username, ip))
+
+
 def login_failures_clear(*, username: str, ip: str) -> None:
+    # The address count stays: one valid account must not reset the spraying limit for every other username.
     cache.delete(_key(username, ip))
 
 
 class ThrottledModelBackend(ModelBackend):
-    """ModelBackend that refuses a username from an address after too many failures, even with the right password.
+    """ModelBackend that refuses a username from an address after too many failures, even with the right password,
+    and any username from an address that has failed too often overall.
 
     Every way in (sign-in page, admin, API token) authenticates through here, so none can be used to guess.
     """
@@ -73,6 +89,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             "Too many failed sign-in attempts for this username from your network. "
             "Wait %(minutes)d minutes, then try again."
         ),
+        "throttled_address": _(
+            "Too many failed sign-in attempts from your network. Wait %(minutes)d minutes, then try again."
+        ),
     }
 
     def clean(self) -> dict[str, Any]:
@@ -80,10 +99,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             return super().clean()
         except forms.ValidationError:
             username = self.cleaned_data.get("username") or ""
-            if username and login_blocked(username=username, ip=client_ip(self.request)):
+            ip = client_ip(self.request)
+            if username and login_blocked(username=username, ip=ip):
+                code = "throttled_address" if address_blocked(ip=ip) else "throttled"
                 raise forms.ValidationError(
-                    self.error_messages["throttled"],
-                    code="throttled",
+                    self.error_messages[code],
+                    code=code,
                     params={"minutes": max(1, settings.DUPFINDER_LOGIN_LOCKOUT_SECONDS // 60)},
                 ) from None
             raise

@@ -5,6 +5,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -149,6 +150,9 @@ class Version(models.Model):
     )
     error = models.TextField(_("processing error"), blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # When processing was last put on the queue; the requeue sweep waits this long, not the upload's age,
+    # so a version still waiting its turn in a backlog is not queued again on every sweep.
+    queued_at = models.DateTimeField(_("last queued"), null=True, blank=True)
     # Set by a curator's merge: this file is kept, but the authoritative copy is the other one.
     duplicate_of = models.ForeignKey(
         "self",
@@ -170,6 +174,14 @@ class Version(models.Model):
         verbose_name = _("version")
         verbose_name_plural = _("versions")
         permissions = [("set_legal_hold", _("Can place or lift a legal hold on a version"))]
+        indexes = [
+            # The requeue sweep's lookup: unfinished versions by when they were last queued.
+            models.Index(
+                Coalesce("queued_at", "uploaded_at"),
+                condition=models.Q(status__in=["pending", "processing"]),
+                name="version_requeue_due",
+            ),
+        ]
         constraints = [
             # Re-running an ingest of the same folder must not create the same version twice.
             models.UniqueConstraint(

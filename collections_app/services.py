@@ -4,6 +4,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import PurePath
 from typing import IO, Any
@@ -11,6 +12,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
@@ -190,8 +193,8 @@ def _version_create(
     return version
 
 
-def version_dispatch_processing(*, version_id: int, inline: bool = False) -> None:
-    """Queue (or, for --inline, run here) the processing of one version.
+def version_dispatch_processing(*, version_id: int, inline: bool = False, record_queued: bool = True) -> None:
+    """Queue (or, for --inline, run here) the processing of one version, and note when it was queued.
 
     Runs after the upload committed: if the broker is down the file is already stored, so the version is
     left waiting for the requeue sweep (`requeue_stuck`, Celery beat) instead of failing the upload.
@@ -211,6 +214,9 @@ def version_dispatch_processing(*, version_id: int, inline: bool = False) -> Non
     except OperationalError:
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning("Could not queue version %s; left waiting for the requeue sweep.", version_id, exc_info=True)
+        return
+    if record_queued:
+        Version.objects.filter(pk=version_id).update(queued_at=timezone.now())
 
 
 class VersionNotRetryable(Exception):
@@ -232,22 +238,33 @@ def version_retry(*, version_id: int, actor: Any) -> Version:
 
 
 def version_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
-    """Re-enqueue versions still waiting or processing, e.g. after the broker was down or a worker was killed.
+    """Re-enqueue versions queued (or, never queued, uploaded) too long ago and still waiting or processing.
 
-    Tasks are idempotent: a message for a version already finished, or held by a live worker, changes nothing.
+    Covers a broker that was down and a worker that was killed. Tasks are idempotent: a message for a version
+    already finished, or held by a live worker, changes nothing.
     """
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     if older_than_seconds is None:
         older_than_seconds = settings.DUPFINDER_REQUEUE_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        Version.objects.filter(
-            status__in=[Version.Status.PENDING, Version.Status.PROCESSING], uploaded_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )
+    ids = _versions_claim_for_requeue(cutoff=timezone.now() - timedelta(seconds=older_than_seconds))
     for pk in ids:
-        version_dispatch_processing(version_id=pk)
+        version_dispatch_processing(version_id=pk, record_queued=False)
     return len(ids)
+
+
+@transaction.atomic
+def _versions_claim_for_requeue(*, cutoff: datetime) -> list[int]:
+    """Mark the due versions queued now and return them; committed before any message is sent.
+
+    SKIP LOCKED plus the moved queued_at keep two sweeps running at once (two beat hosts, beat and cron)
+    from both queuing the same version: the second skips rows the first holds, or finds them no longer due.
+    """
+    ids = list(
+        Version.objects.select_for_update(skip_locked=True)
+        .filter(status__in=[Version.Status.PENDING, Version.Status.PROCESSING])
+        .alias(last_queued=Coalesce("queued_at", "uploaded_at"))
+        .filter(last_queued__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Version.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    return ids

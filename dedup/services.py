@@ -1,6 +1,6 @@
 """Writes for duplicate detection: processing a version into a fingerprint."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from django.conf import settings
@@ -67,15 +67,25 @@ def version_mark_failed(*, version_id: int, reason: str) -> None:
     )
 
 
-def version_process(*, version_id: int) -> str | None:
+def version_process(*, version_id: int, failure_reason: Callable[[Exception], str | None] | None = None) -> str | None:
     """Fingerprint one version and record the result; returns the final status, None if nothing to do.
 
     Safe to run twice and from several workers at once: one run holds the version, the others return None.
+    `failure_reason` maps an error of this run to the reason the version fails with; None lets it propagate.
     """
     with _processing_lock(version_id) as held:
         if not held or not _claim(version_id):
             return None
-        return _process(version_id)
+        try:
+            return _process(version_id)
+        except Exception as exc:
+            reason = failure_reason(exc) if failure_reason else None
+            if reason is None:
+                raise
+            # Recorded before the lock is released: after that another worker may have taken the version
+            # over, and a late 'failed' from this run would overwrite its work.
+            version_mark_failed(version_id=version_id, reason=reason)
+            return Version.Status.FAILED
 
 
 def _process(version_id: int) -> str:

@@ -7,7 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils.translation import gettext as _
 
 from collections_app.services import version_requeue_stuck
-from dedup.services import TransientStorageError, version_mark_failed, version_process
+from dedup.services import TransientStorageError, version_process
 
 logger = logging.getLogger(__name__)
 
@@ -17,21 +17,22 @@ MAX_STORAGE_RETRIES = 5
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def process_version(self, version_id: int) -> None:
     """Fingerprint one version; retries only when storage is briefly unavailable."""
-    try:
-        version_process(version_id=version_id)
-    except TransientStorageError as exc:
-        if self.request.retries >= MAX_STORAGE_RETRIES:
-            version_mark_failed(version_id=version_id, reason=_("The stored file could not be read: %s") % exc)
-            return
-        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 60)) from exc
-    except SoftTimeLimitExceeded:
-        version_mark_failed(version_id=version_id, reason=_("Processing took too long and was stopped."))
-    except Exception:
+
+    def failure_reason(exc: Exception) -> str | None:
+        if isinstance(exc, TransientStorageError):
+            if self.request.retries < MAX_STORAGE_RETRIES:
+                return None
+            return _("The stored file could not be read: %s") % exc
+        if isinstance(exc, SoftTimeLimitExceeded):
+            return _("Processing took too long and was stopped.")
         logger.exception("Unexpected error processing version %s", version_id)
-        version_mark_failed(
-            version_id=version_id,
-            reason=_("An unexpected error stopped processing; the file is kept. Reference: version %s.") % version_id,
-        )
+        return _("An unexpected error stopped processing; the file is kept. Reference: version %s.") % version_id
+
+    # Failures are recorded inside version_process, while this run still holds the version's lock.
+    try:
+        version_process(version_id=version_id, failure_reason=failure_reason)
+    except TransientStorageError as exc:
+        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 60)) from exc
 
 
 @shared_task(ignore_result=True)

@@ -5,9 +5,11 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from celery.utils.nodenames import default_nodename, host_format
 from django.conf import settings
 from django.contrib.auth.models import Permission
 
@@ -53,22 +55,45 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
+def _worker_nodename(args: tuple[str, ...]) -> str | None:
+    """The node name given with -n/--hostname, expanded as the worker expands it (%h and the like)."""
+    for i, arg in enumerate(args):
+        if arg in ("-n", "--hostname") and i + 1 < len(args):
+            return host_format(default_nodename(args[i + 1]))
+        if arg.startswith("--hostname="):
+            return host_format(default_nodename(arg.split("=", 1)[1]))
+    return None
+
+
 def start_worker(*extra_args: str) -> subprocess.Popen:
-    """A real `celery -A config worker` process against the test database and the Redis broker."""
+    """A real `celery -A config worker` process against the test database and the Redis broker.
+
+    Returns once this worker (by its node name, unique unless one is given) answers a ping: another worker
+    on the same broker answering says nothing about this one.
+    """
+    nodename = _worker_nodename(extra_args)
+    if nodename is None:
+        name = f"test-{uuid.uuid4().hex[:12]}@%h"
+        extra_args = (*extra_args, "-n", name)
+        nodename = host_format(default_nodename(name))
     celery = str(Path(sys.executable).with_name("celery"))
     process = subprocess.Popen(
         [celery, "-A", "config", "worker", "--loglevel=WARNING", "--without-gossip", "--without-mingle", *extra_args],
         cwd=ROOT,
         env=_worker_env(),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("The Celery worker exited at start-up.")
-        if celery_app.control.ping(timeout=0.5):
-            return process
-    process.kill()
-    raise RuntimeError("The Celery worker did not answer within 30 seconds.")
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("The Celery worker exited at start-up.")
+            if celery_app.control.ping(destination=[nodename], timeout=0.5):
+                return process
+        raise RuntimeError(f"The Celery worker {nodename} did not answer within 30 seconds.")
+    except BaseException:
+        process.kill()
+        process.wait(timeout=10)
+        raise
 
 
 def stop_worker(process: subprocess.Popen) -> None:

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import timedelta
 
 import kombu.pools
 import psycopg
@@ -16,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connections
 from django.urls import reverse
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 import collections_app.services as catalogue
@@ -384,6 +386,53 @@ def test_the_requeue_command_queues_versions_left_waiting(monkeypatch):
     queued.clear()
     call_command("requeue_stuck", stdout=io.StringIO())  # default age: a fresh upload is not stuck yet
     assert queued == []
+
+
+def test_the_sweep_waits_from_the_last_enqueue_not_the_upload_and_moves_queued_at(monkeypatch):
+    queued = []
+    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    waiting = _ingest("waiting.jpg", encode(scene(610), quality=90))
+    stuck = _ingest("stuck.jpg", encode(scene(611), quality=90))
+    now = timezone.now()
+    long_ago = now - timedelta(hours=2)
+    Version.objects.update(uploaded_at=long_ago)
+    Version.objects.filter(pk=waiting.pk).update(queued_at=now - timedelta(seconds=30))
+    Version.objects.filter(pk=stuck.pk).update(queued_at=long_ago)
+    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
+
+    assert catalogue.version_requeue_stuck(older_than_seconds=600) == 1
+    assert queued == [stuck.pk]
+    stuck.refresh_from_db()
+    assert stuck.queued_at >= now
+    assert catalogue.version_requeue_stuck(older_than_seconds=600) == 0  # queued once, not on every sweep
+    assert queued == [stuck.pk]
+
+
+def test_a_version_never_queued_is_swept_by_its_upload_time_and_an_enqueue_records_the_time(monkeypatch):
+    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    version = _ingest("never.jpg", encode(scene(612), quality=90))
+    assert version.queued_at is None
+    Version.objects.filter(pk=version.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
+    monkeypatch.undo()
+    monkeypatch.setattr("dedup.tasks.process_version.delay", lambda version_id: None)
+    assert catalogue.version_requeue_stuck(older_than_seconds=600) == 1
+    first = Version.objects.get(pk=version.pk).queued_at
+    catalogue.version_dispatch_processing(version_id=version.pk)  # an upload's or a retry's enqueue
+    assert Version.objects.get(pk=version.pk).queued_at > first
+
+
+def test_a_version_another_sweep_holds_is_skipped_not_queued_twice(monkeypatch):
+    queued = []
+    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    held = _ingest("held.jpg", encode(scene(613), quality=90))
+    free = _ingest("free.jpg", encode(scene(614), quality=90))
+    Version.objects.update(uploaded_at=timezone.now() - timedelta(hours=1))
+    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
+    with _pg_connect(autocommit=False) as other_sweep:
+        other_sweep.execute("SELECT id FROM collections_app_version WHERE id = %s FOR UPDATE", [held.pk])
+        assert catalogue.version_requeue_stuck(older_than_seconds=600) == 1
+        other_sweep.rollback()
+    assert queued == [free.pk]
 
 
 def test_an_enqueue_failing_after_commit_leaves_the_version_waiting_without_an_error(monkeypatch, caplog):

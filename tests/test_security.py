@@ -49,6 +49,7 @@ def test_production_settings_pass_the_deploy_check_without_a_warning(tmp_path):
         DJANGO_DATA_DIR=str(tmp_path),
         DATABASE_URL="postgres://dupfinder:unused@127.0.0.1:5432/dupfinder",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        DUPFINDER_CLIENT_IP_HEADER="HTTP_X_REAL_IP",  # nginx in front, as the README describes
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -60,6 +61,35 @@ def test_production_settings_pass_the_deploy_check_without_a_warning(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("proxy_header", "client_ip_header", "warned"),
+    [
+        (("HTTP_X_FORWARDED_PROTO", "https"), "", True),
+        (("HTTP_X_FORWARDED_PROTO", "https"), "HTTP_X_REAL_IP", False),
+        (None, "", False),
+    ],
+)
+def test_the_deploy_check_warns_when_a_proxy_is_in_front_but_no_client_address_header_is_set(
+    proxy_header, client_ip_header, warned
+):
+    from django.core.checks import run_checks
+
+    with override_settings(SECURE_PROXY_SSL_HEADER=proxy_header, DUPFINDER_CLIENT_IP_HEADER=client_ip_header):
+        ids = [message.id for message in run_checks(include_deployment_checks=True)]
+    assert ("dupfinder.W001" in ids) is warned
+
+
+def test_the_client_address_check_is_silent_when_the_throttle_is_off():
+    from django.core.checks import run_checks
+
+    with override_settings(
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+        DUPFINDER_CLIENT_IP_HEADER="",
+        AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"],
+    ):
+        assert "dupfinder.W001" not in [message.id for message in run_checks(include_deployment_checks=True)]
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
@@ -178,6 +208,30 @@ def test_the_api_token_endpoint_and_the_admin_are_throttled_too(client, role_use
     assert token.status_code == 400 and "token" not in token.json()
     admin = client.post(reverse("admin:login"), {"username": "viewer", "password": PASSWORD}, REMOTE_ADDR="192.0.2.1")
     assert admin.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_one_address_failing_with_many_usernames_is_refused_any_username_and_another_address_is_not(client, role_user):
+    role_user("viewer")
+    for attempt in range(settings.DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS):
+        client.post(reverse("login"), {"username": f"guess-{attempt}", "password": "guess"}, REMOTE_ADDR="192.0.2.7")
+    right = _sign_in(client, PASSWORD, address="192.0.2.7")
+    page = right.content.decode()
+    assert right.status_code == 200 and "_auth_user_id" not in client.session
+    assert "Too many failed sign-in attempts from your network" in page and "Wait 15 minutes" in page
+    token = client.post("/api/v1/token/", {"username": "viewer", "password": PASSWORD}, REMOTE_ADDR="192.0.2.7")
+    assert token.status_code == 400 and "token" not in token.json()
+    assert _sign_in(client, PASSWORD, address="192.0.2.8").status_code == 302
+
+
+def test_a_successful_sign_in_does_not_reset_the_count_for_the_address(client, role_user):
+    role_user("viewer")
+    limit = settings.DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS
+    for attempt in range(limit - 1):
+        client.post(reverse("login"), {"username": f"guess-{attempt}", "password": "guess"}, REMOTE_ADDR="192.0.2.7")
+    assert _sign_in(client, PASSWORD, address="192.0.2.7").status_code == 302
+    client.logout()
+    client.post(reverse("login"), {"username": "one-more", "password": "guess"}, REMOTE_ADDR="192.0.2.7")
+    assert _sign_in(client, PASSWORD, address="192.0.2.7").status_code == 200
 
 
 # --- sessions ----------------------------------------------------------------------------

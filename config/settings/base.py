@@ -97,6 +97,9 @@ AUTHENTICATION_BACKENDS = ["collections_app.login_throttle.ThrottledModelBackend
 # (seconds, counted from the first failure) has passed, even with the right password.
 DUPFINDER_LOGIN_MAX_FAILURES = env.int("DUPFINDER_LOGIN_MAX_FAILURES", default=5)
 DUPFINDER_LOGIN_LOCKOUT_SECONDS = env.int("DUPFINDER_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# After this many failures from one address, whatever the usernames, any username from it is refused for the same
+# window: one address cannot try a few passwords against many accounts (password spraying).
+DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS", default=30)
 # Behind a reverse proxy every request comes from the proxy's address: name the header it sets with the client's
 # (as a META key, e.g. HTTP_X_REAL_IP for nginx's `proxy_set_header X-Real-IP $remote_addr`). Empty: REMOTE_ADDR.
 DUPFINDER_CLIENT_IP_HEADER = env.str("DUPFINDER_CLIENT_IP_HEADER", default="")
@@ -250,10 +253,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Versions still waiting or processing this long after upload are queued again by a sweep: Celery beat
-# (`celery -A config beat`, or a worker started with -B) every DUPFINDER_REQUEUE_INTERVAL_SECONDS, or
-# `manage.py requeue_stuck` from cron. It recovers uploads made while the broker was down and versions whose
-# worker was killed; a duplicate message is harmless (tasks are idempotent).
+# Versions still waiting or processing this long after they were last queued (or uploaded, if never queued)
+# are queued again by a sweep: Celery beat (`celery -A config beat`, or a worker started with -B) every
+# DUPFINDER_REQUEUE_INTERVAL_SECONDS, or `manage.py requeue_stuck` from cron. The sweep moves queued_at, so a
+# version still waiting its turn in a long backlog is not queued again on every run. It recovers uploads made
+# while the broker was down and versions whose worker was killed; a duplicate message is harmless (tasks are
+# idempotent).
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 DUPFINDER_REQUEUE_AFTER_SECONDS = env.int("DUPFINDER_REQUEUE_AFTER_SECONDS", default=600)
 DUPFINDER_REQUEUE_INTERVAL_SECONDS = env.float("DUPFINDER_REQUEUE_INTERVAL_SECONDS", default=300)

@@ -1,11 +1,13 @@
 """The processing task: idempotent, retries only storage errors, and always ends done or failed."""
 
 import pytest
+from django.db import connection
 from django.db.models.fields.files import FieldFile
 
 from collections_app.models import ImportedMetadata, Version
 from dedup.models import Fingerprint, HashEntry
-from dedup.services import TransientStorageError, version_process
+from dedup.services import PROCESSING_LOCK_BASE, TransientStorageError, version_process
+from dedup.services import version_mark_failed as real_mark_failed
 from dedup.tasks import process_version
 from tests.images import encode, scene
 
@@ -49,3 +51,28 @@ def test_the_task_gives_up_after_retries_with_a_reason(add_version, monkeypatch)
 
 def test_a_missing_version_is_ignored_quietly():
     assert version_process(version_id=987654) is None
+
+
+def test_a_failure_is_recorded_while_the_run_still_holds_the_version(add_version, monkeypatch):
+    version = add_version("a.jpg", encode(scene(4)))
+    Version.objects.filter(pk=version.pk).update(status=Version.Status.PENDING)
+    monkeypatch.setattr(FieldFile, "open", lambda self, mode="rb": (_ for _ in ()).throw(OSError("gone")))
+    monkeypatch.setattr("dedup.tasks.MAX_STORAGE_RETRIES", 0)
+    lock_held_when_failed = []
+
+    def mark_failed(*, version_id, reason):
+        key = PROCESSING_LOCK_BASE | version_id
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                "AND classid = %s AND objid = %s AND granted",
+                [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
+            )
+            lock_held_when_failed.append(cursor.fetchone()[0] == 1)
+        real_mark_failed(version_id=version_id, reason=reason)
+
+    monkeypatch.setattr("dedup.services.version_mark_failed", mark_failed)
+    process_version.apply(args=[version.pk])
+    assert lock_held_when_failed == [True]
+    version.refresh_from_db()
+    assert version.status == Version.Status.FAILED

@@ -8,7 +8,7 @@ from collections_app.services import version_requeue_stuck
 
 class Command(BaseCommand):
     help = (
-        "Queue again the versions still waiting or processing some time after upload (the broker was down, "
+        "Queue again the versions still waiting or processing some time after they were queued (the broker was down, "
         "or a worker was killed); for cron where Celery beat does not run. Safe to run at any time."
     )
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
             "--older-than",
             type=int,
             metavar="SECONDS",
-            help="Only versions uploaded at least this long ago (default: DUPFINDER_REQUEUE_AFTER_SECONDS).",
+            help="Only versions queued (or uploaded) at least this long ago (default: DUPFINDER_REQUEUE_AFTER_SECONDS)",
         )
 
     def handle(self, *args, older_than=None, **options):
