@@ -57,11 +57,8 @@ class IngestBatchAdmin(admin.ModelAdmin):
     list_select_related = ["source", "created_by"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_id", "reason"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["actor_label", "target_id", "reason"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here: these rows are written by audited services only."""
 
     def has_add_permission(self, request):
         return False
@@ -73,19 +70,17 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor_label", "action", "target_type", "target_id", "reason"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_label", "target_id", "reason"]
+
+
 @admin.register(AuthorityRequest)
-class AuthorityRequestAdmin(admin.ModelAdmin):
+class AuthorityRequestAdmin(ReadOnlyAdmin):
     """Read-only: requests are decided on the item page, where the decision is audited."""
 
     list_display = ["item", "version", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["item", "version", "requested_by", "decided_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -43,7 +43,17 @@ def _radius() -> int:
 
 def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
     """Other processed versions within the Hamming radius of any of this version's hashes: id -> distance."""
-    queries = sorted(fingerprint_hashes(fingerprint))
+    return candidates_near(
+        hashes=fingerprint_hashes(fingerprint),
+        sha256=fingerprint.version.sha256,
+        exclude_version_id=fingerprint.version_id,
+    )
+
+
+def candidates_near(*, hashes: Iterable[int], sha256: str, exclude_version_id: int | None = None) -> dict[int, int]:
+    """Processed versions within the Hamming radius of any of the unsigned hashes, or with the same checksum
+    (distance 0): version id -> distance. Probes the shared index in PostgreSQL, one query for all hashes."""
+    queries = sorted(set(hashes))
     probes: list[set[int]] = [set(), set(), set(), set()]
     for value in queries:
         for column, values in zip(probes, probe_blocks(value, _radius()), strict=False):
@@ -51,21 +61,15 @@ def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
     condition = Q()
     for name, values in zip(("b0", "b1", "b2", "b3"), probes, strict=False):
         condition |= Q(**{f"{name}__in": sorted(values)})
-    rows = (
-        HashEntry.objects.filter(condition)
-        .exclude(version_id=fingerprint.version_id)
-        .exclude(version__status=Version.Status.FAILED)
-        .values_list("version_id", "value")
-        .iterator(chunk_size=5000)
-    )
+    entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
+    exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
+    if exclude_version_id is not None:
+        entries = entries.exclude(version_id=exclude_version_id)
+        exact = exact.exclude(pk=exclude_version_id)
+    rows = entries.values_list("version_id", "value").iterator(chunk_size=5000)
     best: dict[int, int] = {}
     for version_id, distance, _variant in candidate_filter(queries, ((v, to_unsigned(h)) for v, h in rows), _radius()):
         best[version_id] = min(distance, best.get(version_id, 64))
-    exact = (
-        Version.objects.filter(sha256=fingerprint.version.sha256, fingerprint__isnull=False)
-        .exclude(pk=fingerprint.version_id)
-        .exclude(status=Version.Status.FAILED)
-    )
     for version_id in exact.values_list("pk", flat=True):
         best[version_id] = 0
     return best
