@@ -17,7 +17,9 @@ from config.celery_app import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Browser tests save what they saw under var/; `DUPFINDER_SCREENSHOTS_DIR=docs/screenshots make test` refreshes
+# the README's pictures without every ordinary run rewriting tracked files.
+SCREENSHOTS = Path(os.environ.get("DUPFINDER_SCREENSHOTS_DIR", ROOT / "var" / "screenshots"))
 needs_chromium = pytest.mark.skipif(
     not shutil.which(CHROMIUM) or not shutil.which("chromedriver"), reason="no Chromium"
 )
@@ -197,7 +199,7 @@ def browser_sign_in(driver, base_url: str, username: str, password: str = "pw-fo
 
 
 def save_screenshot(driver, name: str) -> None:
-    """Into docs/screenshots/, once every image on the page has loaded."""
+    """Into SCREENSHOTS, once every image on the page has loaded."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, 10).until(
