@@ -46,9 +46,9 @@ def _own_fingerprint(path: str) -> Print:
     grey.thumbnail((RENDITION_SIDE, RENDITION_SIDE), Image.Resampling.LANCZOS)
     arr = np.asarray(grey)
     dihedral = tuple(_phash(Image.fromarray(apply_dihedral(arr, n))) for n in DIHEDRAL)
-    from dedup.verify import _trim_box  # the bench shares the verifier's notion of a uniform border
+    from dedup.verify import trim_box  # the bench shares the verifier's notion of a uniform border
 
-    top, bottom, left, right = _trim_box(arr)
+    top, bottom, left, right = trim_box(arr)
     trimmed = (
         None
         if (top, bottom, left, right) == (0, arr.shape[0], 0, arr.shape[1])

@@ -10,6 +10,7 @@ from collections_app.models import ImportedMetadata, Item, Version
 from dedup.fingerprint import Fingerprint as FileFingerprint
 from dedup.fingerprint import fingerprint_file
 from dedup.lookup import candidates_for_hashes
+from dedup.matching import fingerprint_hashes
 from dedup.models import Fingerprint, MatchKind
 from dedup.verify import Rendition, verify_pair
 
@@ -166,10 +167,7 @@ def copy_verify(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verifica
     if byte_size is not None and byte_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
         raise VerificationTooLarge
     submitted = fingerprint_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
-    hashes = {submitted.phash, *submitted.phash_dihedral}
-    if submitted.phash_trimmed is not None:
-        hashes.add(submitted.phash_trimmed)
-    candidates = candidates_for_hashes(hashes=hashes, sha256=submitted.sha256)
+    candidates = candidates_for_hashes(hashes=fingerprint_hashes(submitted), sha256=submitted.sha256)
     stored = Fingerprint.objects.select_related("version__item", "version__source").filter(
         version_id__in=list(candidates)
     )

@@ -30,7 +30,7 @@ MAX_RADIUS = 8
 # document-like hashes (35k instead of 23k on random ones; bench.index_scale).
 _PROBE_SLACK = {8: (0, 1, 2, 2)}
 
-_MASK64 = (1 << HASH_BITS) - 1
+MASK64 = (1 << HASH_BITS) - 1
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 # Candidate pairs materialised at once (about 40 MB of temporaries); larger chunks
@@ -59,7 +59,7 @@ class TruncatedGroupsWarning(UserWarning):
 
 def to_signed(h: int) -> int:
     """Store an unsigned 64-bit hash in a PostgreSQL bigint: same bits, read as int64."""
-    if not 0 <= h <= _MASK64:
+    if not 0 <= h <= MASK64:
         raise ValueError(f"not an unsigned 64-bit value: {h}")
     return h - (1 << HASH_BITS) if h > _INT64_MAX else h
 
@@ -68,12 +68,12 @@ def to_unsigned(h: int) -> int:
     """Read back a hash stored by `to_signed`."""
     if not _INT64_MIN <= h <= _INT64_MAX:
         raise ValueError(f"not a signed 64-bit value: {h}")
-    return h & _MASK64
+    return h & MASK64
 
 
 def blocks(h: int) -> tuple[int, int, int, int]:
     """The four 16-bit blocks of an unsigned hash, most significant first."""
-    if not 0 <= h <= _MASK64:
+    if not 0 <= h <= MASK64:
         raise ValueError(f"not an unsigned 64-bit value: {h}")
     return (h >> 48, (h >> 32) & 0xFFFF, (h >> 16) & 0xFFFF, h & 0xFFFF)
 
@@ -111,7 +111,7 @@ def _flip_masks(bits: int, slack: int) -> list[int]:
 
 def hamming(a: int, b: int) -> int:
     """Differing bits of two 64-bit hashes; signed and unsigned forms may be mixed."""
-    return ((a ^ b) & _MASK64).bit_count()
+    return ((a ^ b) & MASK64).bit_count()
 
 
 def candidate_filter(
@@ -126,12 +126,12 @@ def candidate_filter(
     """
     if radius < 0:
         raise ValueError(f"radius must be >= 0, got {radius}")
-    queries = np.array([q & _MASK64 for q in query_hashes], dtype=np.uint64)
+    queries = np.array([q & MASK64 for q in query_hashes], dtype=np.uint64)
     fetched = list(rows)
     if not fetched or not queries.size:
         return []
     ids = np.array([row[0] for row in fetched], dtype=np.int64)
-    stored = np.array([row[1] & _MASK64 for row in fetched], dtype=np.uint64)
+    stored = np.array([row[1] & MASK64 for row in fetched], dtype=np.uint64)
     dist = np.bitwise_count(stored[:, None] ^ queries[None, :])
     variant = dist.argmin(axis=1)
     best = dist[np.arange(len(fetched)), variant]

@@ -2,10 +2,11 @@
 
 from collections.abc import Iterable
 
+from dedup.index import MASK64
 from dedup.matching import candidates_near
 
 
 def candidates_for_hashes(*, hashes: Iterable[int], sha256: str, limit: int = 50) -> dict[int, int]:
     """Processed versions near any of the hashes or with the same checksum: the nearest `limit`, id -> distance."""
-    best = candidates_near(hashes=(h & 0xFFFFFFFFFFFFFFFF for h in hashes), sha256=sha256)
+    best = candidates_near(hashes=(h & MASK64 for h in hashes), sha256=sha256)
     return dict(sorted(best.items(), key=lambda pair: (pair[1], pair[0]))[:limit])

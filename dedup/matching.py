@@ -9,20 +9,22 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from collections_app.models import Version
+from dedup.fingerprint import Fingerprint as FingerprintData
 from dedup.grouping import anchored_linkage, components
-from dedup.index import blocks, candidate_filter, probe_blocks, to_signed, to_unsigned
+from dedup.index import MASK64, blocks, candidate_filter, probe_blocks, to_signed, to_unsigned
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, MatchKind, NotDuplicatePair
 from dedup.verify import Rendition, verify_pair
 
 MATCH_LOCK_KEY = 0x6475706D  # "dupm": one advisory lock serialises cluster updates across hosts
 
 
-def fingerprint_hashes(fingerprint: Fingerprint) -> set[int]:
-    """Every searchable hash of a version (unsigned): pHash, its rotations/mirrors, the border-trimmed one."""
-    values = {to_unsigned(fingerprint.phash), *(to_unsigned(h) for h in fingerprint.phash_dihedral)}
+def fingerprint_hashes(fingerprint: Fingerprint | FingerprintData) -> set[int]:
+    """Every searchable hash of a stored or a freshly computed fingerprint, unsigned: pHash, its rotations
+    and mirrors, the border-trimmed one and the middle of the picture under each rotation and mirror."""
+    values = {fingerprint.phash, *fingerprint.phash_dihedral, *fingerprint.phash_centre}
     if fingerprint.phash_trimmed is not None:
-        values.add(to_unsigned(fingerprint.phash_trimmed))
-    return values
+        values.add(fingerprint.phash_trimmed)
+    return {h & MASK64 for h in values}  # stored values are signed, computed ones unsigned
 
 
 def hash_entries_replace(*, fingerprint: Fingerprint) -> None:

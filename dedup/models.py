@@ -18,6 +18,7 @@ class Fingerprint(models.Model):
     dhash = models.BigIntegerField(_("dHash"))
     phash_trimmed = models.BigIntegerField(_("pHash without borders"), null=True, blank=True)
     phash_dihedral = models.JSONField(_("pHashes of rotations and mirrors"), default=list)
+    phash_centre = models.JSONField(_("pHashes of the middle of the picture"), default=list, blank=True)
     mode = models.CharField(_("colour mode"), max_length=20, blank=True)
     bit_depth = models.PositiveSmallIntegerField(_("bit depth"), default=8)
     page_count = models.PositiveIntegerField(_("pages or frames"), default=1)
@@ -40,7 +41,7 @@ class Fingerprint(models.Model):
 
 
 class HashEntry(models.Model):
-    """One searchable hash of a version (its pHash, each rotation/mirror, the border-trimmed one).
+    """One searchable hash of a version (its pHash, each rotation/mirror, the border-trimmed one, the middle).
 
     b0..b3 are the hash's 16-bit blocks in indexed columns: by the pigeonhole principle a hash within a
     small Hamming radius shares a block (or a 1-bit neighbour of one) with the query, so a search is a few

@@ -130,6 +130,7 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "dhash": to_signed(data.dhash),
             "phash_trimmed": to_signed(data.phash_trimmed) if data.phash_trimmed is not None else None,
             "phash_dihedral": [to_signed(h) for h in data.phash_dihedral],
+            "phash_centre": [to_signed(h) for h in data.phash_centre],
             "mode": data.mode,
             "bit_depth": data.bit_depth,
             "page_count": data.page_count,

@@ -104,7 +104,7 @@ def apply_dihedral(arr: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(ops[name](arr))
 
 
-def _trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
+def trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) of the content inside a uniform border; whole image if none."""
     h, w = arr.shape
     ring = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
@@ -429,7 +429,7 @@ def _transform_scores(
     """Cheap correlation of 24x24 thumbnails of the trimmed content under each dihedral transform."""
     if len(names) == 1:
         return [(1.0, names[0])]
-    ta, tb = _thumb(a, a_trim), _thumb(b, _trim_box(b))
+    ta, tb = _thumb(a, a_trim), _thumb(b, trim_box(b))
     scores = [(float(np.mean(ta * apply_dihedral(tb, n))), n) for n in names]
     return sorted(scores, reverse=True)
 
@@ -443,7 +443,7 @@ def _thumb(arr: np.ndarray, trim: tuple[int, int, int, int]) -> np.ndarray:
 
 def _guesses(a: np.ndarray, a_trim: tuple[int, int, int, int], b: np.ndarray) -> list[np.ndarray]:
     full = _box_affine((0, a.shape[0], 0, a.shape[1]), (0, b.shape[0], 0, b.shape[1]))
-    trimmed = _box_affine(a_trim, _trim_box(b))
+    trimmed = _box_affine(a_trim, trim_box(b))
     return [full] if np.allclose(full, trimmed, atol=0.5) else [full, trimmed]
 
 
@@ -482,7 +482,7 @@ def verify_pair(
     limits = PRESETS[strictness]
     arr_a, arr_b = a.array().astype(np.float32), b.array().astype(np.float32)
     names = list(transforms) if transforms else list(DIHEDRAL)
-    level_a, trim_a = _Level(arr_a), _trim_box(arr_a)
+    level_a, trim_a = _Level(arr_a), trim_box(arr_a)
     ranked = _transform_scores(arr_a, trim_a, arr_b, names)
     # A second transform is worth aligning only when the thumbnails cannot tell them apart.
     tried = [n for sc, n in ranked[:2] if sc >= ranked[0][0] - SECOND_TRANSFORM_MARGIN]

@@ -1,13 +1,14 @@
 """Matching on PostgreSQL: the shared hash index, verification and clusters curators can trust."""
 
+import importlib
 import json
 
 import pytest
 from django.core.management import call_command
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from dedup.matching import clusters_rebuild
-from dedup.models import Cluster, ClusterMember, NotDuplicatePair
+from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, NotDuplicatePair
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,44 @@ def test_a_greyscale_copy_is_near_not_same_pixels(add_version):
     add_version("colour.png", encode(picture, "PNG"))
     add_version("grey.png", encode(ImageOps.grayscale(picture), "PNG"))
     assert _kinds()["grey.png"] == "near"
+
+
+def _rescanned(picture: Image.Image) -> Image.Image:
+    """A print scanned again: skewed a little on a light scanner bed, brighter."""
+    bed = (238, 238, 238)
+    skewed = picture.rotate(1.2, Image.Resampling.BICUBIC, expand=True, fillcolor=bed)
+    margin = int(0.02 * max(picture.size))
+    canvas = Image.new("RGB", (skewed.width + 2 * margin, skewed.height + 2 * margin), bed)
+    canvas.paste(skewed, (margin, margin))
+    return Image.eval(canvas.filter(ImageFilter.GaussianBlur(0.7)), lambda v: min(255, int(v * 1.05) + 8))
+
+
+def test_a_rescan_beyond_the_whole_picture_radius_is_found_by_its_centre_hash(add_version, settings):
+    picture = scene(8, (800, 600))
+    original = add_version("original.jpg", encode(picture, quality=92))
+    rescan = add_version("rescan.jpg", encode(_rescanned(picture), quality=85))
+    whole = [
+        {f.phash, *f.phash_dihedral} | {f.phash_trimmed} - {None} for f in (original.fingerprint, rescan.fingerprint)
+    ]
+    # The whole-picture hashes alone would never have made the pair candidates.
+    assert min((x ^ y).bit_count() for x in whole[0] for y in whole[1]) > settings.DUPFINDER_MATCH_RADIUS
+    assert _partition() == [["original.jpg", "rescan.jpg"]]
+    clusters_rebuild()
+    assert _partition() == [["original.jpg", "rescan.jpg"]]
+
+
+def test_fingerprints_stored_before_centre_hashes_get_them_from_their_rendition(add_version):
+    from django.apps import apps
+
+    backfill = importlib.import_module("dedup.migrations.0005_fingerprint_phash_centre").centre_hashes_backfill
+    version = add_version("a.jpg", encode(scene(9), quality=90))
+    fingerprint = version.fingerprint
+    expected, entries = list(fingerprint.phash_centre), set(version.hash_entries.values_list("value", flat=True))
+    only_centre = set(expected) - {fingerprint.phash, fingerprint.phash_trimmed, *fingerprint.phash_dihedral}
+    assert expected and only_centre
+    Fingerprint.objects.filter(pk=fingerprint.pk).update(phash_centre=[])
+    HashEntry.objects.filter(version=version, value__in=only_centre).delete()
+    backfill(apps, None)
+    fingerprint.refresh_from_db()
+    assert fingerprint.phash_centre == expected
+    assert set(version.hash_entries.values_list("value", flat=True)) == entries
