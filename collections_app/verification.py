@@ -10,7 +10,7 @@ from collections_app.models import ImportedMetadata, Item, Version
 from dedup.fingerprint import Fingerprint as FileFingerprint
 from dedup.fingerprint import fingerprint_file
 from dedup.lookup import candidates_for_hashes
-from dedup.matching import fingerprint_hashes
+from dedup.matching import fingerprint_hashes, likely_transform
 from dedup.models import Fingerprint, MatchKind
 from dedup.verify import Rendition, verify_pair
 
@@ -128,6 +128,7 @@ def _kind(submitted: FileFingerprint, stored: Fingerprint) -> tuple[str, float]:
         Rendition(bytes(stored.rendition), (stored.rendition_width, stored.rendition_height)),
         Rendition(submitted.rendition, submitted.rendition_size),
         strictness=settings.DUPFINDER_STRICTNESS,
+        hint=likely_transform(stored, submitted),
     )
     kind = verdict.kind if verdict.is_duplicate and verdict.kind in MatchKind.values else ""
     return kind, round(verdict.score, 4)

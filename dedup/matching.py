@@ -13,7 +13,7 @@ from dedup.fingerprint import Fingerprint as FingerprintData
 from dedup.grouping import anchored_linkage, components
 from dedup.index import MASK64, blocks, candidate_filter, probe_blocks, to_signed, to_unsigned
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, MatchKind, NotDuplicatePair
-from dedup.verify import Rendition, verify_pair
+from dedup.verify import DIHEDRAL, Rendition, verify_pair
 
 MATCH_LOCK_KEY = 0x6475706D  # "dupm": one advisory lock serialises cluster updates across hosts
 
@@ -82,6 +82,15 @@ def _min_distance(a: Fingerprint, b: Fingerprint) -> int:
     return min((x ^ y).bit_count() for x in fingerprint_hashes(a) for y in hb)
 
 
+def likely_transform(a: Fingerprint | FingerprintData, b: Fingerprint | FingerprintData) -> str:
+    """The rotation or mirror of b whose hashes come nearest a's: the way up under which the index saw the pair."""
+    pairs = [(a.phash, b.phash_dihedral)]
+    if a.phash_centre and b.phash_centre:
+        pairs.append((a.phash_centre[0], b.phash_centre))
+    _distance, k = min((((x & MASK64) ^ (y & MASK64)).bit_count(), k) for x, ys in pairs for k, y in enumerate(ys))
+    return DIHEDRAL[k]
+
+
 def _rendition(fingerprint: Fingerprint) -> Rendition:
     return Rendition(bytes(fingerprint.rendition), (fingerprint.rendition_width, fingerprint.rendition_height))
 
@@ -114,7 +123,9 @@ def compare(a: Fingerprint, b: Fingerprint) -> MatchEdge:
             score=1.0,
             evidence=evidence,
         )
-    verdict = verify_pair(_rendition(a), _rendition(b), strictness=settings.DUPFINDER_STRICTNESS)
+    verdict = verify_pair(
+        _rendition(a), _rendition(b), strictness=settings.DUPFINDER_STRICTNESS, hint=likely_transform(a, b)
+    )
     evidence.update(
         transform=verdict.transform,
         verification_score=round(verdict.score, 4),

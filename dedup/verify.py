@@ -66,6 +66,7 @@ HALF_CELL = 5  # px at half resolution: the comparison cell
 INK_PERCENTILE = 60  # cells at least this contrasty set the pair's typical difference per unit of contrast
 SECOND_TRANSFORM_MARGIN = 0.15  # thumbnail correlation; closer than this, both transforms are aligned
 THUMB = 24  # px; thumbnail side for ranking the dihedral transforms
+GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
 TRIM_TOL = 10  # grey levels; a border row/column deviates less than this from the border colour
 
 
@@ -118,6 +119,35 @@ def trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
     if (bottom - top) < 0.3 * h or (right - left) < 0.3 * w:
         return 0, h, 0, w  # a mostly blank image: trimming would only find a detail
     return top, bottom, left, right
+
+
+def _ink_moments(arr: np.ndarray, trim: tuple[int, int, int, int]) -> tuple[float, float, float, float] | None:
+    """(row mean, row spread, column mean, column spread) of the content's departure from its background,
+    inside the uniform border.
+
+    Moments move with the picture under scale and shift, and a few thin marks (a page number that one
+    rendition keeps and another blurs away) barely move them, unlike the edges of a content box.
+    """
+    top, bottom, left, right = trim
+    content = arr[top:bottom, left:right].astype(np.float32)
+    weight = np.abs(content - np.median(content))
+    weight[weight <= TRIM_TOL] = 0
+    total = float(weight.sum())
+    if total == 0:
+        return None
+    moments = []
+    for profile, offset in ((weight.sum(axis=1), top), (weight.sum(axis=0), left)):
+        positions = np.arange(len(profile))
+        mean = float(positions @ profile) / total
+        spread = math.sqrt(float(((positions - mean) ** 2) @ profile) / total)
+        moments += [offset + mean, spread]
+    return moments[0], moments[1], moments[2], moments[3]
+
+
+def _moments_affine(ma: tuple[float, float, float, float], mb: tuple[float, float, float, float]) -> np.ndarray:
+    """3x3 map from a (row, col) to b (row, col) sending a's content moments onto b's."""
+    sy, sx = mb[1] / max(ma[1], 1e-3), mb[3] / max(ma[3], 1e-3)
+    return np.array([[sy, 0, mb[0] - sy * ma[0]], [0, sx, mb[2] - sx * ma[2]], [0, 0, 1]], dtype=np.float64)
 
 
 def _box_affine(box_a: tuple[int, int, int, int], box_b: tuple[int, int, int, int]) -> np.ndarray:
@@ -423,28 +453,60 @@ def _worst_outside_corner(local: np.ndarray, corner: float, transposed: bool = F
 # --- the decision ---------------------------------------------------------------------------------------
 
 
-def _transform_scores(
-    a: np.ndarray, a_trim: tuple[int, int, int, int], b: np.ndarray, names: Sequence[str]
-) -> list[tuple[float, str]]:
-    """Cheap correlation of 24x24 thumbnails of the trimmed content under each dihedral transform."""
+class _Content:
+    """Where the picture sits in one image: its trim box and the moments of its content, computed once."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr = arr
+        self.trim = trim_box(arr)
+        self.moments = _ink_moments(arr, self.trim)
+
+    @functools.cached_property
+    def spread_box(self) -> tuple[int, int, int, int]:
+        """Two spreads either side of the content's centre, inside the trim box: the same part of the picture
+        whatever the scale, border or mirroring, where a trim box's edge can hang on one faint mark."""
+        if self.moments is None:
+            return self.trim
+        row, row_spread, col, col_spread = self.moments
+        top, bottom = max(self.trim[0], int(row - 2 * row_spread)), min(self.trim[1], math.ceil(row + 2 * row_spread))
+        left, right = max(self.trim[2], int(col - 2 * col_spread)), min(self.trim[3], math.ceil(col + 2 * col_spread))
+        return (top, bottom, left, right) if bottom - top >= 4 and right - left >= 4 else self.trim
+
+
+def _transform_scores(a: _Content, b: _Content, names: Sequence[str]) -> list[tuple[float, str]]:
+    """Cheap correlation of 24x24 thumbnails under each dihedral transform, the better of two framings: the
+    trimmed content, and the content's spread (when a faint mark throws one trim box off, the other holds)."""
     if len(names) == 1:
         return [(1.0, names[0])]
-    ta, tb = _thumb(a, a_trim), _thumb(b, trim_box(b))
-    scores = [(float(np.mean(ta * apply_dihedral(tb, n))), n) for n in names]
+    framings = [
+        (_thumb(a.arr, a.trim), _thumb(b.arr, b.trim)),
+        (_thumb(a.arr, a.spread_box), _thumb(b.arr, b.spread_box)),
+    ]
+    scores = [(max(float(np.mean(ta * apply_dihedral(tb, n))) for ta, tb in framings), n) for n in names]
     return sorted(scores, reverse=True)
 
 
-def _thumb(arr: np.ndarray, trim: tuple[int, int, int, int]) -> np.ndarray:
-    top, bottom, left, right = trim
+def _thumb(arr: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    top, bottom, left, right = box
     crop = Image.fromarray(arr[top:bottom, left:right].astype(np.uint8))
     small = np.asarray(crop.resize((THUMB, THUMB), Image.Resampling.BOX), dtype=np.float32)
     return (small - small.mean()) / (small.std() + 1e-3)
 
 
-def _guesses(a: np.ndarray, a_trim: tuple[int, int, int, int], b: np.ndarray) -> list[np.ndarray]:
-    full = _box_affine((0, a.shape[0], 0, a.shape[1]), (0, b.shape[0], 0, b.shape[1]))
-    trimmed = _box_affine(a_trim, trim_box(b))
-    return [full] if np.allclose(full, trimmed, atol=0.5) else [full, trimmed]
+def _guesses(a: _Content, b: _Content) -> list[np.ndarray]:
+    """Starting maps: frame onto frame, content box onto content box, and content moments onto moments
+    (a page in a mat whose faint marks put the two content boxes' edges in different places). The moments
+    map is left out when it moves no corner of a more than GUESS_APART from a map already listed."""
+    full = _box_affine((0, a.arr.shape[0], 0, a.arr.shape[1]), (0, b.arr.shape[0], 0, b.arr.shape[1]))
+    trimmed = _box_affine(a.trim, b.trim)
+    maps = [full] if np.allclose(full, trimmed, atol=0.5) else [full, trimmed]
+    if a.moments and b.moments:
+        moments = _moments_affine(a.moments, b.moments)
+        h, w = a.arr.shape
+        corners = np.array([[0, 0, 1], [0, w, 1], [h, 0, 1], [h, w, 1]], dtype=np.float64).T
+        if all(np.abs((moments - known) @ corners).max() > GUESS_APART for known in maps):
+            maps.append(moments)
+    return maps
 
 
 def meets(verdict: Verdict, strictness: str) -> bool:
@@ -472,26 +534,30 @@ def verify_pair(
     *,
     strictness: str = "balanced",
     transforms: Sequence[str] | None = None,
+    hint: str | None = None,
 ) -> Verdict:
     """Align b onto a (dihedral transform, scale, shift, slight skew) and check coverage and local differences.
 
-    `transforms` narrows the dihedral transforms tried, e.g. the one whose hash matched; by default the
-    two that look most promising on tiny thumbnails are aligned fully.
+    `transforms` narrows the dihedral transforms tried; by default the two that look most promising on tiny
+    thumbnails are aligned fully, and then `hint` (the transform under which the hashes matched), since
+    the thumbnails of a text page look much alike under every mirror.
     """
     start = time.perf_counter()
     limits = PRESETS[strictness]
     arr_a, arr_b = a.array().astype(np.float32), b.array().astype(np.float32)
     names = list(transforms) if transforms else list(DIHEDRAL)
-    level_a, trim_a = _Level(arr_a), trim_box(arr_a)
-    ranked = _transform_scores(arr_a, trim_a, arr_b, names)
+    level_a, content_a, content_b = _Level(arr_a), _Content(arr_a), _Content(arr_b)
+    ranked = _transform_scores(content_a, content_b, names)
     # A second transform is worth aligning only when the thumbnails cannot tell them apart.
     tried = [n for sc, n in ranked[:2] if sc >= ranked[0][0] - SECOND_TRANSFORM_MARGIN]
+    if hint in names and hint not in tried:
+        tried.append(hint)
     best: Verdict | None = None
     coarse_maps: list[np.ndarray] = []
     for name in tried:
         bt = apply_dihedral(arr_b, name)
         b_half = _half(bt)
-        for guess in _guesses(arr_a, trim_a, bt):
+        for guess in _guesses(content_a, content_b if name == "identity" else _Content(bt)):
             coarse = _align_coarse(level_a, b_half, guess)
             coarse_maps.append(coarse)
             transposed = name in QUARTER_TURNS

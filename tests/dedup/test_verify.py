@@ -20,7 +20,9 @@ from bench.dataset import (
     random_form_values,
     random_layout,
 )
+from dedup.fingerprint import Fingerprint as FileFingerprint
 from dedup.fingerprint import fingerprint_file
+from dedup.matching import likely_transform
 from dedup.verify import DIHEDRAL, Rendition, Verdict, apply_dihedral, joins_cluster, verify_pair
 
 
@@ -173,3 +175,41 @@ def test_a_newcomer_joins_a_cluster_only_through_its_representative_and_most_mem
     assert not joins_cluster([_verdict(False), _verdict(True), _verdict(True)])
     assert not joins_cluster([_verdict(True), _verdict(False), _verdict(False)])
     assert not joins_cluster([])
+
+
+def page_in_a_mat(seed: int) -> tuple[FileFingerprint, FileFingerprint]:
+    """A document page (odd seeds) or a filled form, and the same page framed or letterboxed by a mat."""
+    rng = np.random.default_rng(seed)
+    if seed % 2:
+        page = make_document_page(rng, random_layout(rng), int(rng.integers(1, 300)))
+    else:
+        template = random_form_template(rng)
+        page = make_form(template, random_form_values(rng, template))
+    return fingerprint_png(page), fingerprint_png(_border(rng, page))
+
+
+def fingerprint_png(img: Image.Image) -> FileFingerprint:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    buf.seek(0)
+    return fingerprint_file(buf)
+
+
+def as_rendition(fp: FileFingerprint) -> Rendition:
+    return Rendition(fp.rendition, tuple(fp.rendition_size))
+
+
+@pytest.mark.parametrize("seed", [5, 37])
+def test_a_page_in_a_mat_verifies_under_the_transform_its_hashes_matched(seed: int) -> None:
+    # Thumbnails of a text page look alike under every mirror, so ranking alone tries the wrong ones.
+    page, framed = page_in_a_mat(seed)
+    assert likely_transform(page, framed) == "identity"
+    verdict = verify_pair(as_rendition(page), as_rendition(framed), hint=likely_transform(page, framed))
+    assert verdict.is_duplicate
+    assert verdict.transform == "identity"
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_a_form_in_a_mat_verifies_from_its_content_moments_where_the_trim_boxes_disagree(seed: int) -> None:
+    page, framed = page_in_a_mat(seed)
+    assert verify_pair(as_rendition(page), as_rendition(framed)).is_duplicate
