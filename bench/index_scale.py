@@ -29,7 +29,9 @@ from dedup.index import _bit_order, _flip_masks, _permute, blocks, candidate_fil
 
 ROOT = Path(__file__).resolve().parents[1]
 BLANK_PAGE = 1 << 63  # pHash of a flat image: only the DC coefficient exceeds the median
-VARIANTS = 8
+# Hashes a version searches with: pHash and its 7 other rotations/mirrors, the border-trimmed pHash and the
+# 8 centre hashes (dedup.matching.fingerprint_hashes; fewer when some coincide).
+VARIANTS = 17
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -85,11 +87,11 @@ SETS: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
 
 
 def dataset(name: str, n: int, queries: int) -> tuple[np.ndarray, list[list[int]]]:
-    """n stored hashes and `queries` groups of 8 query variants from the same population.
+    """n stored hashes and `queries` groups of VARIANTS query hashes from the same population.
 
     Variant 0 is a near copy (Poisson(2) flips) of a stored hash, as a re-upload would be;
-    variants 1-7 are fresh hashes of the same kind, standing in for the rotations and
-    mirrors, which land wherever that population lands (documents in dense families).
+    the others are fresh hashes of the same kind, standing in for the rotations, mirrors and
+    centre hashes, which land wherever that population lands (documents in dense families).
     """
     rng = np.random.default_rng(20_240_601)
     values = SETS[name](n + queries * (VARIANTS - 1), rng)

@@ -743,7 +743,8 @@ def centre_phashes(grey: np.ndarray) -> tuple[int, ...]:
     A second way into the index for copies whose whole-image pHash moved beyond the search radius: a
     caption or stamp near an edge, a light crop, a scanner bed around a skewed rescan. Measuring from the
     content box puts the same part of the picture in the middle whatever was added or taken off around it
-    (bench.accuracy: it finds 216 of the 237 true pairs the other hashes missed on a held-out set).
+    (on the seed-2026 bench.accuracy set it brings 216 of the 237 true pairs beyond the other hashes' radius
+    within it; 90 % did better there and on seed 7 than 60, 75, 80, 85 or 95 %).
     """
     top, bottom, left, right = trim_box(grey)
     margin_y = round((bottom - top) * (1 - CENTRE_SHARE) / 2)
