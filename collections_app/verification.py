@@ -10,7 +10,7 @@ from collections_app.models import ImportedMetadata, Item, Version
 from dedup.fingerprint import Fingerprint as FileFingerprint
 from dedup.fingerprint import fingerprint_file
 from dedup.lookup import candidates_for_hashes
-from dedup.matching import fingerprint_hashes, likely_transform
+from dedup.matching import fingerprint_hashes, likely_transform, upright_hashes
 from dedup.models import Fingerprint, MatchKind
 from dedup.verify import Rendition, verify_pair
 
@@ -168,7 +168,9 @@ def copy_verify(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verifica
     if byte_size is not None and byte_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
         raise VerificationTooLarge
     submitted = fingerprint_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
-    candidates = candidates_for_hashes(hashes=fingerprint_hashes(submitted), sha256=submitted.sha256)
+    candidates = candidates_for_hashes(
+        upright=upright_hashes(submitted), hashes=fingerprint_hashes(submitted), sha256=submitted.sha256
+    )
     stored = Fingerprint.objects.select_related("version__item", "version__source").filter(
         version_id__in=list(candidates)
     )

@@ -27,12 +27,20 @@ def fingerprint_hashes(fingerprint: Fingerprint | FingerprintData) -> set[int]:
     return {h & MASK64 for h in values}  # stored values are signed, computed ones unsigned
 
 
+def upright_hashes(fingerprint: Fingerprint | FingerprintData) -> set[int]:
+    """The hashes of the picture as uploaded, unsigned: pHash, border-trimmed and centre, no rotation or mirror."""
+    values = {fingerprint.phash, fingerprint.phash_trimmed, *fingerprint.phash_centre[:1]} - {None}
+    return {h & MASK64 for h in values}
+
+
 def hash_entries_replace(*, fingerprint: Fingerprint) -> None:
     HashEntry.objects.filter(version_id=fingerprint.version_id).delete()
+    upright = upright_hashes(fingerprint)
     HashEntry.objects.bulk_create(
         HashEntry(
             version_id=fingerprint.version_id,
             value=to_signed(h),
+            upright=h in upright,
             **dict(zip(("b0", "b1", "b2", "b3"), blocks(h), strict=False)),
         )
         for h in sorted(fingerprint_hashes(fingerprint))
@@ -46,32 +54,46 @@ def _radius() -> int:
 def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
     """Other processed versions within the Hamming radius of any of this version's hashes: id -> distance."""
     return candidates_near(
+        upright=upright_hashes(fingerprint),
         hashes=fingerprint_hashes(fingerprint),
         sha256=fingerprint.version.sha256,
         exclude_version_id=fingerprint.version_id,
     )
 
 
-def candidates_near(*, hashes: Iterable[int], sha256: str, exclude_version_id: int | None = None) -> dict[int, int]:
-    """Processed versions within the Hamming radius of any of the unsigned hashes, or with the same checksum
-    (distance 0): version id -> distance. Probes the shared index in PostgreSQL, one query for all hashes."""
-    queries = sorted(set(hashes))
+def _block_condition(hashes: Iterable[int]) -> Q:
+    """Rows sharing a probed block value with any of the hashes: a superset of those within the radius."""
     probes: list[set[int]] = [set(), set(), set(), set()]
-    for value in queries:
+    for value in hashes:
         for column, values in zip(probes, probe_blocks(value, _radius()), strict=False):
             column |= values
     condition = Q()
     for name, values in zip(("b0", "b1", "b2", "b3"), probes, strict=False):
         condition |= Q(**{f"{name}__in": sorted(values)})
+    return condition
+
+
+def candidates_near(
+    *, upright: Iterable[int], hashes: Iterable[int], sha256: str, exclude_version_id: int | None = None
+) -> dict[int, int]:
+    """Processed versions with an upright hash within the Hamming radius of any of `hashes`, or any hash
+    within it of one of `upright` (all unsigned; `upright` is part of `hashes`), or with the same checksum
+    (distance 0): version id -> distance. Probes the shared index in PostgreSQL in one query."""
+    upright, hashes = sorted(set(upright)), sorted(set(hashes))
+    condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
     entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
     exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
     if exclude_version_id is not None:
         entries = entries.exclude(version_id=exclude_version_id)
         exact = exact.exclude(pk=exclude_version_id)
-    rows = entries.values_list("version_id", "value").iterator(chunk_size=5000)
+    rows = entries.values_list("version_id", "value", "upright").iterator(chunk_size=5000)
+    by_kind: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
+    for version_id, value, is_upright in rows:
+        by_kind[is_upright].append((version_id, to_unsigned(value)))
     best: dict[int, int] = {}
-    for version_id, distance, _variant in candidate_filter(queries, ((v, to_unsigned(h)) for v, h in rows), _radius()):
-        best[version_id] = min(distance, best.get(version_id, 64))
+    for queries, kind_rows in ((hashes, by_kind[True]), (upright, by_kind[False])):
+        for version_id, distance, _variant in candidate_filter(queries, kind_rows, _radius()):
+            best[version_id] = min(distance, best.get(version_id, 64))
     for version_id in exact.values_list("pk", flat=True):
         best[version_id] = 0
     return best
@@ -302,14 +324,20 @@ def _candidate_pairs_bulk(version_ids: list[int]) -> set[tuple[int, int]]:
 
     from dedup.index import pairs_within
 
-    rows = list(HashEntry.objects.filter(version_id__in=version_ids).order_by("pk").values_list("version_id", "value"))
+    rows = list(
+        HashEntry.objects.filter(version_id__in=version_ids)
+        .order_by("pk")
+        .values_list("version_id", "value", "upright")
+    )
     pairs: set[tuple[int, int]] = set()
     if rows:
         owners = np.array([r[0] for r in rows], dtype=np.int64)
         values = np.array([to_unsigned(r[1]) for r in rows], dtype=np.uint64)
+        upright = np.array([r[2] for r in rows], dtype=bool)
         found = pairs_within(values, _radius())
         a, b = owners[found[:, 0]], owners[found[:, 1]]
-        keep = a != b
+        # The pairs incremental matching finds: an upright hash of either side near any hash of the other.
+        keep = (a != b) & (upright[found[:, 0]] | upright[found[:, 1]])
         pairs = {(int(min(x, y)), int(max(x, y))) for x, y in zip(a[keep], b[keep], strict=False)}
     by_checksum: dict[str, list[int]] = {}
     for pk, sha in Version.objects.filter(pk__in=version_ids).values_list("pk", "sha256"):

@@ -46,10 +46,16 @@ class HashEntry(models.Model):
     b0..b3 are the hash's 16-bit blocks in indexed columns: by the pigeonhole principle a hash within a
     small Hamming radius shares a block (or a 1-bit neighbour of one) with the query, so a search is a few
     index lookups instead of a scan, and every worker on every host sees the same index.
+
+    `upright` marks the hashes of the picture as it was uploaded (pHash, border-trimmed, centre), as opposed
+    to its rotations and mirrors. Two versions are candidates when an upright hash of either is near any
+    hash of the other: a new version searches all entries with its upright hashes and the upright entries
+    (their own partial indexes) with all of its hashes, a fraction of the rows that all against all fetches.
     """
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="hash_entries")
     value = models.BigIntegerField()
+    upright = models.BooleanField(default=False)
     b0 = models.IntegerField(db_index=True)
     b1 = models.IntegerField(db_index=True)
     b2 = models.IntegerField(db_index=True)
@@ -57,6 +63,10 @@ class HashEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "value"], name="hashentry_unique_version_value")]
+        indexes = [
+            models.Index(fields=[block], condition=models.Q(upright=True), name=f"hashentry_upright_{block}")
+            for block in ("b0", "b1", "b2", "b3")
+        ]
 
     def __str__(self) -> str:
         return f"{self.version_id}: {self.value & 0xFFFFFFFFFFFFFFFF:016x}"

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from PIL import Image, ImageFilter, ImageOps
 
-from dedup.matching import clusters_rebuild
+from dedup.index import to_signed
+from dedup.matching import clusters_rebuild, upright_hashes
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, NotDuplicatePair
 from tests.images import encode, scene
 
@@ -138,7 +139,7 @@ def _rescanned(picture: Image.Image) -> Image.Image:
 
 
 def test_a_rescan_beyond_the_whole_picture_radius_is_found_by_its_centre_hash(add_version, settings):
-    picture = scene(8, (800, 600))
+    picture = scene(5, (800, 600))
     original = add_version("original.jpg", encode(picture, quality=92))
     rescan = add_version("rescan.jpg", encode(_rescanned(picture), quality=85))
     whole = [
@@ -162,7 +163,20 @@ def test_fingerprints_stored_before_centre_hashes_get_them_from_their_rendition(
     assert expected and only_centre
     Fingerprint.objects.filter(pk=fingerprint.pk).update(phash_centre=[])
     HashEntry.objects.filter(version=version, value__in=only_centre).delete()
+    HashEntry.objects.filter(version=version).update(upright=False)
     backfill(apps, None)
+    importlib.import_module("dedup.migrations.0006_hashentry_upright").upright_backfill(apps, None)
     fingerprint.refresh_from_db()
     assert fingerprint.phash_centre == expected
     assert set(version.hash_entries.values_list("value", flat=True)) == entries
+    assert set(version.hash_entries.filter(upright=True).values_list("value", flat=True)) == {
+        to_signed(h) for h in upright_hashes(fingerprint)
+    }
+
+
+def test_only_the_hashes_of_the_picture_as_uploaded_are_upright(add_version):
+    version = add_version("a.jpg", encode(scene(11), quality=90))
+    fingerprint = version.fingerprint
+    upright = set(version.hash_entries.filter(upright=True).values_list("value", flat=True))
+    assert upright == {fingerprint.phash, fingerprint.phash_trimmed, fingerprint.phash_centre[0]} - {None}
+    assert version.hash_entries.filter(upright=False).count() >= 8  # the rotations and mirrors
