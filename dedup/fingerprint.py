@@ -689,14 +689,19 @@ def _phash_of(grey: Image.Image) -> int:
     return _phash_batch(pixels[np.newaxis])[0]
 
 
-def _hashes(grey: Image.Image) -> tuple[int, int, tuple[int, ...]]:
-    """pHash, dHash and the eight dihedral pHashes of the rendition.
+def _dihedral_phashes(grey: Image.Image) -> tuple[int, ...]:
+    """pHash of the image under each of the eight rotations and mirrors, identity first.
 
-    The dihedral hashes transform the 32x32 image pHash works on: Lanczos resizing commutes with
-    rotation and mirroring up to rounding, and this costs microseconds instead of eight resizes.
+    They transform the 32x32 image pHash works on: Lanczos resizing commutes with rotation and mirroring up
+    to rounding, and this costs microseconds instead of eight resizes.
     """
     pixels = np.asarray(grey.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS))
-    dihedral = _phash_batch(np.stack([_DIHEDRAL_ARRAY[name](pixels) for name in DIHEDRAL]))
+    return _phash_batch(np.stack([_DIHEDRAL_ARRAY[name](pixels) for name in DIHEDRAL]))
+
+
+def _hashes(grey: Image.Image) -> tuple[int, int, tuple[int, ...]]:
+    """pHash, dHash and the eight dihedral pHashes of the rendition."""
+    dihedral = _dihedral_phashes(grey)
     small = np.asarray(grey.resize((_HASH_SIZE + 1, _HASH_SIZE), Image.Resampling.LANCZOS))
     dhash = _bits_to_int(small[:, 1:] > small[:, :-1])
     return dihedral[0], dhash, dihedral
@@ -750,8 +755,7 @@ def centre_phashes(grey: np.ndarray) -> tuple[int, ...]:
     margin_y = round((bottom - top) * (1 - CENTRE_SHARE) / 2)
     margin_x = round((right - left) * (1 - CENTRE_SHARE) / 2)
     middle = np.ascontiguousarray(grey[top + margin_y : bottom - margin_y, left + margin_x : right - margin_x])
-    pixels = np.asarray(Image.fromarray(middle).resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS))
-    return _phash_batch(np.stack([_DIHEDRAL_ARRAY[name](pixels) for name in DIHEDRAL]))
+    return _dihedral_phashes(Image.fromarray(middle))
 
 
 def _decode_warnings(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -1,5 +1,6 @@
 """Shared fixtures: users with permissions, a real Celery worker process, headless Chromium, test images."""
 
+import io
 import os
 import shutil
 import subprocess
@@ -23,6 +24,22 @@ SCREENSHOTS = Path(os.environ.get("DUPFINDER_SCREENSHOTS_DIR", ROOT / "var" / "s
 needs_chromium = pytest.mark.skipif(
     not shutil.which(CHROMIUM) or not shutil.which("chromedriver"), reason="no Chromium"
 )
+
+
+def store_file(path: str, data: bytes, *, source: str = "Photo Unit", batch=None, uploader=None):
+    """Store one file as a new version (not yet processed), as uploading it from `path` would."""
+    from collections_app.services import source_get_or_create, version_ingest
+
+    outcome = version_ingest(
+        fileobj=io.BytesIO(data),
+        original_filename=path.rsplit("/", 1)[-1],
+        original_path=path,
+        source=batch.source if batch else source_get_or_create(name=source),
+        uploader=uploader,
+        batch=batch,
+    )
+    assert outcome.created, outcome.message
+    return outcome.version
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError
 
 import collections_app.services as catalogue
 from collections_app.models import AuditEvent, Item, Version
-from collections_app.services import source_get_or_create, version_ingest
+from collections_app.services import source_get_or_create
 from config.celery_app import app as celery_app
 from dedup import matching
 from dedup.matching import MATCH_LOCK_KEY
@@ -31,21 +31,10 @@ from dedup.review import services as review
 from dedup.review.selectors import cluster_token
 from dedup.services import PROCESSING_LOCK_BASE, version_process
 from dedup.tasks import process_version
-from tests.conftest import start_worker, stop_worker, wait_until
+from tests.conftest import start_worker, stop_worker, store_file, wait_until
 from tests.images import encode, scene
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
-
-
-def _ingest(name: str, data: bytes, source: str = "Photo Unit") -> Version:
-    outcome = version_ingest(
-        fileobj=io.BytesIO(data),
-        original_filename=name.rsplit("/", 1)[-1],
-        original_path=name,
-        source=source_get_or_create(name=source),
-    )
-    assert outcome.created, outcome.message
-    return outcome.version
 
 
 def _copies(seed: int) -> list[bytes]:
@@ -92,7 +81,7 @@ def test_a_worker_killed_mid_batch_leaves_every_version_done_exactly_once(live_b
     with monkeypatch.context() as patch:  # stored first, queued below once the worker is listening
         patch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
         versions = [
-            _ingest(f"{seed}/{n}.{'png' if n == 2 else 'jpg'}", data)
+            store_file(f"{seed}/{n}.{'png' if n == 2 else 'jpg'}", data)
             for seed in range(4)
             for n, data in enumerate(_copies(300 + seed))
         ]
@@ -141,7 +130,7 @@ def test_a_worker_killed_mid_batch_leaves_every_version_done_exactly_once(live_b
 
 def test_a_version_held_by_a_live_run_is_left_to_it_and_taken_over_once_that_run_is_gone(monkeypatch):
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
-    version = _ingest("held.jpg", encode(scene(800), quality=90))
+    version = store_file("held.jpg", encode(scene(800), quality=90))
     Version.objects.filter(pk=version.pk).update(status=Version.Status.PROCESSING)
     with _pg_connect() as live_run:
         live_run.execute("SELECT pg_advisory_lock(%s)", [PROCESSING_LOCK_BASE | version.pk])
@@ -240,8 +229,8 @@ def test_uploads_made_while_the_broker_is_down_are_stored_and_processed_once_it_
 def cluster_of_two(make_user):
     """An open cluster of two copies, processed in this process; and the two curators."""
     picture = scene(500, (900, 700))
-    a = _ingest("a.jpg", encode(picture, quality=92))
-    b = _ingest("b.jpg", encode(picture.resize((450, 350)), quality=80))
+    a = store_file("a.jpg", encode(picture, quality=92))
+    b = store_file("b.jpg", encode(picture.resize((450, 350)), quality=80))
     cluster = Cluster.objects.get(members__version=a)
     assert set(cluster.members.values_list("version_id", flat=True)) == {a.pk, b.pk}
     curators = make_user("alice"), make_user("bob")
@@ -330,7 +319,7 @@ def test_a_merge_racing_a_new_copy_into_the_cluster_is_never_half_applied(cluste
     cluster, a, b, picture, (alice, _bob) = cluster_of_two
     token = cluster_token(cluster)  # the curator's page was rendered before the new copy arrived
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
-    c = _ingest("c.png", encode(picture, "PNG"))
+    c = store_file("c.png", encode(picture, "PNG"))
     merged, processed = threading.Event(), threading.Event()
     if order == "merge-first":
         match_lock = matching._lock
@@ -377,7 +366,7 @@ def test_a_merge_racing_a_new_copy_into_the_cluster_is_never_half_applied(cluste
 def test_the_requeue_command_queues_versions_left_waiting(monkeypatch):
     queued = []
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
-    stuck = _ingest("stuck.jpg", encode(scene(600), quality=90))
+    stuck = store_file("stuck.jpg", encode(scene(600), quality=90))
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
     out = io.StringIO()
     call_command("requeue_stuck", older_than=0, stdout=out)
@@ -391,8 +380,8 @@ def test_the_requeue_command_queues_versions_left_waiting(monkeypatch):
 def test_the_sweep_waits_from_the_last_enqueue_not_the_upload_and_moves_queued_at(monkeypatch):
     queued = []
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
-    waiting = _ingest("waiting.jpg", encode(scene(610), quality=90))
-    stuck = _ingest("stuck.jpg", encode(scene(611), quality=90))
+    waiting = store_file("waiting.jpg", encode(scene(610), quality=90))
+    stuck = store_file("stuck.jpg", encode(scene(611), quality=90))
     now = timezone.now()
     long_ago = now - timedelta(hours=2)
     Version.objects.update(uploaded_at=long_ago)
@@ -410,7 +399,7 @@ def test_the_sweep_waits_from_the_last_enqueue_not_the_upload_and_moves_queued_a
 
 def test_a_version_never_queued_is_swept_by_its_upload_time_and_an_enqueue_records_the_time(monkeypatch):
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
-    version = _ingest("never.jpg", encode(scene(612), quality=90))
+    version = store_file("never.jpg", encode(scene(612), quality=90))
     assert version.queued_at is None
     Version.objects.filter(pk=version.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
     monkeypatch.undo()
@@ -424,8 +413,8 @@ def test_a_version_never_queued_is_swept_by_its_upload_time_and_an_enqueue_recor
 def test_a_version_another_sweep_holds_is_skipped_not_queued_twice(monkeypatch):
     queued = []
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
-    held = _ingest("held.jpg", encode(scene(613), quality=90))
-    free = _ingest("free.jpg", encode(scene(614), quality=90))
+    held = store_file("held.jpg", encode(scene(613), quality=90))
+    free = store_file("free.jpg", encode(scene(614), quality=90))
     Version.objects.update(uploaded_at=timezone.now() - timedelta(hours=1))
     monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
     with _pg_connect(autocommit=False) as other_sweep:
@@ -446,8 +435,8 @@ def test_an_enqueue_failing_after_commit_leaves_the_version_waiting_without_an_e
 
     monkeypatch.setattr(catalogue, "_broker_down_until", 0.0)
     monkeypatch.setattr("dedup.tasks.process_version", BrokerDown)
-    first = _ingest("first.jpg", encode(scene(700), quality=90))
-    second = _ingest("second.jpg", encode(scene(701), quality=90))
+    first = store_file("first.jpg", encode(scene(700), quality=90))
+    second = store_file("second.jpg", encode(scene(701), quality=90))
     assert {first.status, second.status} == {"pending"}
     assert len(calls) == 1  # the second did not wait for a broker known to be down
     assert caplog.text.count("left waiting for the requeue sweep") == 2

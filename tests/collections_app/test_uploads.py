@@ -13,27 +13,14 @@ from collections_app.services import (
     VersionNotRetryable,
     batch_create,
     source_get_or_create,
-    version_ingest,
     version_retry,
 )
 from collections_app.uploads import batch_files_upload
 from dedup.services import version_mark_failed, version_process
+from tests.conftest import store_file
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
-
-
-def _ingest(name: str, data: bytes, *, batch: IngestBatch, uploader=None) -> Version:
-    outcome = version_ingest(
-        fileobj=io.BytesIO(data),
-        original_filename=name.rsplit("/", 1)[-1],
-        original_path=name,
-        source=batch.source,
-        uploader=uploader,
-        batch=batch,
-    )
-    assert outcome.created, outcome.message
-    return outcome.version
 
 
 @pytest.fixture
@@ -44,7 +31,7 @@ def batch():
 @pytest.fixture
 def failed_version(batch):
     """A sound file whose processing failed (say the store was briefly unreadable): still pending, then failed."""
-    version = _ingest("gala/1.jpg", encode(scene(21)), batch=batch)
+    version = store_file("gala/1.jpg", encode(scene(21)), batch=batch)
     version_mark_failed(version_id=version.pk, reason="The stored file is missing.")
     version.refresh_from_db()
     assert version.status == Version.Status.FAILED
@@ -70,7 +57,7 @@ def test_retry_puts_a_failed_version_back_and_processes_it_after_commit(
 
 
 def test_only_a_failed_version_can_be_retried(batch):
-    version = _ingest("gala/2.jpg", encode(scene(22)), batch=batch)
+    version = store_file("gala/2.jpg", encode(scene(22)), batch=batch)
     with pytest.raises(VersionNotRetryable):
         version_retry(version_id=version.pk, actor=None)
     assert not AuditEvent.objects.filter(action="version.retry").exists()
@@ -104,13 +91,13 @@ def test_the_batch_page_polls_a_partial_that_shows_files_already_in_the_collecti
     archivist = role_user("uploader", "archivist")
     earlier_batch = batch_create(source=source_get_or_create(name="Photo Unit"))
     data = encode(scene(23))
-    earlier = _ingest("old/harbour.jpg", data, batch=earlier_batch, uploader=archivist)
+    earlier = store_file("old/harbour.jpg", data, batch=earlier_batch, uploader=archivist)
     version_process(version_id=earlier.pk)
     when = timezone.make_aware(datetime(2024, 3, 5, 10, 0))
     Version.objects.filter(pk=earlier.pk).update(uploaded_at=when)
-    copy = _ingest("gala/harbour.jpg", data, batch=batch)
+    copy = store_file("gala/harbour.jpg", data, batch=batch)
     for n in range(5):
-        _ingest(f"gala/{n}.jpg", encode(scene(30 + n)), batch=batch)
+        store_file(f"gala/{n}.jpg", encode(scene(30 + n)), batch=batch)
     client.force_login(role_user("viewer"))
     url = reverse("batch-detail", args=[batch.pk])
 

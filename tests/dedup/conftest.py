@@ -1,25 +1,17 @@
 """Helpers that store and process versions in-process (tasks run eagerly in unit tests)."""
 
-import io
-
 import pytest
 
-from collections_app.services import source_get_or_create, version_ingest
 from dedup.services import version_process
+from tests.conftest import store_file
 
 
 @pytest.fixture
 def add_version(db):
     def add(name: str, data: bytes, source: str = "Photo Unit"):
-        outcome = version_ingest(
-            fileobj=io.BytesIO(data),
-            original_filename=name.rsplit("/", 1)[-1],
-            original_path=name,
-            source=source_get_or_create(name=source),
-        )
-        assert outcome.created, outcome.message
-        version_process(version_id=outcome.version.pk)
-        outcome.version.refresh_from_db()
-        return outcome.version
+        version = store_file(name, data, source=source)
+        version_process(version_id=version.pk)
+        version.refresh_from_db()
+        return version
 
     return add
