@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from collections_app.models import IngestBatch, Item, SidecarRow, Source, Version
-from dedup.models import Cluster, ClusterMember, Fingerprint
+from dedup.models import Cluster, ClusterMember, Fingerprint, MatchKind
 from dedup.review.selectors import MERGE_FIELDS
 
 
@@ -71,6 +71,7 @@ class VersionSerializer(serializers.ModelSerializer):
     fingerprint = serializers.SerializerMethodField()
     source_name = serializers.CharField(source="source.name", read_only=True)
     uploader = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    error = serializers.CharField(source="error_text", read_only=True, help_text="Why processing failed, in words.")
 
     class Meta:
         model = Version
@@ -90,6 +91,8 @@ class VersionSerializer(serializers.ModelSerializer):
             "width",
             "height",
             "status",
+            "error_code",
+            "error_params",
             "error",
             "processed_at",
             "duplicate_of",
@@ -222,3 +225,88 @@ class UploadResultSerializer(serializers.Serializer):
     batch = serializers.IntegerField()
     batch_url = serializers.CharField()
     files = FileResultSerializer(many=True)
+
+
+class VerifyUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The copy to check; it is fingerprinted in memory and never stored.")
+
+
+class VerifiedVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    original_filename = serializers.CharField()
+    source = serializers.CharField(source="source.name")
+    uploaded_at = serializers.DateTimeField()
+    format = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    byte_size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class VerifiedItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    identifier = serializers.CharField()
+    title = serializers.CharField()
+    title_zh = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj) -> str:
+        return self.context["request"].build_absolute_uri(obj.get_absolute_url())
+
+
+class DifferenceSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    submitted = serializers.CharField()
+    authoritative = serializers.CharField()
+
+
+class MatchedVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="version.pk")
+    kind = serializers.ChoiceField(choices=MatchKind.choices)
+    score = serializers.FloatField()
+    authoritative = serializers.SerializerMethodField()
+
+    def get_authoritative(self, obj) -> bool:
+        return obj.version == self.context["answer"].authoritative
+
+
+class ItemAnswerSerializer(serializers.Serializer):
+    item = VerifiedItemSerializer()
+    kind = serializers.ChoiceField(choices=MatchKind.choices)
+    is_authoritative = serializers.BooleanField()
+    authoritative_kind = serializers.CharField()
+    authoritative_version = VerifiedVersionSerializer(source="authoritative", allow_null=True)
+    differences = DifferenceSerializer(many=True)
+    matched_versions = serializers.SerializerMethodField()
+
+    @extend_schema_field(MatchedVersionSerializer(many=True))
+    def get_matched_versions(self, obj) -> list[dict]:
+        return MatchedVersionSerializer(obj.matches, many=True, context={**self.context, "answer": obj}).data
+
+
+class SubmittedCopySerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    byte_size = serializers.IntegerField()
+    format = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class VerificationSerializer(serializers.Serializer):
+    """The answer to "is this copy the official one?"."""
+
+    matched = serializers.BooleanField()
+    is_authoritative = serializers.SerializerMethodField()
+    submitted = SubmittedCopySerializer()
+    items = ItemAnswerSerializer(many=True)
+    stored = serializers.SerializerMethodField()
+
+    def get_is_authoritative(self, obj) -> bool:
+        return any(a.is_authoritative for a in obj.items)
+
+    def get_stored(self, obj) -> bool:
+        return False
+
+
+class VerifyErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()

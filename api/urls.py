@@ -18,6 +18,7 @@ router.register("batches", views.BatchViewSet, basename="api-batch")
 
 urlpatterns = [
     path("uploads/", views.UploadView.as_view(), name="api-uploads"),
+    path("verify/", views.VerifyView.as_view(), name="api-verify"),
     path("token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a script file, which the CSP allows.

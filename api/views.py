@@ -13,13 +13,16 @@ from rest_framework.views import APIView
 
 from api import serializers as s
 from collections_app import selectors, services, sidecar
+from collections_app.failures import failure_text
 from collections_app.models import IngestBatch, Item, Source, Version
 from collections_app.services import batch_create
 from collections_app.uploads import batch_files_upload
+from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review
 from dedup.review.filters import ClusterFilter
 from dedup.review.selectors import review_queue
+from records.copy_check import VerificationTooLarge, copy_check
 
 CHANGE_CLUSTER = ["dedup.view_cluster", "dedup.change_cluster"]
 
@@ -268,3 +271,37 @@ class UploadView(APIView):
             "files": [{**f.as_dict(), "already_in_collection": _already(f.version, request)} for f in result.files],
         }
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class VerifyView(APIView):
+    """Send a copy as a multipart `file`: which items it matches, how, and whether it is the authoritative version.
+
+    The file is fingerprinted in memory and compared exactly as matching compares stored versions; nothing
+    is stored.
+    """
+
+    parser_classes = [MultiPartParser]
+    action_permissions = {"post": ["collections_app.verify_copy"]}
+
+    @extend_schema(
+        request={"multipart/form-data": s.VerifyUploadSerializer},
+        responses={200: s.VerificationSerializer, 400: s.VerifyErrorSerializer},
+        operation_id="verify_create",
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            return _verify_error(_("Send the copy to check as a multipart form field named “file”."))
+        if not upload.size:
+            return _verify_error(failure_text(Failure.EMPTY))
+        try:
+            result = copy_check(fileobj=upload, byte_size=upload.size)
+        except FingerprintError as exc:
+            return _verify_error(failure_text(exc.code, exc.params))
+        except VerificationTooLarge:
+            return _verify_error(_("The file is larger than the upload limit."))
+        return Response(s.VerificationSerializer(result, context={"request": request}).data)
+
+
+def _verify_error(message: str) -> Response:
+    return Response({"error": message}, status=status.HTTP_400_BAD_REQUEST)

@@ -1,4 +1,4 @@
-"""Ingest speed and peak memory of dedup.fingerprint.fingerprint_file against its two yardsticks.
+"""Ingest speed and peak memory of dedup.imaging.fingerprint.fingerprint_file against its two yardsticks.
 
 Run from the repository root:
 
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # also runnable as `python bench/fingerprint_speed.py`
     sys.path.insert(0, str(ROOT))
 
-from dedup.fingerprint import fingerprint_file  # noqa: E402
+from dedup.imaging.fingerprint import fingerprint_file  # noqa: E402
 
 JPEG_KINDS = ((0, "JPEG clean"), (3, "JPEG low-ISO"), (9, "JPEG high-ISO"))  # (grain, group)
 MEMORY_LIMIT_MB = 300
@@ -56,7 +56,7 @@ TARGET_VS_DRAFT = 2.0
 CHILD = """
 import json, resource, sys, time
 from PIL import Image
-from dedup.fingerprint import fingerprint_file
+from dedup.imaging.fingerprint import fingerprint_file
 
 def peak_kb():
     try:

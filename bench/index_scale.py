@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup.index import _bit_order, _flip_masks, _permute, blocks, candidate_filter, pairs_within, probe_blocks
+from dedup.imaging.index import _bit_order, _flip_masks, _permute, blocks, candidate_filter, pairs_within, probe_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 BLANK_PAGE = 1 << 63  # pHash of a flat image: only the DC coefficient exceeds the median

@@ -8,7 +8,7 @@ Every true pair not predicted is put down to the first stage that lost it: `not_
 within DUPFINDER_MATCH_RADIUS of any query hash, and no path of verified edges joined the two), `rejected`
 (verified and refused, reason shown), or `grouping` (both in one component of verified edges, split by the
 grouping rule). `--verify-lost` also verifies the pairs never compared, to show what a wider radius would
-gain, and `--linkage` replays the grouping rules in dedup.grouping over the stored verdicts.
+gain, and `--linkage` replays the grouping rules in dedup.imaging.grouping over the stored verdicts.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def main() -> None:
     from django.conf import settings
 
     from collections_app.models import Version
-    from dedup import grouping
-    from dedup.matching import _min_distance, compare
+    from dedup.imaging import grouping
+    from dedup.imaging.compare import hash_distance
+    from dedup.matching.edges import edge_compare as compare
     from dedup.models import ClusterMember, Fingerprint, MatchEdge
 
     records = {Path(r.path).name: r for r in load_dataset(args.dataset)}
@@ -112,7 +113,7 @@ def main() -> None:
     )
     print("\nrejection reasons:", dict(reasons))
     never = [p for p in lost if stages[p] == "not_candidate"]
-    distances = Counter(_min_distance(prints[a], prints[b]) for a, b in never)
+    distances = Counter(hash_distance(prints[a], prints[b]) for a, b in never)
     print(f"hash distance of pairs never compared (radius {radius}):", dict(sorted(distances.items())))
 
     for stage in ("not_candidate", "rejected", "grouping"):
@@ -134,8 +135,7 @@ def main() -> None:
         duplicates = set(verified)
         same = lambda a, b: (min(a, b), max(a, b)) in duplicates  # noqa: E731
         comps = [c for c in grouping.components(truth, verified) if len(c) > 1]
-        rules = {"complete": grouping.complete_linkage, "single": lambda nodes, _same: [list(nodes)]}
-        rules.update({name: getattr(grouping, name) for name in ("anchored_linkage",) if hasattr(grouping, name)})
+        rules = {"single": lambda nodes, _same: [list(nodes)], "anchored_linkage": grouping.anchored_linkage}
         print("\ngrouping rule over stored verdicts: precision / recall / hard negatives joined")
         for name, rule in rules.items():
             groups = [g for c in comps for g in rule(c, same)]

@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from bench.dataset import Record, load_dataset, make_dataset
-from dedup.verify import DIHEDRAL, PRESETS, Rendition, Verdict, apply_dihedral, meets, verify_pair
+from dedup.imaging.dihedral import DIHEDRAL, apply_dihedral
+from dedup.imaging.verify import PRESETS, Rendition, Verdict, meets, verify_pair
 
 RADII = (4, 5, 6, 7, 8, 9, 10)
 RENDITION_SIDE = 256
@@ -39,14 +40,14 @@ def _phash(img: Image.Image) -> int:
 
 
 def _own_fingerprint(path: str) -> Print:
-    """Stand-in for dedup.fingerprint that follows the contract: oriented, greyscale, longest side 256."""
+    """Stand-in for dedup.imaging.fingerprint that follows the contract: oriented, greyscale, longest side 256."""
     data = Path(path).read_bytes()
     img = ImageOps.exif_transpose(Image.open(path))
     grey = img.convert("L")
     grey.thumbnail((RENDITION_SIDE, RENDITION_SIDE), Image.Resampling.LANCZOS)
     arr = np.asarray(grey)
     dihedral = tuple(_phash(Image.fromarray(apply_dihedral(arr, n))) for n in DIHEDRAL)
-    from dedup.verify import trim_box  # the bench shares the verifier's notion of a uniform border
+    from dedup.imaging.borders import trim_box  # the bench shares the verifier's notion of a uniform border
 
     top, bottom, left, right = trim_box(arr)
     trimmed = (
@@ -59,7 +60,7 @@ def _own_fingerprint(path: str) -> Print:
 
 def _project_fingerprint(path: str) -> Print | None:
     try:
-        from dedup.fingerprint import fingerprint_file
+        from dedup.imaging.fingerprint import fingerprint_file
     except ImportError:
         return None
     fp = fingerprint_file(path)
@@ -69,14 +70,14 @@ def _project_fingerprint(path: str) -> Print | None:
 
 def fingerprint_all(records: list[Record], cache: Path, use_project: bool) -> tuple[list[Print], str, float]:
     """Fingerprints, cached beside the data; returns (prints, which fingerprinter, ms per file)."""
-    source = "dedup.fingerprint" if use_project and _project_fingerprint(records[0].path) else "bench helper"
+    source = "dedup.imaging.fingerprint" if use_project and _project_fingerprint(records[0].path) else "bench helper"
     cache_file = cache / f"prints-{source.replace(' ', '_')}.pkl"
     if cache_file.exists():
         prints, ms = pickle.loads(cache_file.read_bytes())
         if len(prints) == len(records):
             return prints, source, ms
     start = time.perf_counter()
-    make = _project_fingerprint if source == "dedup.fingerprint" else _own_fingerprint
+    make = _project_fingerprint if source == "dedup.imaging.fingerprint" else _own_fingerprint
     prints = [make(r.path) for r in records]
     ms = (time.perf_counter() - start) * 1000 / len(records)
     cache_file.write_bytes(pickle.dumps((prints, ms)))
@@ -263,7 +264,9 @@ def main() -> None:
     parser.add_argument("--radius", type=int, nargs="*", default=[6, 8, 10])
     parser.add_argument("--strictness", nargs="*", default=list(PRESETS))
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--own-fingerprint", action="store_true", help="use the bench helper, not dedup.fingerprint")
+    parser.add_argument(
+        "--own-fingerprint", action="store_true", help="use the bench helper, not dedup.imaging.fingerprint"
+    )
     parser.add_argument("--verdicts-out", type=Path, help="write per-pair verdicts here (TSV), for diffing two runs")
     args = parser.parse_args()
     data = Path(args.data)

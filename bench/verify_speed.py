@@ -15,7 +15,7 @@ from types import ModuleType
 import numpy as np
 
 import __main__
-import dedup.verify
+import dedup.imaging.verify
 from bench.dataset import load_dataset
 from bench.verify_eval import Print, candidates, fingerprint_all
 
@@ -63,10 +63,10 @@ def main() -> None:
     pairs = _pairs(args.data, args.radius, args.pairs, seed=1)
     if args.profile:
         profiler = cProfile.Profile()
-        profiler.runcall(_time, dedup.verify, pairs, args.strictness)
+        profiler.runcall(_time, dedup.imaging.verify, pairs, args.strictness)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return
-    modules = {"current": dedup.verify}
+    modules = {"current": dedup.imaging.verify}
     if args.baseline:
         modules = {"baseline": _load(args.baseline), **modules}
     # Rounds alternate between implementations so background load hits both alike; the minimum per pair

@@ -47,7 +47,17 @@ class VersionAdmin(admin.ModelAdmin):
     search_fields = ["original_path", "original_filename", "sha256"]
     list_select_related = ["source"]
     raw_id_fields = ["item", "batch", "uploader"]
-    readonly_fields = ["sha256", "byte_size", "format", "width", "height", "status", "error", "processed_at"]
+    readonly_fields = [
+        "sha256",
+        "byte_size",
+        "format",
+        "width",
+        "height",
+        "status",
+        "error_code",
+        "error_params",
+        "processed_at",
+    ]
     inlines = [ImportedMetadataInline]
 
 

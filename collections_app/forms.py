@@ -26,21 +26,3 @@ class UploadForm(forms.Form):
         required=False,
         help_text=_("Columns: filename, identifier, title, title_zh, creator, date, description, subject, rights."),
     )
-
-
-class MarkAuthoritativeForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label=_("Reason (required)"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Why this version is the authoritative record, e.g. the signed original scan from the registry."),
-    )
-
-
-class DecisionForm(forms.Form):
-    note = forms.CharField(label=_("Note"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class VerifyForm(forms.Form):
-    file = forms.FileField(label=_("Copy to check"), allow_empty_file=False)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dedup.formats import SUFFIXES
+from dedup.imaging.formats import SUFFIXES
 
 
 class Source(models.Model):
@@ -148,7 +148,9 @@ class Version(models.Model):
     status = models.CharField(
         _("processing status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    error = models.TextField(_("processing error"), blank=True)
+    # Why processing failed, as a code (dedup.imaging.errors.Failure) and its parameters; words at display time.
+    error_code = models.CharField(_("processing error"), max_length=40, blank=True)
+    error_params = models.JSONField(_("processing error details"), default=dict, blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     # When processing was last put on the queue; the requeue sweep waits this long, not the upload's age,
     # so a version still waiting its turn in a backlog is not queued again on every sweep.
@@ -209,6 +211,13 @@ class Version(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def error_text(self) -> str:
+        """Why processing failed, in the active language; blank when it did not."""
+        from collections_app.failures import failure_text  # the words need translations, loaded after models
+
+        return failure_text(self.error_code, self.error_params) if self.error_code else ""
 
 
 class ImportedMetadata(models.Model):

@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from collections_app.audit import event_digest
-from collections_app.models import AuditEvent, AuthorityRequest, IngestBatch, Item, Version
-from dedup.models import Cluster, ClusterMember
-from dedup.review.selectors import cluster_token
-from dedup.review.services import cluster_last_undoable
+from collections_app.models import AuditEvent, IngestBatch, Item, Version
 
 
 def versions_status_counts(*, version_ids: Iterable[int]) -> Counter:
@@ -23,11 +20,9 @@ def versions_status_counts(*, version_ids: Iterable[int]) -> Counter:
 
 
 def failed_versions(*, version_ids: list[int]) -> list[tuple[str, str]]:
-    return list(
-        Version.objects.filter(pk__in=version_ids, status=Version.Status.FAILED)
-        .order_by("original_path")
-        .values_list("original_path", "error")
-    )
+    """(original path, why it failed in the active language) of the failed versions among these."""
+    failed = Version.objects.filter(pk__in=version_ids, status=Version.Status.FAILED).order_by("original_path")
+    return [(v.original_path, v.error_text) for v in failed.only("original_path", "error_code", "error_params")]
 
 
 def batch_with_counts(*, batch_id: int) -> IngestBatch:
@@ -80,27 +75,6 @@ def audit_chain_verify() -> ChainReport:
     return ChainReport(checked, previous)
 
 
-def item_related_ids(*, item: Item) -> set[int]:
-    """The item and every item merged into it (their identifiers redirect here)."""
-    return {item.pk, *Item.objects.filter(merged_into=item).values_list("pk", flat=True)}
-
-
-def item_audit_events(*, item: Item) -> QuerySet[AuditEvent]:
-    """Events about the item, items merged into it, its versions, and clusters its versions were merged in."""
-    item_ids = [str(pk) for pk in item_related_ids(item=item)]
-    version_ids = [str(pk) for pk in Version.objects.filter(item=item).values_list("pk", flat=True)]
-    merges = AuditEvent.objects.filter(
-        target_type="dedup.cluster", action="cluster.merge", after__items__has_any_keys=item_ids
-    ).values_list("target_id", flat=True)
-    members = ClusterMember.objects.filter(version__item=item).values_list("cluster_id", flat=True)
-    cluster_ids = {*merges, *(str(pk) for pk in members)}
-    return AuditEvent.objects.filter(
-        Q(target_type="collections_app.item", target_id__in=item_ids)
-        | Q(target_type="collections_app.version", target_id__in=version_ids)
-        | Q(target_type="dedup.cluster", target_id__in=cluster_ids)
-    ).order_by("created_at", "pk")
-
-
 def item_by_identifier(*, identifier: str) -> Item:
     """The item with this identifier or accession number, followed to the item it was merged into."""
     return item_surviving(item=Item.objects.get(identifier=identifier.strip()))
@@ -113,52 +87,6 @@ def item_surviving(*, item: Item) -> Item:
         seen.add(item.merged_into_id)
         item = Item.objects.get(pk=item.merged_into_id)
     return item
-
-
-def item_pending_request(*, item: Item) -> AuthorityRequest | None:
-    return (
-        AuthorityRequest.objects.select_related("version", "requested_by")
-        .filter(item=item, status=AuthorityRequest.Status.PENDING)
-        .first()
-    )
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    """Everything the item page shows a records officer."""
-
-    item: Item
-    merged_items: list[Item]
-    merges: list[AuditEvent]
-    authority_changes: list[AuditEvent]
-    trail: list[AuditEvent]
-    pending: AuthorityRequest | None
-    # Each merge with the cluster's current token when it is still the cluster's latest undoable step, else None.
-    merge_rows: list[tuple[AuditEvent, str | None]]
-
-
-def item_record(*, item: Item) -> ItemRecord:
-    trail = list(item_audit_events(item=item))
-    return ItemRecord(
-        item=item,
-        merged_items=list(Item.objects.filter(merged_into=item).order_by("identifier")),
-        merges=[e for e in trail if e.action == "cluster.merge"],
-        authority_changes=[e for e in trail if e.action == "item.mark_authoritative"],
-        trail=trail,
-        pending=item_pending_request(item=item),
-        merge_rows=_merge_rows([e for e in trail if e.action == "cluster.merge"]),
-    )
-
-
-def _merge_rows(merges: list[AuditEvent]) -> list[tuple[AuditEvent, str | None]]:
-    """Merges with an undo token where they can still be undone from the item's history."""
-    clusters = Cluster.objects.in_bulk([int(e.target_id) for e in merges])
-    rows = []
-    for event in merges:
-        cluster = clusters.get(int(event.target_id))
-        latest = cluster and cluster_last_undoable(cluster_id=cluster.pk)
-        rows.append((event, cluster_token(cluster) if latest and latest.pk == event.pk else None))
-    return rows
 
 
 def batches_with_counts() -> QuerySet[IngestBatch]:

@@ -1,10 +1,7 @@
 """Writes to the catalogue: ingest of files from every entry point, and the audit trail."""
 
 import hashlib
-import logging
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import partial
 from pathlib import PurePath
 from typing import IO, Any
@@ -12,23 +9,16 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
 from collections_app.audit import AUDIT_LOCK_KEY, event_digest, json_normalise
+from collections_app.failures import failure_text
 from collections_app.models import AuditEvent, IngestBatch, Item, Source, Version
-from dedup.fingerprint import FingerprintError, identify
-from dedup.reasons import reason_translate
+from collections_app.signals import processing_requested
+from dedup.imaging.errors import Failure, FingerprintError
+from dedup.imaging.fingerprint import identify
 
 CHUNK = 1024 * 1024
-# After a failed publish, later versions skip the broker for this long (the requeue sweep queues them),
-# so storing many files during a broker outage is not slowed by one failed connection per file.
-BROKER_BACKOFF_SECONDS = 15.0
-_broker_down_until = 0.0
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,8 +80,13 @@ def _digest(fileobj: IO[bytes]) -> tuple[str, int]:
 
 
 def _refusal(error: FingerprintError) -> IngestOutcome:
-    status = "too_large" if error.reason.startswith("The image is too large") else "not_image"
-    return IngestOutcome(status, reason_translate(error.reason))
+    status = "too_large" if error.code in (Failure.TOO_LARGE, Failure.OUT_OF_MEMORY) else "not_image"
+    return IngestOutcome(status, failure_text(error.code, error.params))
+
+
+def _processing_request(*, version_id: int, inline: bool = False) -> None:
+    """Ask detection (dedup, which listens) to process a stored version; sent once the upload committed."""
+    processing_requested.send(sender=Version, version_id=version_id, inline=inline)
 
 
 def source_get_or_create(*, name: str) -> Source:
@@ -117,13 +112,10 @@ def version_ingest(
     """Store one file as a new item and version, then queue its processing after commit."""
     sha256, size = _digest(fileobj)
     if size == 0:
-        return IngestOutcome("empty", _("The file is empty."))
+        return IngestOutcome("empty", failure_text(Failure.EMPTY))
     if size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
-        return IngestOutcome(
-            "too_large",
-            _("The file is larger than the limit of %(limit)d MB.")
-            % {"limit": settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)},
-        )
+        limit_mb = settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)
+        return IngestOutcome("too_large", failure_text(Failure.FILE_TOO_LARGE, {"limit": limit_mb}))
     if original_path:
         existing = Version.objects.filter(source=source, original_path=original_path, sha256=sha256).first()
         if existing:
@@ -150,7 +142,7 @@ def version_ingest(
         # Another process ingested the same file from the same path at the same moment.
         existing = Version.objects.filter(source=source, original_path=original_path, sha256=sha256).first()
         return IngestOutcome("already_ingested", _("Already ingested from this source and path."), existing)
-    transaction.on_commit(partial(version_dispatch_processing, version_id=version.pk, inline=process_inline))
+    transaction.on_commit(partial(_processing_request, version_id=version.pk, inline=process_inline))
     return IngestOutcome("created", _("Stored; processing is queued."), version)
 
 
@@ -193,32 +185,6 @@ def _version_create(
     return version
 
 
-def version_dispatch_processing(*, version_id: int, inline: bool = False, record_queued: bool = True) -> None:
-    """Queue (or, for --inline, run here) the processing of one version, and note when it was queued.
-
-    Runs after the upload committed: if the broker is down the file is already stored, so the version is
-    left waiting for the requeue sweep (`requeue_stuck`, Celery beat) instead of failing the upload.
-    """
-    from dedup.services import version_process
-    from dedup.tasks import process_version
-
-    global _broker_down_until
-    if inline:
-        version_process(version_id=version_id)
-        return
-    if time.monotonic() < _broker_down_until:
-        logger.warning("Broker unavailable: version %s left waiting for the requeue sweep.", version_id)
-        return
-    try:
-        process_version.delay(version_id)
-    except OperationalError:
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("Could not queue version %s; left waiting for the requeue sweep.", version_id, exc_info=True)
-        return
-    if record_queued:
-        Version.objects.filter(pk=version_id).update(queued_at=timezone.now())
-
-
 class VersionNotRetryable(Exception):
     """Only a version whose processing failed is put back in the queue."""
 
@@ -229,42 +195,10 @@ def version_retry(*, version_id: int, actor: Any) -> Version:
     version = Version.objects.select_for_update().get(pk=version_id)
     if version.status != Version.Status.FAILED:
         raise VersionNotRetryable(_("Only a file whose processing failed can be retried."))
-    before = {"status": version.status, "error": version.error}
-    version.status, version.error, version.processed_at = Version.Status.PENDING, "", None
-    version.save(update_fields=["status", "error", "processed_at"])
+    before = {"status": version.status, "error_code": version.error_code, "error_params": version.error_params}
+    version.status, version.error_code, version.error_params = Version.Status.PENDING, "", {}
+    version.processed_at = None
+    version.save(update_fields=["status", "error_code", "error_params", "processed_at"])
     audit_record(actor=actor, action="version.retry", target=version, before=before, after={"status": version.status})
-    transaction.on_commit(partial(version_dispatch_processing, version_id=version.pk))
+    transaction.on_commit(partial(_processing_request, version_id=version.pk))
     return version
-
-
-def version_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
-    """Re-enqueue versions queued (or, never queued, uploaded) too long ago and still waiting or processing.
-
-    Covers a broker that was down and a worker that was killed. Tasks are idempotent: a message for a version
-    already finished, or held by a live worker, changes nothing.
-    """
-    if older_than_seconds is None:
-        older_than_seconds = settings.DUPFINDER_REQUEUE_AFTER_SECONDS
-    ids = _versions_claim_for_requeue(cutoff=timezone.now() - timedelta(seconds=older_than_seconds))
-    for pk in ids:
-        version_dispatch_processing(version_id=pk, record_queued=False)
-    return len(ids)
-
-
-@transaction.atomic
-def _versions_claim_for_requeue(*, cutoff: datetime) -> list[int]:
-    """Mark the due versions queued now and return them; committed before any message is sent.
-
-    SKIP LOCKED plus the moved queued_at keep two sweeps running at once (two beat hosts, beat and cron)
-    from both queuing the same version: the second skips rows the first holds, or finds them no longer due.
-    """
-    ids = list(
-        Version.objects.select_for_update(skip_locked=True)
-        .filter(status__in=[Version.Status.PENDING, Version.Status.PROCESSING])
-        .alias(last_queued=Coalesce("queued_at", "uploaded_at"))
-        .filter(last_queued__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    Version.objects.filter(pk__in=ids).update(queued_at=timezone.now())
-    return ids

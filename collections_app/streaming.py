@@ -12,7 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from collections_app.models import Version
-from dedup.formats import MEDIA_TYPES, SUFFIXES
+from dedup.imaging.formats import MEDIA_TYPES, SUFFIXES
 
 # Opened on its own, a file is a sandboxed document that may run nothing and load nothing.
 FILE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"

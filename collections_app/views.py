@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from collections_app import selectors, services
-from collections_app.forms import DecisionForm, MarkAuthoritativeForm, UploadForm
+from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
 from collections_app.services import batch_create
@@ -99,26 +99,6 @@ def version_retry(request, pk: int):
     if version.batch_id:
         return redirect("batch-detail", version.batch_id)
     return redirect(version.get_absolute_url())
-
-
-@require_perm("collections_app.view_item")
-def item_detail(request, pk: int):
-    try:
-        item = selectors.item_with_versions(item_id=pk)
-    except Exception as exc:
-        raise Http404 from exc
-    if item.merged_into_id:
-        # A merged-away item keeps its identifier as a redirect to the surviving item.
-        return redirect("item-detail", item.merged_into_id)
-    record = selectors.item_record(item=item)
-    context = {
-        "item": item,
-        "record": record,
-        "mark_form": MarkAuthoritativeForm(),
-        "decision_form": DecisionForm(),
-        "approval_required": settings.DUPFINDER_AUTHORITY_APPROVAL,
-    }
-    return render(request, "collections_app/item_detail.html", context)
 
 
 @require_perm("collections_app.view_version")

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from collections_app import api
 from collections_app.login_throttle import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -18,8 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("review/", include("dedup.review.urls")),
     path("reports/", include("reports.urls")),
-    # The plain-Django verify endpoint comes before the DRF routes so it keeps its path.
-    path("api/v1/verify/", api.verify, name="api-verify"),
     path("api/v1/", include("api.urls")),
     path("", include("collections_app.urls")),
+    path("", include("records.urls")),
 ]

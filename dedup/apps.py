@@ -17,5 +17,10 @@ class DedupConfig(AppConfig):
         # Pillow refuses images over twice this before our own, clearer limit check can run.
         Image.MAX_IMAGE_PIXELS = settings.DUPFINDER_MAX_PIXELS
         # Between the limit and twice it Pillow only warns; anywhere our own check does not run first
-        # (it does in dedup.fingerprint), an image over the limit must stop, not decode.
+        # (it does in dedup.imaging.fingerprint), an image over the limit must stop, not decode.
         warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+        from collections_app.signals import processing_requested
+        from dedup import handlers
+
+        processing_requested.connect(handlers.processing_requested, dispatch_uid="dedup.processing_requested")

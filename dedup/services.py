@@ -1,21 +1,35 @@
-"""Writes for duplicate detection: processing a version into a fingerprint."""
+"""Writes for duplicate detection: the processing lifecycle of a version, from queue to fingerprint."""
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from kombu.exceptions import OperationalError
 
 from collections_app.models import ImportedMetadata, Version
-from dedup.fingerprint import THUMB_PREVIEW, THUMB_SMALL, FingerprintError, fingerprint_file
-from dedup.fingerprint import Fingerprint as FingerprintData
-from dedup.index import to_signed
-from dedup.matching import hash_entries_replace, version_match
+from dedup.imaging.errors import Failure, FingerprintError
+from dedup.imaging.fingerprint import Fingerprint as FingerprintData
+from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.index import to_signed
+from dedup.imaging.renditions import THUMB_PREVIEW, THUMB_SMALL
+from dedup.matching.clusters import version_match
+from dedup.matching.hash_entries import hash_entries_replace
 from dedup.models import Fingerprint
+
+# After a failed publish, later versions skip the broker for this long (the requeue sweep queues them),
+# so storing many files during a broker outage is not slowed by one failed connection per file.
+BROKER_BACKOFF_SECONDS = 15.0
+_broker_down_until = 0.0
+
+logger = logging.getLogger(__name__)
 
 
 class TransientStorageError(Exception):
@@ -61,17 +75,23 @@ def _claim(version_id: int) -> bool:
     )
 
 
-def version_mark_failed(*, version_id: int, reason: str) -> None:
+def version_mark_failed(*, version_id: int, failure: FingerprintError) -> None:
+    """Record why processing failed, as a code with its parameters."""
     Version.objects.filter(pk=version_id).exclude(status=Version.Status.DONE).update(
-        status=Version.Status.FAILED, error=reason, processed_at=timezone.now()
+        status=Version.Status.FAILED,
+        error_code=failure.code,
+        error_params=failure.params,
+        processed_at=timezone.now(),
     )
 
 
-def version_process(*, version_id: int, failure_reason: Callable[[Exception], str | None] | None = None) -> str | None:
+def version_process(
+    *, version_id: int, failure_reason: Callable[[Exception], FingerprintError | None] | None = None
+) -> str | None:
     """Fingerprint one version and record the result; returns the final status, None if nothing to do.
 
     Safe to run twice and from several workers at once: one run holds the version, the others return None.
-    `failure_reason` maps an error of this run to the reason the version fails with; None lets it propagate.
+    `failure_reason` maps an error of this run to the failure the version is marked with; None lets it propagate.
     """
     with _processing_lock(version_id) as held:
         if not held or not _claim(version_id):
@@ -84,7 +104,7 @@ def version_process(*, version_id: int, failure_reason: Callable[[Exception], st
                 raise
             # Recorded before the lock is released: after that another worker may have taken the version
             # over, and a late 'failed' from this run would overwrite its work.
-            version_mark_failed(version_id=version_id, reason=reason)
+            version_mark_failed(version_id=version_id, failure=reason)
             return Version.Status.FAILED
 
 
@@ -94,10 +114,10 @@ def _process(version_id: int) -> str:
         with version.file.open("rb") as handle:
             data = fingerprint_file(handle, max_pixels=settings.DUPFINDER_MAX_PIXELS)
     except FingerprintError as exc:
-        version_mark_failed(version_id=version_id, reason=exc.reason)
+        version_mark_failed(version_id=version_id, failure=exc)
         return Version.Status.FAILED
     except FileNotFoundError:
-        version_mark_failed(version_id=version_id, reason=gettext_noop("The stored file is missing."))
+        version_mark_failed(version_id=version_id, failure=FingerprintError(Failure.STORED_FILE_MISSING))
         return Version.Status.FAILED
     except OSError as exc:
         raise TransientStorageError(str(exc)) from exc
@@ -105,7 +125,7 @@ def _process(version_id: int) -> str:
     version_match(version_id=version_id)
     # Done only once matched, so `ingest --wait` followed by `export_clusters` sees every cluster.
     Version.objects.filter(pk=version_id, status=Version.Status.PROCESSING).update(
-        status=Version.Status.DONE, error="", processed_at=timezone.now()
+        status=Version.Status.DONE, error_code="", error_params={}, processed_at=timezone.now()
     )
     return Version.Status.DONE
 
@@ -152,3 +172,61 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
     version.width, version.height = data.width, data.height
     version.save(update_fields=["format", "width", "height"])
     return fingerprint
+
+
+def version_dispatch_processing(*, version_id: int, inline: bool = False, record_queued: bool = True) -> None:
+    """Queue (or, for --inline, run here) the processing of one version, and note when it was queued.
+
+    Runs after the upload committed: if the broker is down the file is already stored, so the version is
+    left waiting for the requeue sweep (`requeue_stuck`, Celery beat) instead of failing the upload.
+    """
+    from dedup.tasks import process_version  # tasks wrap these services
+
+    global _broker_down_until
+    if inline:
+        version_process(version_id=version_id)
+        return
+    if time.monotonic() < _broker_down_until:
+        logger.warning("Broker unavailable: version %s left waiting for the requeue sweep.", version_id)
+        return
+    try:
+        process_version.delay(version_id)
+    except OperationalError:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("Could not queue version %s; left waiting for the requeue sweep.", version_id, exc_info=True)
+        return
+    if record_queued:
+        Version.objects.filter(pk=version_id).update(queued_at=timezone.now())
+
+
+def version_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
+    """Re-enqueue versions queued (or, never queued, uploaded) too long ago and still waiting or processing.
+
+    Covers a broker that was down and a worker that was killed. Tasks are idempotent: a message for a version
+    already finished, or held by a live worker, changes nothing.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.DUPFINDER_REQUEUE_AFTER_SECONDS
+    ids = _versions_claim_for_requeue(cutoff=timezone.now() - timedelta(seconds=older_than_seconds))
+    for pk in ids:
+        version_dispatch_processing(version_id=pk, record_queued=False)
+    return len(ids)
+
+
+@transaction.atomic
+def _versions_claim_for_requeue(*, cutoff: datetime) -> list[int]:
+    """Mark the due versions queued now and return them; committed before any message is sent.
+
+    SKIP LOCKED plus the moved queued_at keep two sweeps running at once (two beat hosts, beat and cron)
+    from both queuing the same version: the second skips rows the first holds, or finds them no longer due.
+    """
+    ids = list(
+        Version.objects.select_for_update(skip_locked=True)
+        .filter(status__in=[Version.Status.PENDING, Version.Status.PROCESSING])
+        .alias(last_queued=Coalesce("queued_at", "uploaded_at"))
+        .filter(last_queued__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Version.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    return ids

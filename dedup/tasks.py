@@ -4,10 +4,9 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.utils.translation import gettext as _
 
-from collections_app.services import version_requeue_stuck
-from dedup.services import TransientStorageError, version_process
+from dedup.imaging.errors import Failure, FingerprintError
+from dedup.services import TransientStorageError, version_process, version_requeue_stuck
 
 logger = logging.getLogger(__name__)
 
@@ -18,15 +17,15 @@ MAX_STORAGE_RETRIES = 5
 def process_version(self, version_id: int) -> None:
     """Fingerprint one version; retries only when storage is briefly unavailable."""
 
-    def failure_reason(exc: Exception) -> str | None:
+    def failure_reason(exc: Exception) -> FingerprintError | None:
         if isinstance(exc, TransientStorageError):
             if self.request.retries < MAX_STORAGE_RETRIES:
                 return None
-            return _("The stored file could not be read: %s") % exc
+            return FingerprintError(Failure.STORAGE_UNREADABLE, detail=str(exc)[:200])
         if isinstance(exc, SoftTimeLimitExceeded):
-            return _("Processing took too long and was stopped.")
+            return FingerprintError(Failure.TIMED_OUT)
         logger.exception("Unexpected error processing version %s", version_id)
-        return _("An unexpected error stopped processing; the file is kept. Reference: version %s.") % version_id
+        return FingerprintError(Failure.UNEXPECTED, version=version_id)
 
     # Failures are recorded inside version_process, while this run still holds the version's lock.
     try:

@@ -2,6 +2,8 @@
 
 import io
 import random
+import zipfile
+import zlib
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -22,4 +24,22 @@ def scene(seed: int = 0, size: tuple[int, int] = (640, 480)) -> Image.Image:
 def encode(image: Image.Image, fmt: str = "JPEG", **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims a size; the pixel data is a token few bytes."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((8, 2, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b"")
+
+
+def zip_of(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
     return buffer.getvalue()

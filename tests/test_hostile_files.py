@@ -22,9 +22,7 @@ from collections_app.models import IngestBatch, Item, Source, Version
 from collections_app.services import source_get_or_create
 from dedup.services import version_process
 from tests.api.conftest import api_as  # noqa: F401 - API clients authenticated by token
-from tests.api.test_endpoints import _zip
-from tests.dedup.test_fingerprint import png_header_only
-from tests.images import encode, scene
+from tests.images import encode, png_header_only, scene, zip_of
 
 pytestmark = pytest.mark.django_db
 
@@ -90,11 +88,11 @@ def _tiff_whose_pages_loop() -> bytes:
 
 
 def _zip_bomb() -> bytes:
-    return _zip({"flat.bmp": b"\0" * (4 * 1024 * 1024)})  # 4 MB from a few kB
+    return zip_of({"flat.bmp": b"\0" * (4 * 1024 * 1024)})  # 4 MB from a few kB
 
 
 def _zip_slip() -> bytes:
-    return _zip({"ok.jpg": encode(scene(11)), "../../etc/cron.d/evil.jpg": encode(scene(12))})
+    return zip_of({"ok.jpg": encode(scene(11)), "../../etc/cron.d/evil.jpg": encode(scene(12))})
 
 
 def _svg_with_script() -> bytes:
@@ -106,7 +104,7 @@ def _html() -> bytes:
 
 
 def _gif_with_a_zip_appended() -> bytes:
-    return encode(scene(13), "GIF") + _zip({"payload.class": b"\xca\xfe\xba\xbe" * 64})
+    return encode(scene(13), "GIF") + zip_of({"payload.class": b"\xca\xfe\xba\xbe" * 64})
 
 
 def _png_with_html_before_its_pixels() -> bytes:
@@ -220,12 +218,12 @@ def test_the_worker_processes_each_stored_file_or_fails_it_with_a_reason(case):
     assert version_process(version_id=version.pk) in (Version.Status.DONE, Version.Status.FAILED)
     version.refresh_from_db()
     if case.worker == "done":
-        assert (version.status, version.error) == (Version.Status.DONE, "")
+        assert (version.status, version.error_code) == (Version.Status.DONE, "")
         assert case.done(version)
     else:
         assert version.status == Version.Status.FAILED
-        assert case.worker in version.error and version.error.endswith((".", ")"))
-        assert "Traceback" not in version.error
+        assert case.worker in version.error_text and version.error_text.endswith((".", ")"))
+        assert "Traceback" not in version.error_text
 
 
 def test_a_png_sent_as_jpg_is_stored_and_served_as_a_png(client, role_user):

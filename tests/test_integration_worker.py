@@ -22,7 +22,7 @@ def test_uploaded_image_is_processed_by_a_real_worker(client, uploader, live_wor
     version = Version.objects.get()
     wait_until(lambda: Version.objects.get(pk=version.pk).status in ("done", "failed"), timeout=60)
     version.refresh_from_db()
-    assert version.status == "done", version.error
+    assert version.status == "done", version.error_text
     assert (version.format, version.width, version.height) == ("JPEG", 640, 480)
     assert version.fingerprint.thumb_small
 

@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-import collections_app.services as catalogue
+import dedup.services as processing
 from collections_app.models import AuditEvent, Item, Version
 from collections_app.services import source_get_or_create
 from config.celery_app import app as celery_app
-from dedup import matching
-from dedup.matching import MATCH_LOCK_KEY
+from dedup.matching import clusters as matching
+from dedup.matching.clusters import MATCH_LOCK_KEY
 from dedup.models import Cluster, ClusterMember, Fingerprint
 from dedup.review import services as review
 from dedup.review.selectors import cluster_token
@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_batch_leaves_every_version_done_exactly_once(live_b
     with celery_app.connection_for_write() as conn:
         conn.default_channel.client.delete("unacked", "unacked_index")  # left by earlier runs
     with monkeypatch.context() as patch:  # stored first, queued below once the worker is listening
-        patch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+        patch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
         versions = [
             store_file(f"{seed}/{n}.{'png' if n == 2 else 'jpg'}", data)
             for seed in range(4)
@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_batch_leaves_every_version_done_exactly_once(live_b
 
 
 def test_a_version_held_by_a_live_run_is_left_to_it_and_taken_over_once_that_run_is_gone(monkeypatch):
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
     version = store_file("held.jpg", encode(scene(800), quality=90))
     Version.objects.filter(pk=version.pk).update(status=Version.Status.PROCESSING)
     with _pg_connect() as live_run:
@@ -188,7 +188,7 @@ def own_broker(live_broker, monkeypatch):
     previous = celery_app.conf.broker_url
     _use_broker(redis.url)
     monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
-    monkeypatch.setattr(catalogue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(processing, "_broker_down_until", 0.0)
     yield redis
     _use_broker(previous)
     redis.stop()
@@ -318,17 +318,17 @@ def _assert_merge_whole_or_absent(cluster: Cluster, members: set[int]) -> str:
 def test_a_merge_racing_a_new_copy_into_the_cluster_is_never_half_applied(cluster_of_two, monkeypatch, order):
     cluster, a, b, picture, (alice, _bob) = cluster_of_two
     token = cluster_token(cluster)  # the curator's page was rendered before the new copy arrived
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
     c = store_file("c.png", encode(picture, "PNG"))
     merged, processed = threading.Event(), threading.Event()
     if order == "merge-first":
-        match_lock = matching._lock
+        match_lock = matching.match_lock
 
         def late_lock() -> None:
             merged.wait(10)
             match_lock()
 
-        monkeypatch.setattr(matching, "_lock", late_lock)
+        monkeypatch.setattr(matching, "match_lock", late_lock)
     elif order == "upload-first":
         cluster_lock = review._cluster_lock
 
@@ -365,9 +365,11 @@ def test_a_merge_racing_a_new_copy_into_the_cluster_is_never_half_applied(cluste
 
 def test_the_requeue_command_queues_versions_left_waiting(monkeypatch):
     queued = []
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
     stuck = store_file("stuck.jpg", encode(scene(600), quality=90))
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
+    monkeypatch.setattr(
+        processing, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id)
+    )
     out = io.StringIO()
     call_command("requeue_stuck", older_than=0, stdout=out)
     assert queued == [stuck.pk]
@@ -379,7 +381,7 @@ def test_the_requeue_command_queues_versions_left_waiting(monkeypatch):
 
 def test_the_sweep_waits_from_the_last_enqueue_not_the_upload_and_moves_queued_at(monkeypatch):
     queued = []
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
     waiting = store_file("waiting.jpg", encode(scene(610), quality=90))
     stuck = store_file("stuck.jpg", encode(scene(611), quality=90))
     now = timezone.now()
@@ -387,39 +389,43 @@ def test_the_sweep_waits_from_the_last_enqueue_not_the_upload_and_moves_queued_a
     Version.objects.update(uploaded_at=long_ago)
     Version.objects.filter(pk=waiting.pk).update(queued_at=now - timedelta(seconds=30))
     Version.objects.filter(pk=stuck.pk).update(queued_at=long_ago)
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
+    monkeypatch.setattr(
+        processing, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id)
+    )
 
-    assert catalogue.version_requeue_stuck(older_than_seconds=600) == 1
+    assert processing.version_requeue_stuck(older_than_seconds=600) == 1
     assert queued == [stuck.pk]
     stuck.refresh_from_db()
     assert stuck.queued_at >= now
-    assert catalogue.version_requeue_stuck(older_than_seconds=600) == 0  # queued once, not on every sweep
+    assert processing.version_requeue_stuck(older_than_seconds=600) == 0  # queued once, not on every sweep
     assert queued == [stuck.pk]
 
 
 def test_a_version_never_queued_is_swept_by_its_upload_time_and_an_enqueue_records_the_time(monkeypatch):
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
     version = store_file("never.jpg", encode(scene(612), quality=90))
     assert version.queued_at is None
     Version.objects.filter(pk=version.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
     monkeypatch.undo()
     monkeypatch.setattr("dedup.tasks.process_version.delay", lambda version_id: None)
-    assert catalogue.version_requeue_stuck(older_than_seconds=600) == 1
+    assert processing.version_requeue_stuck(older_than_seconds=600) == 1
     first = Version.objects.get(pk=version.pk).queued_at
-    catalogue.version_dispatch_processing(version_id=version.pk)  # an upload's or a retry's enqueue
+    processing.version_dispatch_processing(version_id=version.pk)  # an upload's or a retry's enqueue
     assert Version.objects.get(pk=version.pk).queued_at > first
 
 
 def test_a_version_another_sweep_holds_is_skipped_not_queued_twice(monkeypatch):
     queued = []
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda **kwargs: None)
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
     held = store_file("held.jpg", encode(scene(613), quality=90))
     free = store_file("free.jpg", encode(scene(614), quality=90))
     Version.objects.update(uploaded_at=timezone.now() - timedelta(hours=1))
-    monkeypatch.setattr(catalogue, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id))
+    monkeypatch.setattr(
+        processing, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id)
+    )
     with _pg_connect(autocommit=False) as other_sweep:
         other_sweep.execute("SELECT id FROM collections_app_version WHERE id = %s FOR UPDATE", [held.pk])
-        assert catalogue.version_requeue_stuck(older_than_seconds=600) == 1
+        assert processing.version_requeue_stuck(older_than_seconds=600) == 1
         other_sweep.rollback()
     assert queued == [free.pk]
 
@@ -433,7 +439,7 @@ def test_an_enqueue_failing_after_commit_leaves_the_version_waiting_without_an_e
             calls.append(args)
             raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
 
-    monkeypatch.setattr(catalogue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(processing, "_broker_down_until", 0.0)
     monkeypatch.setattr("dedup.tasks.process_version", BrokerDown)
     first = store_file("first.jpg", encode(scene(700), quality=90))
     second = store_file("second.jpg", encode(scene(701), quality=90))

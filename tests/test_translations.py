@@ -17,10 +17,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
 
+from collections_app.failures import failure_text
 from collections_app.models import IngestBatch, Item, Source
 from collections_app.templatetags.audit_labels import ACTION_LABELS
-from dedup.fingerprint import FingerprintError, fingerprint_file
-from dedup.reasons import reason_translate
+from dedup.imaging.errors import Failure, FingerprintError
+from dedup.imaging.fingerprint import fingerprint_file
 from tests.images import encode, scene
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,10 +177,10 @@ def test_an_item_shows_its_english_and_chinese_titles_side_by_side(client, make_
     assert '<span lang="en">Harbour at dusk</span> · <span lang="zh-Hant">維港黃昏</span>' in page
 
 
-def _failure(data: bytes, **options) -> str:
+def _failure(data: bytes, **options) -> FingerprintError:
     with pytest.raises(FingerprintError) as caught:
         fingerprint_file(io.BytesIO(data), **options)
-    return caught.value.reason
+    return caught.value
 
 
 JPEG = encode(scene(3, (64, 48)))
@@ -197,13 +198,28 @@ FAILURES = {
 
 @pytest.mark.parametrize("kind", FAILURES)
 def test_every_reason_fingerprinting_fails_with_is_shown_in_chinese(kind, chinese):
-    reason = FAILURES[kind]()
-    shown = reason_translate(reason)
-    assert shown != reason and re.search(r"[\u4e00-\u9fff]", shown), reason
+    failure = FAILURES[kind]()
+    with translation.override("en"):
+        english = failure_text(failure.code, failure.params)
+    shown = failure_text(failure.code, failure.params)
+    assert shown != english and re.search(r"[\u4e00-\u9fff]", shown), english
 
 
-def test_a_reason_this_module_does_not_know_is_shown_as_stored(chinese):
-    assert reason_translate("Something new went wrong.") == "Something new went wrong."
+SAMPLE_PARAMS = {"limit": 200, "pixels": "250", "format": "JPEG", "detail": "x", "version": 7, "text": "x"}
+
+
+@pytest.mark.parametrize("code", list(Failure))
+def test_every_failure_code_has_words_in_both_languages(code, chinese):
+    with translation.override("en"):
+        english = failure_text(code, SAMPLE_PARAMS)
+    assert english != code and "%(" not in english
+    if code != Failure.RECORDED:
+        assert re.search(r"[\u4e00-\u9fff]", failure_text(code, SAMPLE_PARAMS)), english
+
+
+def test_a_code_this_version_does_not_know_is_shown_as_stored_and_an_old_sentence_word_for_word(chinese):
+    assert failure_text("something_new") == "something_new"
+    assert failure_text(Failure.RECORDED, {"text": "Something new went wrong."}) == "Something new went wrong."
 
 
 def test_every_audit_action_the_code_records_has_words_on_the_item_page():

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "collections_app",
     "dedup",
+    "records",
     "reports",
 ]
 
@@ -212,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "kind"; name each once.
+    "ENUM_NAME_OVERRIDES": {
+        "MatchKindEnum": "dedup.models.MatchKind",
+        "SourceKindEnum": "collections_app.models.Source.Kind",
+    },
 }
 
 # --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html) ---

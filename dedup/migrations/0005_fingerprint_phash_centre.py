@@ -3,8 +3,8 @@
 import numpy as np
 from django.db import migrations, models
 
-from dedup.fingerprint import centre_phashes
-from dedup.index import blocks, to_signed
+from dedup.imaging.hashes import centre_phashes
+from dedup.imaging.index import blocks, to_signed
 
 
 def centre_hashes_backfill(apps, schema_editor):

@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from collections_app.models import Item, Version
+from collections_app.models import AuditEvent, Item, Version
 from dedup.models import Cluster, ClusterMember, ClusterSkip
 from dedup.review.rules import capture_date, embedded_summary
 
@@ -30,6 +30,8 @@ TRANSFORM_WORDS = {
     "transpose": gettext_lazy("rotated and mirrored"),
     "transverse": gettext_lazy("rotated and mirrored"),
 }
+
+UNDOABLE = ("cluster.merge", "cluster.split", "cluster.dismiss")
 
 
 def cluster_token(cluster: Cluster) -> str:
@@ -155,3 +157,17 @@ def merge_table(*, versions: list[Version], authoritative: Version) -> list[Fiel
 
 def authority_rule_names() -> list[str]:
     return list(settings.DUPFINDER_AUTHORITY_RULES)
+
+
+def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
+    """The latest merge, split or dismissal of this cluster that has not been undone yet."""
+    events = AuditEvent.objects.filter(
+        target_type="dedup.cluster", target_id=str(cluster_id), action__in=[*UNDOABLE, "cluster.undo"]
+    ).order_by("created_at", "pk")
+    stack: list[AuditEvent] = []
+    for event in events:
+        if event.action == "cluster.undo":
+            stack = [e for e in stack if e.pk != event.after.get("undid")]
+        else:
+            stack.append(event)
+    return stack[-1] if stack else None

@@ -11,11 +11,10 @@ from django.utils.translation import gettext_lazy
 
 from collections_app.models import AuditEvent, Item, Version
 from collections_app.services import audit_record
-from dedup.matching import version_match
+from dedup.matching.clusters import version_match
 from dedup.models import Cluster, ClusterMember, ClusterSkip, NotDuplicatePair
-from dedup.review.selectors import MERGE_FIELDS, cluster_token, merge_table
+from dedup.review.selectors import MERGE_FIELDS, cluster_last_undoable, cluster_token, merge_table
 
-UNDOABLE = ("cluster.merge", "cluster.split", "cluster.dismiss")
 ACTION_WORDS = {
     "cluster.merge": gettext_lazy("merged"),
     "cluster.split": gettext_lazy("split"),
@@ -226,20 +225,6 @@ def cluster_skip(*, cluster_id: int, actor: Any) -> ClusterSkip:
     )
     audit_record(actor=actor, action="cluster.skip", target=cluster)
     return skip
-
-
-def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
-    """The latest merge, split or dismissal of this cluster that has not been undone yet."""
-    events = AuditEvent.objects.filter(
-        target_type="dedup.cluster", target_id=str(cluster_id), action__in=[*UNDOABLE, "cluster.undo"]
-    ).order_by("created_at", "pk")
-    stack: list[AuditEvent] = []
-    for event in events:
-        if event.action == "cluster.undo":
-            stack = [e for e in stack if e.pk != event.after.get("undid")]
-        else:
-            stack.append(event)
-    return stack[-1] if stack else None
 
 
 def _merge_restore(state: dict) -> None:

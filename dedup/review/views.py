@@ -67,7 +67,7 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
         "agreeing": [row for row in rows if not row.differs and row.options],
         "previous": previous,
         "following": following,
-        "undoable": services.cluster_last_undoable(cluster_id=cluster.pk),
+        "undoable": selectors.cluster_last_undoable(cluster_id=cluster.pk),
         "rules": [RULE_LABELS[name] for name in selectors.authority_rule_names()],
         "is_open": cluster.status == Cluster.Status.OPEN,
     }

@@ -1,6 +1,5 @@
 """Every endpoint answers 401 to strangers, 403 to roles without the permission and 200 to those with it."""
 
-import io
 import zipfile
 
 import pytest
@@ -9,10 +8,11 @@ from django.test import override_settings
 
 from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, Item, SidecarRow, Version
 from collections_app.services import source_get_or_create
+from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review_services
 from dedup.services import version_mark_failed
-from tests.images import encode, scene
+from tests.images import encode, scene, zip_of
 
 pytestmark = pytest.mark.django_db
 
@@ -197,15 +197,7 @@ def test_resending_into_the_same_batch_stores_nothing_twice(api_as):
     assert IngestBatch.objects.get(pk=batch).skipped == []
 
 
-def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _send_zip(api_as, data: bytes):
+def _sendzip_of(api_as, data: bytes):
     source = source_get_or_create(name="Photo Unit")
     response = api_as("uploader").post("/api/v1/uploads/", {"source": source.pk, "files": [_file("event.zip", data)]})
     assert response.status_code == 201
@@ -213,9 +205,9 @@ def _send_zip(api_as, data: bytes):
 
 
 def test_a_zip_is_extracted_with_its_sidecar_csv(api_as):
-    files = _send_zip(
+    files = _sendzip_of(
         api_as,
-        _zip(
+        zip_of(
             {"day1/a.jpg": encode(scene(1)), "day1/b.jpg": encode(scene(2)), "meta.csv": b"filename,title\na.jpg,A\n"}
         ),
     )
@@ -224,19 +216,19 @@ def test_a_zip_is_extracted_with_its_sidecar_csv(api_as):
 
 
 def test_zip_slip_is_refused_before_extraction(api_as):
-    files = _send_zip(api_as, _zip({"ok.jpg": encode(scene(1)), "../../etc/evil.jpg": encode(scene(2))}))
+    files = _sendzip_of(api_as, zip_of({"ok.jpg": encode(scene(1)), "../../etc/evil.jpg": encode(scene(2))}))
     assert files[0]["status"] == "refused" and "outside the archive" in files[0]["message"]
     assert Version.objects.count() == 0
 
 
 def test_zip_bomb_ratio_is_refused(api_as):
-    files = _send_zip(api_as, _zip({"flat.bmp": b"\0" * (20 * 1024 * 1024)}))
+    files = _sendzip_of(api_as, zip_of({"flat.bmp": b"\0" * (20 * 1024 * 1024)}))
     assert files[0]["status"] == "refused" and "zip bomb" in files[0]["message"]
 
 
 @override_settings(DUPFINDER_ZIP_MAX_ENTRIES=3)
 def test_zip_with_too_many_entries_is_refused(api_as):
-    files = _send_zip(api_as, _zip({f"{n}.jpg": encode(scene(n)) for n in range(4)}))
+    files = _sendzip_of(api_as, zip_of({f"{n}.jpg": encode(scene(n)) for n in range(4)}))
     assert "more than the limit of 3" in files[0]["message"]
     assert IngestBatch.objects.get().skipped[0]["path"] == "event.zip"
 
@@ -247,7 +239,7 @@ def test_files_over_the_limit_are_refused_before_storing(api_as):
     big = encode(scene(1), "PNG")
     response = api_as("uploader").post("/api/v1/uploads/", {"source": source.pk, "files": [_file("big.png", big)]})
     assert response.json()["files"][0]["status"] == "refused"
-    files = _send_zip(api_as, _zip({"big.png": big}, zipfile.ZIP_STORED))
+    files = _sendzip_of(api_as, zip_of({"big.png": big}, zipfile.ZIP_STORED))
     assert "larger than the limit" in files[0]["message"]
     assert Version.objects.count() == 0
 
@@ -265,6 +257,7 @@ def test_schema_and_docs_are_served_without_a_cdn(client, role_user):
     client.login(username="viewer", password="pw-for-tests-1")
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert "/api/v1/clusters/{id}/merge/" in schema["paths"] and "/api/v1/uploads/" in schema["paths"]
+    assert "/api/v1/verify/" in schema["paths"]
     docs = client.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
 
@@ -275,7 +268,7 @@ def test_a_failed_version_is_retried_through_the_api_without_resending_it(api_as
         "/api/v1/uploads/", {"source": source.pk, "files": [_file("a.jpg", encode(scene(5)))]}
     )
     version_id = sent.json()["files"][0]["version"]
-    version_mark_failed(version_id=version_id, reason="Processing took too long and was stopped.")
+    version_mark_failed(version_id=version_id, failure=FingerprintError(Failure.TIMED_OUT))
     url = f"/api/v1/versions/{version_id}/retry/"
     assert api_as(None).post(url).status_code == 401
     assert api_as("viewer").post(url).status_code == 403

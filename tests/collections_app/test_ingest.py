@@ -59,7 +59,7 @@ def test_ingest_inline_processes_and_reports_failures(tmp_path, capsys):
     assert "failed broken.jpg:" in out
     broken = Version.objects.get(original_path="broken.jpg")
     assert broken.status == Version.Status.FAILED
-    assert "truncated" in broken.error.lower() or "corrupt" in broken.error.lower()
+    assert "truncated" in broken.error_text.lower() or "corrupt" in broken.error_text.lower()
     good = Version.objects.get(original_path="sub/b.png")
     assert (good.format, good.width, good.height, good.status) == ("PNG", 640, 480, "done")
 

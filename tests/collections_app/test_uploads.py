@@ -16,6 +16,7 @@ from collections_app.services import (
     version_retry,
 )
 from collections_app.uploads import batch_files_upload
+from dedup.imaging.errors import Failure, FingerprintError
 from dedup.services import version_mark_failed, version_process
 from tests.conftest import store_file
 from tests.images import encode, scene
@@ -32,7 +33,7 @@ def batch():
 def failed_version(batch):
     """A sound file whose processing failed (say the store was briefly unreadable): still pending, then failed."""
     version = store_file("gala/1.jpg", encode(scene(21)), batch=batch)
-    version_mark_failed(version_id=version.pk, reason="The stored file is missing.")
+    version_mark_failed(version_id=version.pk, failure=FingerprintError(Failure.STORED_FILE_MISSING))
     version.refresh_from_db()
     assert version.status == Version.Status.FAILED
     return version
@@ -45,14 +46,14 @@ def test_retry_puts_a_failed_version_back_and_processes_it_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         version_retry(version_id=failed_version.pk, actor=actor)
         failed_version.refresh_from_db()
-        assert (failed_version.status, failed_version.error, failed_version.processed_at) == ("pending", "", None)
+        assert (failed_version.status, failed_version.error_code, failed_version.processed_at) == ("pending", "", None)
     assert len(callbacks) == 1  # queued only once the reset is committed
     callbacks[0]()  # tasks run eagerly in unit tests
     failed_version.refresh_from_db()
     assert failed_version.status == Version.Status.DONE
     event = AuditEvent.objects.get(action="version.retry")
     assert (event.actor, event.target_id) == (actor, str(failed_version.pk))
-    assert event.before == {"status": "failed", "error": "The stored file is missing."}
+    assert event.before == {"status": "failed", "error_code": "stored_file_missing", "error_params": {}}
     assert event.after == {"status": "pending"}
 
 

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from PIL import Image, ImageFilter, ImageOps
 
-from dedup.index import to_signed
-from dedup.matching import clusters_rebuild, upright_hashes
+from dedup.imaging.compare import upright_hashes
+from dedup.imaging.index import to_signed
+from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, NotDuplicatePair
 from tests.images import encode, scene
 

@@ -46,7 +46,7 @@ def test_the_task_gives_up_after_retries_with_a_reason(add_version, monkeypatch)
     process_version.apply(args=[version.pk])
     version.refresh_from_db()
     assert version.status == Version.Status.FAILED
-    assert "could not be read" in version.error
+    assert version.error_code == "storage_unreadable" and "could not be read" in version.error_text
 
 
 def test_a_missing_version_is_ignored_quietly():
@@ -60,7 +60,7 @@ def test_a_failure_is_recorded_while_the_run_still_holds_the_version(add_version
     monkeypatch.setattr("dedup.tasks.MAX_STORAGE_RETRIES", 0)
     lock_held_when_failed = []
 
-    def mark_failed(*, version_id, reason):
+    def mark_failed(*, version_id, failure):
         key = PROCESSING_LOCK_BASE | version_id
         with connection.cursor() as cursor:
             cursor.execute(
@@ -69,7 +69,7 @@ def test_a_failure_is_recorded_while_the_run_still_holds_the_version(add_version
                 [(key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF],
             )
             lock_held_when_failed.append(cursor.fetchone()[0] == 1)
-        real_mark_failed(version_id=version_id, reason=reason)
+        real_mark_failed(version_id=version_id, failure=failure)
 
     monkeypatch.setattr("dedup.services.version_mark_failed", mark_failed)
     process_version.apply(args=[version.pk])

@@ -45,7 +45,8 @@ def collection(cluster3, add_version, make_user, django_capture_on_commit_callba
         byte_size=0,
         sha256="0" * 64,
         status=Version.Status.FAILED,
-        error="The file is truncated.",
+        error_code="corrupt",
+        error_params={"detail": "the file is truncated"},
     )
     open_cluster = Cluster.objects.get(status=Cluster.Status.OPEN)
     assert set(open_cluster.members.values_list("version_id", flat=True)) == {big.pk, small.pk}

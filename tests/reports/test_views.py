@@ -39,7 +39,7 @@ def test_dashboard_shows_figures_charts_and_the_failures_link(client, make_user,
     assert reverse("reports-failures") in body
     assert "Legal holds" not in body  # only for records officers
     failures = client.get(reverse("reports-failures")).content.decode()
-    assert "The file is truncated." in failures
+    assert "The image is truncated or corrupt: the file is truncated." in failures
 
 
 @pytest.mark.parametrize("name", ["clusters", "decisions", "sources", "manifest"])

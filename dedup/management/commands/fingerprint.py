@@ -5,7 +5,9 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from dedup.fingerprint import FingerprintError, fingerprint_file
+from collections_app.failures import failure_text
+from dedup.imaging.errors import FingerprintError
+from dedup.imaging.fingerprint import fingerprint_file
 
 
 class Command(BaseCommand):
@@ -20,7 +22,7 @@ class Command(BaseCommand):
             try:
                 fp = fingerprint_file(path)
             except FingerprintError as exc:
-                row = {"path": path, "error": exc.reason}
+                row = {"path": path, "error": failure_text(exc.code, exc.params), "error_code": exc.code}
             except OSError as exc:
                 row = {"path": path, "error": f"could not be read ({exc.strerror or exc})"}
             else:

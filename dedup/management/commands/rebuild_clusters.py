@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from dedup.matching import clusters_rebuild
+from dedup.matching.rebuild import clusters_rebuild
 
 
 class Command(BaseCommand):

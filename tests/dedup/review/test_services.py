@@ -3,7 +3,7 @@
 import pytest
 
 from collections_app.models import AuditEvent, Item, Version
-from dedup.matching import clusters_rebuild
+from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import Cluster, ClusterMember, ClusterSkip, NotDuplicatePair
 from dedup.review.rules import authority_suggest, capture_date
 from dedup.review.selectors import cluster_token

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from dedup import index
-from dedup.index import (
+from dedup.imaging import index
+from dedup.imaging.index import (
     TruncatedGroupsWarning,
     blocks,
     candidate_filter,

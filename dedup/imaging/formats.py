@@ -21,3 +21,6 @@ SUFFIXES: dict[str, str] = {
     "GIF": ".gif",
     "BMP": ".bmp",
 }
+
+# Modes whose samples are one grey channel (with or without alpha).
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})

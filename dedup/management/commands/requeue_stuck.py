@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from collections_app.services import version_requeue_stuck
+from dedup.services import version_requeue_stuck
 
 
 class Command(BaseCommand):

@@ -4,13 +4,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from collections_app.authority import (
+from collections_app.models import AuditEvent, AuthorityRequest, Item, Source, Version
+from records.services import (
     AuthorityError,
     authority_request_approve,
     authority_request_reject,
     item_mark_authoritative,
 )
-from collections_app.models import AuditEvent, AuthorityRequest, Item, Source, Version
 
 pytestmark = pytest.mark.django_db
 

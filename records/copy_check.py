@@ -1,4 +1,4 @@
-"""'Is this copy the official one?': match a submitted file against the collection without storing it."""
+"""'Is this copy the official one?': a submitted file checked against the collection, nothing stored."""
 
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -7,15 +7,17 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import ImportedMetadata, Item, Version
-from dedup.fingerprint import Fingerprint as FileFingerprint
-from dedup.fingerprint import fingerprint_file
-from dedup.lookup import candidates_for_hashes
-from dedup.matching import fingerprint_hashes, likely_transform, upright_hashes
+from collections_app.selectors import item_surviving
+from dedup.imaging.compare import Side, compare_pair, searchable_hashes, upright_hashes
+from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
+from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.verify import Rendition
+from dedup.matching.candidates import candidates_for_hashes
+from dedup.matching.edges import stored_side
 from dedup.models import Fingerprint, MatchKind
-from dedup.verify import Rendition, verify_pair
 
 KIND_RANK = {MatchKind.EXACT: 0, MatchKind.SAME_PIXELS: 1, MatchKind.NEAR: 2, MatchKind.ROTATED: 3}
-# Normalised metadata fields compared with the authoritative version (dedup.metadata.summarise).
+# Normalised metadata fields compared with the authoritative version (dedup.imaging.metadata.summarise).
 SUMMARY_FIELDS = {
     "camera": _("Camera"),
     "software": _("Software"),
@@ -121,32 +123,18 @@ def differences(submitted: FileFingerprint, version: Version) -> list[Difference
     return [Difference(key, str(label), a, b) for key, label, a, b in rows if a != b]
 
 
-def _kind(submitted: FileFingerprint, stored: Fingerprint) -> tuple[str, float]:
-    if stored.version.sha256 == submitted.sha256:
-        return MatchKind.EXACT, 1.0
-    verdict = verify_pair(
-        Rendition(bytes(stored.rendition), (stored.rendition_width, stored.rendition_height)),
-        Rendition(submitted.rendition, submitted.rendition_size),
-        strictness=settings.DUPFINDER_STRICTNESS,
-        hint=likely_transform(stored, submitted),
+def _submitted_side(submitted: FileFingerprint) -> Side:
+    rendition = Rendition(submitted.rendition, submitted.rendition_size)
+    return Side(
+        submitted.sha256, submitted.width, submitted.height, submitted.format, submitted.mode, submitted, rendition
     )
-    kind = verdict.kind if verdict.is_duplicate and verdict.kind in MatchKind.values else ""
-    return kind, round(verdict.score, 4)
-
-
-def _surviving(item: Item) -> Item:
-    seen = {item.pk}
-    while item.merged_into_id and item.merged_into_id not in seen:
-        seen.add(item.merged_into_id)
-        item = Item.objects.get(pk=item.merged_into_id)
-    return item
 
 
 def _answers(submitted: FileFingerprint, matches: list[VersionMatch]) -> list[ItemAnswer]:
     by_item: dict[int, list[VersionMatch]] = {}
     items: dict[int, Item] = {}
     for match in sorted(matches, key=lambda m: (KIND_RANK[m.kind], -m.score, m.version.pk)):
-        item = _surviving(match.version.item)
+        item = item_surviving(item=match.version.item)
         items[item.pk] = item
         by_item.setdefault(item.pk, []).append(match)
     ids = [v.authoritative_version_id for v in items.values() if v.authoritative_version_id]
@@ -160,7 +148,7 @@ def _answers(submitted: FileFingerprint, matches: list[VersionMatch]) -> list[It
     return sorted(answers, key=lambda a: (KIND_RANK[a.kind], -a.matches[0].score, a.item.pk))
 
 
-def copy_verify(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verification:
+def copy_check(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verification:
     """Fingerprint the copy in memory, verify each candidate, and answer per matching item.
 
     Raises FingerprintError (with a reason) for a file that is not a readable image; nothing is saved.
@@ -169,14 +157,16 @@ def copy_verify(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verifica
         raise VerificationTooLarge
     submitted = fingerprint_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
     candidates = candidates_for_hashes(
-        upright=upright_hashes(submitted), hashes=fingerprint_hashes(submitted), sha256=submitted.sha256
+        upright=upright_hashes(submitted), hashes=searchable_hashes(submitted), sha256=submitted.sha256
     )
     stored = Fingerprint.objects.select_related("version__item", "version__source").filter(
         version_id__in=list(candidates)
     )
+    side = _submitted_side(submitted)
     matches = []
     for fingerprint in stored:
-        kind, score = _kind(submitted, fingerprint)
-        if kind:
-            matches.append(VersionMatch(fingerprint.version, kind, score))
+        # The very comparison matching stores as an edge, so this answer and the cluster page agree.
+        result = compare_pair(stored_side(fingerprint), side, strictness=settings.DUPFINDER_STRICTNESS)
+        if result.is_duplicate:
+            matches.append(VersionMatch(fingerprint.version, result.kind, result.score))
     return Verification(submitted, _answers(submitted, matches))

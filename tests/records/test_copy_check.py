@@ -6,7 +6,7 @@ from django.urls import reverse
 from PIL import Image
 
 from collections_app.models import AuditEvent, Item, Version
-from dedup.models import Fingerprint
+from dedup.models import ClusterMember, Fingerprint, MatchKind
 from tests.dedup.conftest import add_version  # noqa: F401 - the fixture
 from tests.images import encode, scene
 
@@ -123,3 +123,23 @@ def test_the_verification_page_answers_in_words(verifier, official, original):
     assert "400 × 300" in html and "800 × 600" in html
     bad = verifier.post(reverse("verify"), {"file": SimpleUploadedFile("x.jpg", b"%PDF-1.4")})
     assert bad.status_code == 400 and "looks like a PDF" in bad.content.decode()
+
+
+@pytest.mark.parametrize(
+    "make_copy",
+    [
+        pytest.param(lambda picture: encode(picture.convert("L"), "PNG"), id="greyscale"),
+        pytest.param(lambda picture: encode(picture.resize((400, 300), Image.Resampling.LANCZOS), "PNG"), id="resized"),
+    ],
+)
+def test_the_verify_page_the_api_and_the_cluster_give_a_copy_the_same_kind(verifier, add_version, make_copy):  # noqa: F811
+    # A grey-toned RGB original: its greyscale rendition equals a greyscale copy's, pixel for pixel.
+    original = scene(32, (800, 600)).convert("L").convert("RGB")
+    add_version("registry/grey-toned.png", encode(original, "PNG"))
+    copy = make_copy(original)
+    (by_api,) = _verify(verifier, copy, "copy.png").json()["items"]
+    page = verifier.post(reverse("verify"), {"file": SimpleUploadedFile("copy.png", copy)})
+    (by_page,) = page.context["result"].items
+    stored = add_version("found/copy.png", copy)
+    in_cluster = ClusterMember.objects.get(version=stored)
+    assert by_api["kind"] == by_page.kind == in_cluster.kind == MatchKind.NEAR

@@ -25,23 +25,6 @@ def components(nodes: Iterable[int], edges: Iterable[tuple[int, int]]) -> list[l
     return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
 
 
-def complete_linkage(nodes: Sequence[int], same_picture: Callable[[int, int], bool]) -> list[list[int]]:
-    """Greedy in id order: a version joins the first group all of whose members it verified against.
-
-    A~B and B~C alone never put A with C; the result depends only on the pairwise verdicts, so
-    incremental matching and a full rebuild agree.
-    """
-    groups: list[list[int]] = []
-    for node in sorted(nodes):
-        for group in groups:
-            if all(same_picture(node, member) for member in group):
-                group.append(node)
-                break
-        else:
-            groups.append([node])
-    return groups
-
-
 def anchored_linkage(nodes: Sequence[int], same_picture: Callable[[int, int], bool]) -> list[list[int]]:
     """Groups around anchors: the version verified against most others leads, and a version joins it when
     it verified against the anchor and against at least half of the group's other members.

@@ -9,21 +9,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.dataset import (
-    _border,
-    _caption,
-    _rescan,
+from dedup.imaging.compare import likely_transform
+from dedup.imaging.dihedral import DIHEDRAL, apply_dihedral
+from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
+from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.verify import Rendition, verify_pair
+from tests.pictures import (
+    border,
+    caption,
     make_document_page,
     make_form,
     make_photo,
     random_form_template,
     random_form_values,
     random_layout,
+    rescan,
 )
-from dedup.fingerprint import Fingerprint as FileFingerprint
-from dedup.fingerprint import fingerprint_file
-from dedup.matching import likely_transform
-from dedup.verify import DIHEDRAL, Rendition, Verdict, apply_dihedral, joins_cluster, verify_pair
 
 
 def rendition(img: Image.Image) -> Rendition:
@@ -56,18 +57,18 @@ def test_a_mirrored_copy_verifies(photo: Image.Image) -> None:
 
 
 def test_a_copy_with_a_border_verifies(photo: Image.Image) -> None:
-    bordered = _border(np.random.default_rng(1), photo)
+    bordered = border(np.random.default_rng(1), photo)
     assert verify_pair(rendition(photo), rendition(bordered)).is_duplicate
 
 
 def test_a_copy_with_a_caption_in_a_corner_verifies(photo: Image.Image) -> None:
-    captioned = _caption(np.random.default_rng(2), photo)
+    captioned = caption(np.random.default_rng(2), photo)
     assert verify_pair(rendition(photo), rendition(captioned)).is_duplicate
 
 
 def test_a_quarter_turned_copy_verifies_against_a_captioned_copy(photo: Image.Image) -> None:
     turned = photo.transpose(Image.Transpose.ROTATE_90)
-    captioned = _caption(np.random.default_rng(2), photo)  # the caption runs down the turned copy's height
+    captioned = caption(np.random.default_rng(2), photo)  # the caption runs down the turned copy's height
     verdict = verify_pair(rendition(turned), rendition(captioned))
     assert verdict.is_duplicate and verdict.transform == "rot90"
 
@@ -136,7 +137,7 @@ def test_a_form_saved_at_half_size_verifies_although_every_thin_line_renders_dif
 
 def test_a_rescanned_form_verifies_despite_skew_noise_and_a_new_exposure() -> None:
     form, _ = two_filled_forms(0)
-    assert verify_pair(fingerprinted(form), fingerprinted(_rescan(np.random.default_rng(0), form))).is_duplicate
+    assert verify_pair(fingerprinted(form), fingerprinted(rescan(np.random.default_rng(0), form))).is_duplicate
 
 
 def test_a_half_size_copy_of_the_form_filled_with_another_name_is_not_a_duplicate() -> None:
@@ -166,17 +167,6 @@ def test_dihedral_operations_match_pillow() -> None:
         assert np.array_equal(apply_dihedral(np.asarray(img), name), np.asarray(img.transpose(pillow[name]))), name
 
 
-def _verdict(ok: bool) -> Verdict:
-    return Verdict(ok, "near" if ok else "different", "identity", 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, "")
-
-
-def test_a_newcomer_joins_a_cluster_only_through_its_representative_and_most_members() -> None:
-    assert joins_cluster([_verdict(True), _verdict(True), _verdict(False)])
-    assert not joins_cluster([_verdict(False), _verdict(True), _verdict(True)])
-    assert not joins_cluster([_verdict(True), _verdict(False), _verdict(False)])
-    assert not joins_cluster([])
-
-
 def page_in_a_mat(seed: int) -> tuple[FileFingerprint, FileFingerprint]:
     """A document page (odd seeds) or a filled form, and the same page framed or letterboxed by a mat."""
     rng = np.random.default_rng(seed)
@@ -185,7 +175,7 @@ def page_in_a_mat(seed: int) -> tuple[FileFingerprint, FileFingerprint]:
     else:
         template = random_form_template(rng)
         page = make_form(template, random_form_values(rng, template))
-    return fingerprint_png(page), fingerprint_png(_border(rng, page))
+    return fingerprint_png(page), fingerprint_png(border(rng, page))
 
 
 def fingerprint_png(img: Image.Image) -> FileFingerprint:

@@ -13,8 +13,8 @@ import scipy.fft
 from PIL import Image
 from scipy import ndimage
 
-DIHEDRAL: tuple[str, ...] = ("identity", "rot90", "rot180", "rot270", "flip_h", "flip_v", "transpose", "transverse")
-QUARTER_TURNS = frozenset({"rot90", "rot270", "transpose", "transverse"})  # they swap width and height
+from dedup.imaging.borders import TRIM_TOL, trim_box
+from dedup.imaging.dihedral import DIHEDRAL, QUARTER_TURNS, apply_dihedral
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,6 @@ INK_PERCENTILE = 60  # cells at least this contrasty set the pair's typical diff
 SECOND_TRANSFORM_MARGIN = 0.15  # thumbnail correlation; closer than this, both transforms are aligned
 THUMB = 24  # px; thumbnail side for ranking the dihedral transforms
 GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
-TRIM_TOL = 10  # grey levels; a border row/column deviates less than this from the border colour
 
 
 @dataclass(frozen=True)
@@ -88,37 +87,6 @@ class Verdict:
 
 
 # --- small helpers -------------------------------------------------------------------------------
-
-
-def apply_dihedral(arr: np.ndarray, name: str) -> np.ndarray:
-    """Same operations as Pillow's Image.Transpose (rot90 = ROTATE_90, counter-clockwise)."""
-    ops = {
-        "identity": lambda x: x,
-        "rot90": lambda x: np.rot90(x, 1),
-        "rot180": lambda x: np.rot90(x, 2),
-        "rot270": lambda x: np.rot90(x, 3),
-        "flip_h": lambda x: x[:, ::-1],
-        "flip_v": lambda x: x[::-1],
-        "transpose": lambda x: x.T,
-        "transverse": lambda x: np.rot90(x, 2).T,
-    }
-    return np.ascontiguousarray(ops[name](arr))
-
-
-def trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of the content inside a uniform border; whole image if none."""
-    h, w = arr.shape
-    ring = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
-    colour = float(np.median(ring))
-    off = np.abs(arr.astype(np.int16) - colour) > TRIM_TOL
-    rows, cols = off.mean(axis=1) > 0.02, off.mean(axis=0) > 0.02
-    if not rows.any() or not cols.any():
-        return 0, h, 0, w
-    top, bottom = int(np.argmax(rows)), h - int(np.argmax(rows[::-1]))
-    left, right = int(np.argmax(cols)), w - int(np.argmax(cols[::-1]))
-    if (bottom - top) < 0.3 * h or (right - left) < 0.3 * w:
-        return 0, h, 0, w  # a mostly blank image: trimming would only find a detail
-    return top, bottom, left, right
 
 
 def _ink_moments(arr: np.ndarray, trim: tuple[int, int, int, int]) -> tuple[float, float, float, float] | None:
@@ -616,11 +584,3 @@ def _verdict(
 
 def _with_time(v: Verdict, start: float) -> Verdict:
     return replace(v, elapsed_ms=round((time.perf_counter() - start) * 1000, 2))
-
-
-def joins_cluster(verdicts: Sequence[Verdict]) -> bool:
-    """A newcomer joins a cluster only if it verifies against the representative (verdicts[0]) and
-    against at least half of the members checked, so one weak link cannot chain look-alikes in."""
-    if not verdicts or not verdicts[0].is_duplicate:
-        return False
-    return sum(v.is_duplicate for v in verdicts) * 2 >= len(verdicts)

@@ -3,19 +3,22 @@
 import csv
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from collections_app import authority, selectors
-from collections_app.forms import DecisionForm, MarkAuthoritativeForm, VerifyForm
+from collections_app import selectors as catalogue
+from collections_app.failures import failure_text
 from collections_app.models import AuditEvent, AuthorityRequest, Item
 from collections_app.permissions import require_perm
-from collections_app.verification import VerificationTooLarge, copy_verify
-from dedup.fingerprint import FingerprintError
-from dedup.reasons import reason_translate
+from dedup.imaging.errors import FingerprintError
+from records import selectors
+from records import services as authority
+from records.copy_check import VerificationTooLarge, copy_check
+from records.forms import DecisionForm, MarkAuthoritativeForm, VerifyForm
 
 EXPORT_FIELDS = ("id", "time", "actor", "action", "target", "reason", "before", "after", "previous_hash", "entry_hash")
 
@@ -116,7 +119,7 @@ def item_audit_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @require_GET
 def item_by_identifier(request: HttpRequest, identifier: str) -> HttpResponse:
     try:
-        item = selectors.item_by_identifier(identifier=identifier)
+        item = catalogue.item_by_identifier(identifier=identifier)
     except Item.DoesNotExist as exc:
         raise Http404(_("No item has this identifier or accession number.")) from exc
     return redirect("item-detail", item.pk)
@@ -131,13 +134,33 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            context["result"] = copy_verify(fileobj=upload, byte_size=upload.size)
+            context["result"] = copy_check(fileobj=upload, byte_size=upload.size)
         except FingerprintError as exc:
-            form.add_error("file", reason_translate(exc.reason))
+            form.add_error("file", failure_text(exc.code, exc.params))
             status = 400
         except VerificationTooLarge:
             form.add_error("file", _("The file is larger than the upload limit."))
             status = 400
     elif request.method == "POST":
         status = 400
-    return render(request, "collections_app/verify.html", context, status=status)
+    return render(request, "records/verify.html", context, status=status)
+
+
+@require_perm("collections_app.view_item")
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        item = catalogue.item_with_versions(item_id=pk)
+    except Exception as exc:
+        raise Http404 from exc
+    if item.merged_into_id:
+        # A merged-away item keeps its identifier as a redirect to the surviving item.
+        return redirect("item-detail", item.merged_into_id)
+    record = selectors.item_record(item=item)
+    context = {
+        "item": item,
+        "record": record,
+        "mark_form": MarkAuthoritativeForm(),
+        "decision_form": DecisionForm(),
+        "approval_required": settings.DUPFINDER_AUTHORITY_APPROVAL,
+    }
+    return render(request, "records/item_detail.html", context)

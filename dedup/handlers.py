@@ -1,0 +1,9 @@
+"""What detection does when the catalogue below it signals (connected in DedupConfig.ready)."""
+
+from typing import Any
+
+from dedup import services
+
+
+def processing_requested(*, version_id: int, inline: bool = False, **_kwargs: Any) -> None:
+    services.version_dispatch_processing(version_id=version_id, inline=inline)

@@ -1,0 +1,242 @@
+"""Opening an image safely (format, pixel limit, Pillow's errors as reasons) and decoding it once, reduced."""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from dedup.imaging.errors import Failure, FingerprintError
+from dedup.imaging.formats import GREY_MODES, OPEN_FORMATS
+from dedup.imaging.renditions import THUMB_PREVIEW
+from dedup.imaging.sniff import SNIFF_BYTES, unidentified
+from dedup.imaging.tiff_bands import tiff_bands
+
+# JPEG can only scale by 1/2, 1/4 or 1/8; a 4000 px photo at 1/4 gives a 1000 px preview, which is
+# worth far more speed than the missing 24 px.
+_PREVIEW_MIN_SIDE = 896
+_BAND_ROWS = 512  # rows converted at a time when a whole-image conversion would double peak memory
+
+# Orientation tag value -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
+_ORIENTATION_FIX: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_MODE_BITS: dict[str, int] = {"1": 1, "I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 32, "F": 32}
+_ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
+# Pillow raises all of these (not only OSError) on damaged or hostile files.
+PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    display: Image.Image  # upright, "L" or "RGB", a little above preview size
+    orientation: int
+    width: int  # of the full-size upright image
+    height: int
+
+
+@contextmanager
+def pillow_errors(max_pixels: int) -> Iterator[None]:
+    """Turn whatever Pillow raises on a damaged or hostile file into a FingerprintError."""
+    try:
+        yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # The warning arrives here only where a warnings filter turned it into an error.
+        raise _too_large(_pixels_in(str(exc)), _effective_limit(max_pixels)) from exc
+    except MemoryError as exc:
+        raise FingerprintError(Failure.OUT_OF_MEMORY) from exc
+    except PILLOW_ERRORS as exc:
+        detail = str(exc).strip().rstrip(".") or type(exc).__name__
+        raise FingerprintError(Failure.CORRUPT, detail=detail[:200]) from exc
+
+
+@contextmanager
+def open_image(fp: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
+    try:
+        image = Image.open(fp, formats=OPEN_FORMATS)
+    except UnidentifiedImageError as exc:
+        fp.seek(0)
+        raise unidentified(fp.read(SNIFF_BYTES)) from exc
+    with image:
+        # The header gives the size; refuse before any pixel buffer is allocated.
+        if image.width * image.height > max_pixels:
+            raise _too_large(image.width * image.height, max_pixels)
+        yield image
+
+
+def _effective_limit(max_pixels: int) -> int:
+    # Image.open refuses more than twice Image.MAX_IMAGE_PIXELS before our own check can run.
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    return min(max_pixels, 2 * pillow_limit) if pillow_limit else max_pixels
+
+
+def _pixels_in(message: str) -> int | None:
+    match = re.search(r"\((\d+) pixels\)", message)
+    return int(match[1]) if match else None
+
+
+def _megapixels(pixels: int) -> str:
+    value = pixels / 1_000_000
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+
+def _too_large(pixels: int | None, limit: int) -> FingerprintError:
+    if pixels:
+        return FingerprintError(Failure.TOO_LARGE, pixels=_megapixels(pixels), limit=_megapixels(limit))
+    return FingerprintError(Failure.TOO_LARGE, limit=_megapixels(limit))
+
+
+def page_count(image: ImageFile.ImageFile) -> int:
+    return max(1, int(getattr(image, "n_frames", 1) or 1))
+
+
+def bit_depth(image: ImageFile.ImageFile) -> int:
+    """Bits per sample as stored; Pillow's mode hides 16-bit RGB and 2/4-bit palettes."""
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(258)  # type: ignore[attr-defined]  # BitsPerSample
+        bits = bits[0] if isinstance(bits, tuple) and bits else bits
+        if isinstance(bits, int) and bits > 0:
+            return bits
+    if image.format == "PNG" and image.tile:
+        rawmode = image.tile[0].args
+        match = re.search(r";(\d+)", rawmode if isinstance(rawmode, str) else "")
+        if match:
+            return int(match[1])
+    return _MODE_BITS.get(image.mode, 8)
+
+
+def decode_display(image: ImageFile.ImageFile) -> Decoded:
+    """Decode the first frame once, shrunk to just above preview size, in "L" or "RGB", upright."""
+    width, height = image.size  # read before draft() shrinks it
+    longest = max(width, height)
+    scale = next((s for s in (8, 4, 2) if longest // s >= _PREVIEW_MIN_SIDE), 1)
+    if scale > 1:
+        # Only JPEG implements draft: libjpeg then skips most of the inverse DCT work.
+        image.draft(None, (max(1, image.width // scale), max(1, image.height // scale)))
+    factor = max(1, max(image.size) // THUMB_PREVIEW)
+    display = _decode_tiff_in_bands(image, factor) if factor > 1 else None
+    if display is None:
+        image.load()
+        display = _shrink(image, factor, _display_converter(image))
+    orientation = _orientation(image)
+    if orientation in _ORIENTATION_FIX:
+        display = display.transpose(_ORIENTATION_FIX[orientation])
+    if orientation >= 5:  # the transposing orientations swap width and height
+        width, height = height, width
+    return Decoded(display, orientation, width, height)
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except PILLOW_ERRORS:
+        return 1  # unreadable EXIF is reported by the metadata step
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _unchanged(image: Image.Image) -> Image.Image:
+    return image
+
+
+def _display_converter(image: Image.Image) -> Callable[[Image.Image], Image.Image]:
+    """How to turn this image's pixels into "L" or "RGB"; decided once so every band agrees."""
+    mode = image.mode
+    has_alpha = mode in _ALPHA_MODES or "transparency" in image.info
+    if mode in ("L", "RGB") and not has_alpha:
+        return _unchanged
+    if mode.startswith("I;16"):
+        return _linear_to_l(255 / 65535, 0.0)
+    if mode in ("I", "F"):
+        return _linear_to_l(*_stretch(image))
+    if has_alpha:
+        return _on_white_grey if mode in GREY_MODES else _on_white_rgb
+    if mode == "1":
+        return lambda im: im.convert("L")
+    return lambda im: im.convert("RGB")  # CMYK (naive, no ICC), YCbCr, LAB, HSV, opaque palettes
+
+
+def _stretch(image: Image.Image) -> tuple[float, float]:
+    """Scale and offset that bring 32-bit integer or float samples into 0..255."""
+    low, high = image.getextrema()  # type: ignore[misc]
+    if image.mode == "I" and low >= 0 and high <= 255:
+        return 1.0, 0.0
+    if image.mode == "I" and low >= 0 and high <= 65535:
+        return 255 / 65535, 0.0  # 16-bit samples that Pillow widened to 32 bits
+    if image.mode == "F" and low >= 0 and high <= 1:
+        return 255.0, 0.0
+    span = float(high - low) or 1.0
+    return 255 / span, -float(low) * 255 / span
+
+
+def _linear_to_l(scale: float, offset: float) -> Callable[[Image.Image], Image.Image]:
+    # Pillow's own I;16 -> L conversion clips at 255 instead of scaling, which turns scans white.
+    def convert(image: Image.Image) -> Image.Image:
+        samples = np.asarray(image, dtype=np.float32) * scale + offset
+        return Image.fromarray(np.clip(samples + 0.5, 0, 255).astype(np.uint8))
+
+    return convert
+
+
+def _on_white_rgb(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+
+
+def _on_white_grey(image: Image.Image) -> Image.Image:
+    return _on_white_rgb(image).convert("L")
+
+
+def _shrink(image: Image.Image, factor: int, convert: Callable[[Image.Image], Image.Image]) -> Image.Image:
+    """Reduce a decoded image by `factor` and convert it, without a second full-size buffer."""
+    if factor == 1:
+        return convert(image)
+    if convert is _unchanged:
+        return image.reduce(factor)
+    width, height = image.size
+    step = factor * max(1, _BAND_ROWS // factor)
+    return _assemble(
+        (image.crop((0, top, width, min(height, top + step))) for top in range(0, height, step)), factor, convert
+    )
+
+
+def _assemble(bands: Iterable[Image.Image], factor: int, convert: Callable[[Image.Image], Image.Image]) -> Image.Image:
+    """Convert and reduce horizontal bands one at a time and stack the results.
+
+    Every band but the last is a whole number of reduce blocks tall, so the result is exactly
+    what one reduce of the whole image would give.
+    """
+    pieces = [convert(band).reduce(factor) for band in bands]
+    result = Image.new(pieces[0].mode, (pieces[0].width, sum(piece.height for piece in pieces)))
+    top = 0
+    for piece in pieces:
+        result.paste(piece, (0, top))
+        top += piece.height
+    return result
+
+
+# --- TIFF strips ---------------------------------------------------------------------
+# libtiff decodes a whole compressed TIFF at once, from a memory map of the file: a 50 MP RGB scan
+# costs 200 MB of pixels plus the mapped file. Strip TIFFs (what scanners and Photoshop write) can
+# instead be cut into small stand-alone TIFFs of a few strips each and decoded band by band.
+
+
+def _decode_tiff_in_bands(image: ImageFile.ImageFile, factor: int) -> Image.Image | None:
+    bands = tiff_bands(image, factor, _BAND_ROWS)
+    if bands is None:
+        return None
+    try:
+        return _assemble(bands, factor, _display_converter(image))
+    except PILLOW_ERRORS:
+        return None  # a layout the band cutter does not know; the whole-image decode decides

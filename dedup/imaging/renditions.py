@@ -1,0 +1,44 @@
+"""The greyscale rendition verification compares and the two JPEG thumbnails people see."""
+
+import io
+
+from PIL import Image
+
+RENDITION_SIDE = 256
+THUMB_SMALL = 256
+THUMB_PREVIEW = 1024
+_JPEG_QUALITY = 85
+
+
+def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    width, height = size
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _fit(image: Image.Image, side: int, resample: Image.Resampling = Image.Resampling.LANCZOS) -> Image.Image:
+    """Shrink so the longest side is `side`; never enlarge."""
+    if max(image.size) <= side:
+        return image
+    # A box reduce by the whole factor, then the filter over the last <2x: the same look as the
+    # filter all the way for a third of the time (Pillow's reducing_gap pads the box and is slower).
+    factor = max(image.size) // side
+    if factor > 1:
+        image = image.reduce(factor)
+    return image.resize(_fitted_size(image.size, side), resample)
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    (image if image.mode == "RGB" else image.convert("RGB")).save(buffer, "JPEG", quality=_JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+def renditions(display: Image.Image) -> tuple[Image.Image, dict[int, bytes]]:
+    """The greyscale rendition and both JPEG thumbnails, each resized from the one before."""
+    # Bicubic, as Image.thumbnail uses, for the big preview; Lanczos for what verification compares.
+    preview = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC)
+    small = _fit(preview, THUMB_SMALL)
+    grey_source = small if RENDITION_SIDE == THUMB_SMALL else _fit(preview, RENDITION_SIDE)
+    grey = grey_source.convert("L")
+    return grey, {THUMB_SMALL: _jpeg(small), THUMB_PREVIEW: _jpeg(preview)}

@@ -1,0 +1,72 @@
+"""Candidate pairs from the shared hash index in PostgreSQL: versions whose hashes lie within the radius."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Q
+
+from collections_app.models import Version
+from dedup.imaging.compare import searchable_hashes, upright_hashes
+from dedup.imaging.index import MASK64, candidate_filter, probe_blocks, to_unsigned
+from dedup.models import Fingerprint, HashEntry
+
+
+def match_radius() -> int:
+    return settings.DUPFINDER_MATCH_RADIUS
+
+
+def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
+    """Other processed versions within the Hamming radius of any of this version's hashes: id -> distance."""
+    return candidates_near(
+        upright=upright_hashes(fingerprint),
+        hashes=searchable_hashes(fingerprint),
+        sha256=fingerprint.version.sha256,
+        exclude_version_id=fingerprint.version_id,
+    )
+
+
+def _block_condition(hashes: Iterable[int]) -> Q:
+    """Rows sharing a probed block value with any of the hashes: a superset of those within the radius."""
+    probes: list[set[int]] = [set(), set(), set(), set()]
+    for value in hashes:
+        for column, values in zip(probes, probe_blocks(value, match_radius()), strict=False):
+            column |= values
+    condition = Q()
+    for name, values in zip(("b0", "b1", "b2", "b3"), probes, strict=False):
+        condition |= Q(**{f"{name}__in": sorted(values)})
+    return condition
+
+
+def candidates_near(
+    *, upright: Iterable[int], hashes: Iterable[int], sha256: str, exclude_version_id: int | None = None
+) -> dict[int, int]:
+    """Processed versions with an upright hash within the Hamming radius of any of `hashes`, or any hash
+    within it of one of `upright` (all unsigned; `upright` is part of `hashes`), or with the same checksum
+    (distance 0): version id -> distance. Probes the shared index in PostgreSQL in one query."""
+    upright, hashes = sorted(set(upright)), sorted(set(hashes))
+    condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
+    entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
+    exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
+    if exclude_version_id is not None:
+        entries = entries.exclude(version_id=exclude_version_id)
+        exact = exact.exclude(pk=exclude_version_id)
+    rows = entries.values_list("version_id", "value", "upright").iterator(chunk_size=5000)
+    by_kind: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
+    for version_id, value, is_upright in rows:
+        by_kind[is_upright].append((version_id, to_unsigned(value)))
+    best: dict[int, int] = {}
+    for queries, kind_rows in ((hashes, by_kind[True]), (upright, by_kind[False])):
+        for version_id, distance, _variant in candidate_filter(queries, kind_rows, match_radius()):
+            best[version_id] = min(distance, best.get(version_id, 64))
+    for version_id in exact.values_list("pk", flat=True):
+        best[version_id] = 0
+    return best
+
+
+def candidates_for_hashes(
+    *, upright: Iterable[int], hashes: Iterable[int], sha256: str, limit: int = 50
+) -> dict[int, int]:
+    """Processed versions near hashes that belong to no stored version (a copy submitted for verification),
+    as `candidates_near`, or with the same checksum: the nearest `limit`, id -> distance."""
+    best = candidates_near(upright=(h & MASK64 for h in upright), hashes=(h & MASK64 for h in hashes), sha256=sha256)
+    return dict(sorted(best.items(), key=lambda pair: (pair[1], pair[0]))[:limit])
