@@ -16,7 +16,7 @@ from collections_app import selectors, services, sidecar
 from collections_app.failures import failure_text
 from collections_app.models import IngestBatch, Item, Source, Version
 from collections_app.services import batch_create
-from collections_app.uploads import batch_files_upload
+from collections_app.uploads import batch_upload
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review
@@ -251,20 +251,19 @@ class UploadView(APIView):
         form = s.UploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        metadata = data["metadata"].read() if data.get("metadata") else None
-        if metadata is not None:
-            try:
-                sidecar.csv_parse(metadata)
-            except sidecar.SidecarError as exc:
-                return Response({"metadata": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        batch = data.get("batch") or batch_create(
-            source=data["source"], label=data.get("label") or _("API upload"), created_by=request.user
-        )
         paths = data.get("paths") or [f.name for f in data["files"]]
-        triples = [(f, path or f.name, f.size) for f, path in zip(data["files"], paths, strict=True)]
-        result = batch_files_upload(batch=batch, files=triples, uploader=request.user)
-        if metadata is not None:
-            sidecar.batch_sidecar_attach(batch=batch, content=metadata, actor=request.user)
+        try:
+            result = batch_upload(
+                files=[(f, path or f.name, f.size) for f, path in zip(data["files"], paths, strict=True)],
+                uploader=request.user,
+                batch=data.get("batch"),
+                source=data.get("source"),
+                label=data.get("label") or _("API upload"),
+                metadata=data["metadata"].read() if data.get("metadata") else None,
+            )
+        except sidecar.SidecarError as exc:
+            return Response({"metadata": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        batch = result.batch
         body = {
             "batch": batch.pk,
             "batch_url": request.build_absolute_uri(reverse("batch-detail", args=[batch.pk])),

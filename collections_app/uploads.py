@@ -1,4 +1,5 @@
-"""Bulk upload into a batch: single files, ZIP archives checked before extraction, and sidecar CSVs."""
+"""Upload into a batch, the one path for the web page and the API: files, ZIP archives checked before
+extraction, and sidecar CSVs. Each file is stored by `services.version_ingest`, as `manage.py ingest` stores it."""
 
 import stat
 import tempfile
@@ -12,8 +13,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from collections_app import sidecar
-from collections_app.models import IngestBatch, Version
-from collections_app.services import version_ingest
+from collections_app.models import IngestBatch, Source, Version
+from collections_app.services import batch_create, version_ingest
 
 CHUNK = 1024 * 1024
 
@@ -155,6 +156,30 @@ def _is_zip(fileobj: IO[bytes]) -> bool:
     head = fileobj.read(4)
     fileobj.seek(0)
     return head == b"PK\x03\x04"
+
+
+def batch_upload(
+    *,
+    files: list[tuple[IO[bytes], str, int]],
+    uploader: Any,
+    batch: IngestBatch | None = None,
+    source: Source | None = None,
+    label: str = "",
+    metadata: bytes | None = None,
+) -> UploadResult:
+    """Receive files into `batch`, or a new batch from `source`, then apply the sidecar CSV `metadata`.
+
+    A CSV that cannot be read raises SidecarError before anything is written. Each file is stored in a
+    transaction of its own, so one refused or failing file never takes the others with it.
+    """
+    if metadata is not None:
+        sidecar.csv_parse(metadata)
+    if batch is None:
+        batch = batch_create(source=source, label=label, created_by=uploader)
+    result = batch_files_upload(batch=batch, files=files, uploader=uploader)
+    if metadata is not None:
+        sidecar.batch_sidecar_attach(batch=batch, content=metadata, actor=uploader)
+    return result
 
 
 def batch_files_upload(

@@ -14,9 +14,9 @@ from collections_app import selectors, services
 from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
-from collections_app.services import batch_create
+from collections_app.sidecar import SidecarError
 from collections_app.streaming import original_download, stored_file_response
-from collections_app.uploads import batch_files_upload
+from collections_app.uploads import batch_upload
 
 
 @login_required
@@ -35,19 +35,25 @@ def upload(request):
     continuing = _batch_or_none(request.GET.get("batch"))
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = continuing or batch_create(
-            source=form.cleaned_data["source"], label=_("Web upload"), created_by=request.user
-        )
-        files = [(f, f.name, f.size) for f in form.cleaned_data["files"]]
-        if form.cleaned_data.get("metadata"):
-            files.append((form.cleaned_data["metadata"], form.cleaned_data["metadata"].name, 0))
-        result = batch_files_upload(batch=batch, files=files, uploader=request.user)
-        for row in result.files:
-            if row.status == "refused":
-                messages.warning(
-                    request, _("%(name)s was not stored: %(reason)s") % {"name": row.path, "reason": row.message}
-                )
-        return redirect("batch-detail", batch.pk)
+        metadata = form.cleaned_data.get("metadata")
+        try:
+            result = batch_upload(
+                files=[(f, f.name, f.size) for f in form.cleaned_data["files"]],
+                uploader=request.user,
+                batch=continuing,
+                source=form.cleaned_data["source"],
+                label=_("Web upload"),
+                metadata=metadata.read() if metadata else None,
+            )
+        except SidecarError as exc:
+            form.add_error("metadata", str(exc))
+        else:
+            for row in result.files:
+                if row.status == "refused":
+                    messages.warning(
+                        request, _("%(name)s was not stored: %(reason)s") % {"name": row.path, "reason": row.message}
+                    )
+            return redirect("batch-detail", result.batch.pk)
     context = {
         "form": form,
         "continuing": continuing,

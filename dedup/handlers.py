@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from dedup import services
+from dedup import services, tasks
 
 
 def processing_requested(*, version_id: int, inline: bool = False, **_kwargs: Any) -> None:
-    services.version_dispatch_processing(version_id=version_id, inline=inline)
+    services.version_dispatch_processing(version_id=version_id, inline=inline, enqueue=tasks.process_version.delay)

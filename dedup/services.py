@@ -174,14 +174,15 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
     return fingerprint
 
 
-def version_dispatch_processing(*, version_id: int, inline: bool = False, record_queued: bool = True) -> None:
-    """Queue (or, for --inline, run here) the processing of one version, and note when it was queued.
+def version_dispatch_processing(
+    *, version_id: int, enqueue: Callable[[int], object], inline: bool = False, record_queued: bool = True
+) -> None:
+    """Queue with `enqueue` (or, for --inline, run here) the processing of one version; note when it was queued.
 
     Runs after the upload committed: if the broker is down the file is already stored, so the version is
     left waiting for the requeue sweep (`requeue_stuck`, Celery beat) instead of failing the upload.
+    `enqueue` is the task's `delay`, handed down by the layer that owns the tasks.
     """
-    from dedup.tasks import process_version  # tasks wrap these services
-
     global _broker_down_until
     if inline:
         version_process(version_id=version_id)
@@ -190,7 +191,7 @@ def version_dispatch_processing(*, version_id: int, inline: bool = False, record
         logger.warning("Broker unavailable: version %s left waiting for the requeue sweep.", version_id)
         return
     try:
-        process_version.delay(version_id)
+        enqueue(version_id)
     except OperationalError:
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning("Could not queue version %s; left waiting for the requeue sweep.", version_id, exc_info=True)
@@ -199,7 +200,7 @@ def version_dispatch_processing(*, version_id: int, inline: bool = False, record
         Version.objects.filter(pk=version_id).update(queued_at=timezone.now())
 
 
-def version_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
+def version_requeue_stuck(*, enqueue: Callable[[int], object], older_than_seconds: int | None = None) -> int:
     """Re-enqueue versions queued (or, never queued, uploaded) too long ago and still waiting or processing.
 
     Covers a broker that was down and a worker that was killed. Tasks are idempotent: a message for a version
@@ -209,7 +210,7 @@ def version_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
         older_than_seconds = settings.DUPFINDER_REQUEUE_AFTER_SECONDS
     ids = _versions_claim_for_requeue(cutoff=timezone.now() - timedelta(seconds=older_than_seconds))
     for pk in ids:
-        version_dispatch_processing(version_id=pk, record_queued=False)
+        version_dispatch_processing(version_id=pk, enqueue=enqueue, record_queued=False)
     return len(ids)
 
 

@@ -37,4 +37,4 @@ def process_version(self, version_id: int) -> None:
 @shared_task(ignore_result=True)
 def requeue_stuck_versions() -> int:
     """Periodic sweep (Celery beat): queue again the versions a broker outage or a killed worker left behind."""
-    return version_requeue_stuck()
+    return version_requeue_stuck(enqueue=process_version.delay)

@@ -8,12 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import ImportedMetadata, Item, Version
 from collections_app.selectors import item_surviving
-from dedup.imaging.compare import Side, compare_pair, searchable_hashes, upright_hashes
+from dedup.imaging.compare import Side, searchable_hashes, upright_hashes
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
 from dedup.imaging.fingerprint import fingerprint_file
 from dedup.imaging.verify import Rendition
 from dedup.matching.candidates import candidates_for_hashes
-from dedup.matching.edges import stored_side
+from dedup.matching.edges import sides_compare, stored_side
 from dedup.models import Fingerprint, MatchKind
 
 KIND_RANK = {MatchKind.EXACT: 0, MatchKind.SAME_PIXELS: 1, MatchKind.NEAR: 2, MatchKind.ROTATED: 3}
@@ -166,7 +166,7 @@ def copy_check(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verificat
     matches = []
     for fingerprint in stored:
         # The very comparison matching stores as an edge, so this answer and the cluster page agree.
-        result = compare_pair(stored_side(fingerprint), side, strictness=settings.DUPFINDER_STRICTNESS)
+        result = sides_compare(stored_side(fingerprint), side)
         if result.is_duplicate:
             matches.append(VersionMatch(fingerprint.version, result.kind, result.score))
     return Verification(submitted, _answers(submitted, matches))

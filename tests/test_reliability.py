@@ -393,11 +393,11 @@ def test_the_sweep_waits_from_the_last_enqueue_not_the_upload_and_moves_queued_a
         processing, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id)
     )
 
-    assert processing.version_requeue_stuck(older_than_seconds=600) == 1
+    assert processing.version_requeue_stuck(older_than_seconds=600, enqueue=lambda pk: None) == 1
     assert queued == [stuck.pk]
     stuck.refresh_from_db()
     assert stuck.queued_at >= now
-    assert processing.version_requeue_stuck(older_than_seconds=600) == 0  # queued once, not on every sweep
+    assert processing.version_requeue_stuck(older_than_seconds=600, enqueue=lambda pk: None) == 0  # queued once
     assert queued == [stuck.pk]
 
 
@@ -407,10 +407,11 @@ def test_a_version_never_queued_is_swept_by_its_upload_time_and_an_enqueue_recor
     assert version.queued_at is None
     Version.objects.filter(pk=version.pk).update(uploaded_at=timezone.now() - timedelta(hours=1))
     monkeypatch.undo()
-    monkeypatch.setattr("dedup.tasks.process_version.delay", lambda version_id: None)
-    assert processing.version_requeue_stuck(older_than_seconds=600) == 1
+    queued = []
+    assert processing.version_requeue_stuck(older_than_seconds=600, enqueue=queued.append) == 1
     first = Version.objects.get(pk=version.pk).queued_at
-    processing.version_dispatch_processing(version_id=version.pk)  # an upload's or a retry's enqueue
+    processing.version_dispatch_processing(version_id=version.pk, enqueue=queued.append)  # an upload's enqueue
+    assert queued == [version.pk, version.pk]
     assert Version.objects.get(pk=version.pk).queued_at > first
 
 
@@ -425,7 +426,7 @@ def test_a_version_another_sweep_holds_is_skipped_not_queued_twice(monkeypatch):
     )
     with _pg_connect(autocommit=False) as other_sweep:
         other_sweep.execute("SELECT id FROM collections_app_version WHERE id = %s FOR UPDATE", [held.pk])
-        assert processing.version_requeue_stuck(older_than_seconds=600) == 1
+        assert processing.version_requeue_stuck(older_than_seconds=600, enqueue=lambda pk: None) == 1
         other_sweep.rollback()
     assert queued == [free.pk]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q
 
-from dedup.imaging.compare import Side, compare_pair
+from dedup.imaging.compare import PairResult, Side, compare_pair
 from dedup.imaging.verify import Rendition
 from dedup.models import Fingerprint, MatchEdge, NotDuplicatePair
 
@@ -18,9 +18,14 @@ def stored_side(fingerprint: Fingerprint) -> Side:
     return Side(version.sha256, version.width, version.height, version.format, fingerprint.mode, fingerprint, rendition)
 
 
+def sides_compare(a: Side, b: Side) -> PairResult:
+    """The comparison at the collection's strictness: the one place that setting is read."""
+    return compare_pair(a, b, strictness=settings.DUPFINDER_STRICTNESS)
+
+
 def edge_compare(a: Fingerprint, b: Fingerprint) -> MatchEdge:
     """Verify one pair (a has the lower id) into an unsaved edge with its evidence."""
-    result = compare_pair(stored_side(a), stored_side(b), strictness=settings.DUPFINDER_STRICTNESS)
+    result = sides_compare(stored_side(a), stored_side(b))
     return MatchEdge(
         version_a_id=a.version_id,
         version_b_id=b.version_id,

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from collections_app.models import AuditEvent, IngestBatch, Version
+from collections_app.models import AuditEvent, IngestBatch, Item, Version
 from collections_app.services import (
     VersionNotRetryable,
     batch_create,
@@ -157,3 +157,31 @@ def test_the_upload_page_renders_for_uploaders_with_its_script_and_no_inline_one
     page = client.get(reverse("upload")).content.decode()
     assert 'id="drop-zone"' in page and 'src="/static/js/upload.js"' in page and "<script>" not in page
     assert reverse("api-batch-list") in page and reverse("api-uploads") in page
+
+
+def _post_upload(client, metadata: bytes):
+    source = source_get_or_create(name="Events portal")
+    files = [SimpleUploadedFile("one.jpg", encode(scene(41))), SimpleUploadedFile("two.jpg", encode(scene(42)))]
+    return client.post(
+        reverse("upload"),
+        {"source": source.pk, "files": files, "metadata": SimpleUploadedFile("meta.csv", metadata)},
+    )
+
+
+def test_the_upload_page_without_javascript_stores_the_files_and_applies_the_sidecar_like_the_api(
+    client, role_user
+):
+    client.force_login(role_user("uploader"))
+    response = _post_upload(client, b"filename,title,identifier\none.jpg,Gala dinner,HK-GALA-1\n")
+    batch = IngestBatch.objects.get()
+    assert response.status_code == 302 and response.url == reverse("batch-detail", args=[batch.pk])
+    assert batch.versions.count() == 2
+    assert Item.objects.get(identifier="HK-GALA-1").title == "Gala dinner"
+
+
+def test_a_sidecar_that_cannot_be_read_is_refused_on_the_form_before_anything_is_stored(client, role_user):
+    client.force_login(role_user("uploader"))
+    response = _post_upload(client, b"name,title\none.jpg,Gala\n")
+    assert response.status_code == 200
+    assert "column named filename" in " ".join(response.context["form"].errors["metadata"])
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()

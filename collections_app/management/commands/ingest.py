@@ -5,13 +5,13 @@ import sys
 import time
 from pathlib import Path
 
+from celery import current_app as celery_app  # config/__init__.py makes the project's app current
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from collections_app.selectors import failed_versions, versions_status_counts
 from collections_app.services import batch_create, source_get_or_create, version_ingest
-from config.celery_app import app as celery_app
 
 
 def _walk(root: Path):

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from dedup.services import version_requeue_stuck
+from dedup.tasks import process_version
 
 
 class Command(BaseCommand):
@@ -21,5 +22,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than=None, **options):
-        count = version_requeue_stuck(older_than_seconds=older_than)
+        count = version_requeue_stuck(older_than_seconds=older_than, enqueue=process_version.delay)
         self.stdout.write(_("Versions queued again: %(count)d") % {"count": count})

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
-from dedup.imaging.dihedral import DIHEDRAL, PIL_TRANSPOSE, apply_dihedral
+from dedup.imaging.dihedral import DIHEDRAL, PIL_TRANSPOSE
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import Fingerprint, fingerprint_file
 from dedup.imaging.renditions import RENDITION_SIDE, THUMB_PREVIEW, THUMB_SMALL
@@ -204,21 +204,6 @@ def test_a_mirrored_copy_matches_the_originals_flip_h_hash():
     mirrored = original.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     a, b = fingerprint(encode(original, quality=90)), fingerprint(encode(mirrored, quality=90))
     assert distance(b.phash, a.phash_dihedral[DIHEDRAL.index("flip_h")]) <= 2
-
-
-@pytest.mark.parametrize("name", DIHEDRAL)
-def test_apply_dihedral_transforms_arrays_exactly_as_it_transforms_images(name: str):
-    image = photo((7, 5), seed=7)
-    from_image = np.asarray(image if PIL_TRANSPOSE[name] is None else image.transpose(PIL_TRANSPOSE[name]))
-    from_array = apply_dihedral(np.asarray(image), name)
-    assert np.array_equal(from_image, from_array)
-
-
-def test_apply_dihedral_rot90_turns_counter_clockwise_and_rejects_unknown_names():
-    array = np.array([[1, 2], [3, 4]])
-    assert apply_dihedral(array, "rot90").tolist() == [[2, 4], [1, 3]]
-    with pytest.raises(ValueError):
-        apply_dihedral(array, "rot45")
 
 
 def test_exif_orientation_6_jpeg_agrees_with_the_upright_image():

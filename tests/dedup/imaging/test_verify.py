@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from dedup.imaging.compare import likely_transform
-from dedup.imaging.dihedral import DIHEDRAL, apply_dihedral
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
 from dedup.imaging.fingerprint import fingerprint_file
 from dedup.imaging.verify import Rendition, verify_pair
@@ -150,21 +149,6 @@ def test_two_pages_of_one_document_are_not_duplicates() -> None:
     layout = random_layout(rng)
     page1, page2 = make_document_page(rng, layout, 1), make_document_page(rng, layout, 2)
     assert not verify_pair(rendition(page1), rendition(page2)).is_duplicate
-
-
-def test_dihedral_operations_match_pillow() -> None:
-    img = Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4))
-    pillow = {
-        "rot90": Image.Transpose.ROTATE_90,
-        "rot180": Image.Transpose.ROTATE_180,
-        "rot270": Image.Transpose.ROTATE_270,
-        "flip_h": Image.Transpose.FLIP_LEFT_RIGHT,
-        "flip_v": Image.Transpose.FLIP_TOP_BOTTOM,
-        "transpose": Image.Transpose.TRANSPOSE,
-        "transverse": Image.Transpose.TRANSVERSE,
-    }
-    for name in DIHEDRAL[1:]:
-        assert np.array_equal(apply_dihedral(np.asarray(img), name), np.asarray(img.transpose(pillow[name]))), name
 
 
 def page_in_a_mat(seed: int) -> tuple[FileFingerprint, FileFingerprint]:
