@@ -27,6 +27,10 @@ class Fingerprint(models.Model):
     rendition = models.BinaryField(_("greyscale rendition"))
     rendition_width = models.PositiveSmallIntegerField()
     rendition_height = models.PositiveSmallIntegerField()
+    # The content inside a wide mat or letterbox as a rendition of its own; empty, 0 x 0, when there is none.
+    content = models.BinaryField(_("content rendition"), blank=True, default=b"")
+    content_width = models.PositiveSmallIntegerField(default=0)
+    content_height = models.PositiveSmallIntegerField(default=0)
     thumb_small = models.CharField(_("small thumbnail"), max_length=300, blank=True)
     thumb_preview = models.CharField(_("preview"), max_length=300, blank=True)
     timings = models.JSONField(_("timings (ms)"), default=dict, blank=True)

@@ -125,9 +125,9 @@ def differences(submitted: FileFingerprint, version: Version) -> list[Difference
 
 def _submitted_side(submitted: FileFingerprint) -> Side:
     rendition = Rendition(submitted.rendition, submitted.rendition_size)
-    return Side(
-        submitted.sha256, submitted.width, submitted.height, submitted.format, submitted.mode, submitted, rendition
-    )
+    content = Rendition(submitted.content, submitted.content_size) if submitted.content else None
+    fields = (submitted.sha256, submitted.width, submitted.height, submitted.format, submitted.mode)
+    return Side(*fields, submitted, rendition, content)
 
 
 def _answers(submitted: FileFingerprint, matches: list[VersionMatch]) -> list[ItemAnswer]:

@@ -33,8 +33,9 @@ def content_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     return top, height - below, left, width - beyond
 
 
-def trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of the content inside a uniform border; whole image if none."""
+def trim_box(arr: np.ndarray, min_share: float = 0.3) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the content inside a uniform border; whole image if none, or if the
+    content spans less than `min_share` of a side (a mostly blank image, where trimming would find a detail)."""
     h, w = arr.shape
     ring = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
     colour = float(np.median(ring))
@@ -44,6 +45,6 @@ def trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
         return 0, h, 0, w
     top, bottom = int(np.argmax(rows)), h - int(np.argmax(rows[::-1]))
     left, right = int(np.argmax(cols)), w - int(np.argmax(cols[::-1]))
-    if (bottom - top) < 0.3 * h or (right - left) < 0.3 * w:
-        return 0, h, 0, w  # a mostly blank image: trimming would only find a detail
+    if (bottom - top) < min_share * h or (right - left) < min_share * w:
+        return 0, h, 0, w
     return top, bottom, left, right

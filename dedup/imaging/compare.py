@@ -13,6 +13,9 @@ from dedup.imaging.verify import Rendition, verify_pair
 
 EXACT, SAME_PIXELS, NEAR, ROTATED = "exact", "same_pixels", "near", "rotated"
 KINDS = (EXACT, SAME_PIXELS, NEAR, ROTATED)
+# Renditions thinner than this (a 1 x N strip, a favicon) hold too little to align: such pairs match on
+# equal bytes or equal pixels only.
+MIN_VERIFY_SIDE = 16
 
 
 class Hashed(Protocol):
@@ -59,6 +62,7 @@ class Side:
     mode: str
     hashes: Hashed
     rendition: Rendition
+    content: Rendition | None = None  # the content inside a wide mat or letterbox, when there is one
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,16 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
     }
     if a.sha256 == b.sha256:
         return PairResult(EXACT, 1.0, evidence)
-    verdict = verify_pair(a.rendition, b.rendition, strictness=strictness, hint=likely_transform(a.hashes, b.hashes))
+    if min(*a.rendition.size, *b.rendition.size) < MIN_VERIFY_SIDE:
+        return _compare_small(a, b, evidence)
+    # A page in a wide mat shows too little detail in the whole frame to tell it from its neighbours, or to
+    # prove it is a copy: such pairs are judged on their content alone.
+    matted = a.content is not None or b.content is not None
+    first, second = (a.content or a.rendition, b.content or b.rendition) if matted else (a.rendition, b.rendition)
+    verdict = verify_pair(first, second, strictness=strictness, hint=likely_transform(a.hashes, b.hashes))
     evidence.update(
+        compared="content" if matted else "frame",
+        region=list(verdict.region) if verdict.region else None,
         transform=verdict.transform,
         verification_score=round(verdict.score, 4),
         coverage=round(verdict.coverage, 4),
@@ -106,3 +118,10 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
     if kind == SAME_PIXELS and not _same_pixel_grid(a, b):
         kind = NEAR  # renditions are grey: a greyscale or resized copy can look pixel-identical
     return PairResult(kind, round(verdict.score, 4), evidence)
+
+
+def _compare_small(a: Side, b: Side, evidence: dict[str, Any]) -> PairResult:
+    """Too small to verify: the same pixels on the same grid, or not the same picture."""
+    same = _same_pixel_grid(a, b) and a.rendition == b.rendition
+    evidence["reason"] = "too_small" if not same else "same_pixels_small"
+    return PairResult(SAME_PIXELS if same else "", 1.0 if same else 0.0, evidence)

@@ -16,7 +16,7 @@ from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.hashes import centre_phashes, hashes, trimmed_phash
 from dedup.imaging.metadata import extract_metadata
 from dedup.imaging.reading import Source, read_source
-from dedup.imaging.renditions import renditions
+from dedup.imaging.renditions import content_rendition, renditions
 from dedup.imaging.sniff import is_polyglot
 
 
@@ -40,6 +40,9 @@ class Fingerprint:
     phash_centre: tuple[int, ...]
     rendition: bytes = field(repr=False)
     rendition_size: tuple[int, int]
+    # The content inside a wide mat or letterbox, as its own rendition (b"" and (0, 0) when there is none).
+    content: bytes = field(repr=False)
+    content_size: tuple[int, int]
     thumbnails: dict[int, bytes] = field(repr=False)
     metadata: dict[str, Any] = field(repr=False)
     timings: dict[str, float]
@@ -77,6 +80,7 @@ def fingerprint_file(source: Source, *, max_pixels: int = 200_000_000) -> Finger
                 decoded = decode_display(image)
         watch.lap("decode")
         grey, thumbnails = renditions(decoded.display)
+        matted = content_rendition(decoded.display, grey)
         watch.lap("thumbs")
         phash, dhash, dihedral = hashes(grey)
         trimmed = trimmed_phash(np.asarray(grey))
@@ -102,6 +106,8 @@ def fingerprint_file(source: Source, *, max_pixels: int = 200_000_000) -> Finger
             phash_centre=centre,
             rendition=grey.tobytes(),
             rendition_size=grey.size,
+            content=matted.tobytes() if matted else b"",
+            content_size=matted.size if matted else (0, 0),
             thumbnails=thumbnails,
             metadata=metadata,
             timings=watch.laps,

@@ -25,9 +25,17 @@ def components(nodes: Iterable[int], edges: Iterable[tuple[int, int]]) -> list[l
     return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
 
 
-def anchored_linkage(nodes: Sequence[int], same_picture: Callable[[int, int], bool]) -> list[list[int]]:
+def anchored_linkage(
+    nodes: Sequence[int],
+    same_picture: Callable[[int, int], bool],
+    undecided: Callable[[int, int], bool] | None = None,
+) -> list[list[int]]:
     """Groups around anchors: the version verified against most others leads, and a version joins it when
-    it verified against the anchor and against at least half of the group's other members.
+    it verified against the anchor and against at least half of the group's other members that had a say.
+
+    A pair `undecided` (the two could not be aligned well enough to compare what they show, such as an
+    original and a copy skewed beyond what alignment recovers) has no say: it neither joins nor parts the
+    two, so a copy whose verified edge to the anchor still stands is not dropped when such copies arrive.
 
     Complete linkage loses a copy whenever one edit breaks one pair (a rescan against a watermarked copy
     of the same picture); here one failed pair is outvoted, while a chain A~B~C still does not glue A to C
@@ -44,8 +52,8 @@ def anchored_linkage(nodes: Sequence[int], same_picture: Callable[[int, int], bo
         ranked = sorted(pool, key=lambda n: (-len(adjacent[n] & (pool | {anchor})), n))
         group = [anchor]
         for node in ranked:
-            others = group[1:]
-            if 2 * len(adjacent[node].intersection(others)) >= len(others):
+            voters = [m for m in group[1:] if undecided is None or not undecided(node, m)]
+            if 2 * len(adjacent[node].intersection(voters)) >= len(voters):
                 group.append(node)
         groups.append([anchor, *sorted(group[1:])])
         remaining -= set(group)

@@ -2,12 +2,19 @@
 
 import io
 
+import numpy as np
 from PIL import Image
+
+from dedup.imaging.borders import trim_box
 
 RENDITION_SIDE = 256
 THUMB_SMALL = 256
 THUMB_PREVIEW = 1024
 _JPEG_QUALITY = 85
+# Content filling less of the frame than this (a page in a wide mat, a letterboxed photo) gets a rendition of
+# its own, cut from the preview, so verification compares text at a size where its strokes survive.
+CONTENT_RENDITION_BELOW = 0.6
+CONTENT_MIN_SHARE = 0.1  # of each side: narrower content in a uniform frame is a detail on a blank page
 
 
 def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
@@ -42,3 +49,16 @@ def renditions(display: Image.Image) -> tuple[Image.Image, dict[int, bytes]]:
     grey_source = small if RENDITION_SIDE == THUMB_SMALL else _fit(preview, RENDITION_SIDE)
     grey = grey_source.convert("L")
     return grey, {THUMB_SMALL: _jpeg(small), THUMB_PREVIEW: _jpeg(preview)}
+
+
+def content_rendition(display: Image.Image, grey: Image.Image) -> Image.Image | None:
+    """The content inside a wide mat or letterbox, greyscale, longest side RENDITION_SIDE; None without one.
+
+    Decided on the small rendition (cheap), cut from the display image at the largest size available.
+    """
+    top, bottom, left, right = trim_box(np.asarray(grey), CONTENT_MIN_SHARE)
+    if (bottom - top) * (right - left) >= CONTENT_RENDITION_BELOW * grey.width * grey.height:
+        return None
+    page = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC).convert("L")
+    top, bottom, left, right = trim_box(np.asarray(page), CONTENT_MIN_SHARE)
+    return _fit(page.crop((left, top, right, bottom)), RENDITION_SIDE)

@@ -66,6 +66,17 @@ HALF_CELL = 5  # px at half resolution: the comparison cell
 INK_PERCENTILE = 60  # cells at least this contrasty set the pair's typical difference per unit of contrast
 SECOND_TRANSFORM_MARGIN = 0.15  # thumbnail correlation; closer than this, both transforms are aligned
 THUMB = 24  # px; thumbnail side for ranking the dihedral transforms
+TURN_EXCUSED_FROM = 2.0  # degrees; a turn this large explains the corners a copy skewed in its frame lacks
+# An overlay: one region, at most this share of the frame, reaching to within the edge band of a side.
+OVERLAY_MAX_AREA = 0.2
+OVERLAY_MIN_SCORE = 0.4
+OVERLAY_MIN_COVERAGE = 0.99  # correlation of the whole frame below which no overlay is looked for
+OVERLAY_EDGE_BAND = 0.03
+OVERLAY_FILL = 0.5  # share of the region's box that departs: a bar, not a moved subject or a changed field
+OVERLAY_DEPARTURE = 0.5  # mean |a - b| over a cell, in units of global contrast, where b departs from a
+OVERLAY_STRAY = 0.15  # departures elsewhere, as a share of the region's: more means changes spread over the page
+OVERLAY_PAD = 0.02  # share of each side added around the region (antialiased bar edges, text descenders)
+MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
 GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
 
 
@@ -84,6 +95,7 @@ class Verdict:
     scale: float  # b rendition pixels per a rendition pixel
     reason: str
     elapsed_ms: float = 0.0
+    region: tuple[int, int, int, int] | None = None  # (top, bottom, left, right) in a laid over in b, or the reverse
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -161,6 +173,27 @@ HALF_INV = np.linalg.inv(HALF)
 
 def _scale_of(amap: np.ndarray) -> float:
     return math.sqrt(abs(float(np.linalg.det(amap[:2, :2]))))
+
+
+def _angle_of(amap: np.ndarray) -> float:
+    """Rotation in degrees of the map's similarity part (a -> b, row/col coordinates)."""
+    return math.degrees(math.atan2(amap[1, 0] - amap[0, 1], amap[0, 0] + amap[1, 1]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _corner_loss_cached(aspect: float, degrees: float) -> float:
+    h, w = 96, max(1, round(96 * aspect))
+    frame = Image.new("L", (w, h), 1)
+    turned = np.asarray(frame.rotate(degrees, Image.Resampling.NEAREST, expand=False, fillcolor=0))
+    return 1.0 - float(turned.mean())
+
+
+def _corner_loss(shape: tuple[int, int], degrees: float) -> float:
+    """Share of a frame that a turn by `degrees` about its centre moves out of that same frame; nothing below
+    TURN_EXCUSED_FROM, so the slight roll of a burst shot is never excused."""
+    if abs(degrees) < TURN_EXCUSED_FROM:
+        return 0.0
+    return _corner_loss_cached(round(shape[1] / shape[0], 2), round(abs(degrees), 1))
 
 
 def _match_resolution(a: np.ndarray, b: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -319,35 +352,112 @@ class _Comparison:
 
 
 def _compare(
-    a: np.ndarray, b: np.ndarray, amap: np.ndarray, corner: float, transposed: bool = False, enough: float = 0.0
+    a: np.ndarray,
+    b: np.ndarray,
+    amap: np.ndarray,
+    corner: float,
+    transposed: bool = False,
+    enough: float = 0.0,
+    exclude: tuple[int, int, int, int] | None = None,
 ) -> _Comparison:
-    """Coverage, correlation and worst local difference of b warped onto a.
+    """Coverage, correlation and worst local difference of b warped onto a, leaving out the box `exclude`
+    (top, bottom, left, right in a) when given.
 
     A raw local difference at or below `enough` already meets every limit it will be held to; it is kept
     as is, since the unexplained part (never larger) costs more to compute.
     """
     valid = _valid_mask(amap, a.shape, b.shape)
     n_valid = int(np.count_nonzero(valid))
-    cov_a = n_valid / valid.size
-    cov_b = min(1.0, n_valid * _scale_of(amap) ** 2 / b.size)
+    # A copy turned within its own frame loses the four corners: that loss is the turn's, not a crop's.
+    turned = _corner_loss(a.shape, _angle_of(amap))
+    cov_a = min(1.0, n_valid / valid.size + turned)
+    cov_b = min(1.0, n_valid * _scale_of(amap) ** 2 / b.size + turned)
     if n_valid < 64:
         return _Comparison(0.0, cov_a, cov_b, 9.0)
-    a_m, b_m = _match_resolution(a, b, _scale_of(amap))
-    warped = _warp(b_m, amap, a.shape)
-    inner = _valid_mask(amap, a.shape, b.shape, margin=4) if n_valid > 400 else valid.copy()
-    if min(a.shape) > 32:  # a's own edge: a border or letterbox in b bleeds in through resampling
-        inner[:4], inner[-4:], inner[:, :4], inner[:, -4:] = False, False, False, False
-    av, wv = a_m[inner], warped[inner]
-    (a_mean, a_std), (w_mean, w_std) = (av.mean(), av.std()), (wv.mean(), wv.std())
-    a_n = (a_m - a_mean) / (a_std + 2.0)
-    w_n = (warped - w_mean) / (w_std + 2.0)
-    score = float(np.clip(np.mean((av - a_mean) * (wv - w_mean)) / (a_std * w_std + 1e-6), 0, 1))
+    a_n, w_n, inner, score = _aligned(a, b, amap, n_valid, valid, exclude)
     local = np.where(inner, _local_dissimilarity(a_n, w_n, inner), 0.0)
     worst = _worst_outside_corner(local, corner, transposed)
     if worst > enough:
         local = _unexplained(local, a_n, w_n, inner)
         worst = _worst_outside_corner(local, corner, transposed)
     return _Comparison(score, cov_a, cov_b, worst)
+
+
+def _aligned(
+    a: np.ndarray,
+    b: np.ndarray,
+    amap: np.ndarray,
+    n_valid: int,
+    valid: np.ndarray,
+    exclude: tuple[int, int, int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """a and b warped onto it, each in units of its own contrast, the pixels compared, and their correlation."""
+    a_m, b_m = _match_resolution(a, b, _scale_of(amap))
+    warped = _warp(b_m, amap, a.shape)
+    inner = _valid_mask(amap, a.shape, b.shape, margin=4) if n_valid > 400 else valid.copy()
+    if min(a.shape) > 32:  # a's own edge: a border or letterbox in b bleeds in through resampling
+        inner[:4], inner[-4:], inner[:, :4], inner[:, -4:] = False, False, False, False
+    if exclude is not None:
+        inner[exclude[0] : exclude[1], exclude[2] : exclude[3]] = False
+    if not inner.any():
+        inner = valid.copy()
+    av, wv = a_m[inner], warped[inner]
+    (a_mean, a_std), (w_mean, w_std) = (av.mean(), av.std()), (wv.mean(), wv.std())
+    a_n = (a_m - a_mean) / (a_std + 2.0)
+    w_n = (warped - w_mean) / (w_std + 2.0)
+    score = float(np.clip(np.mean((av - a_mean) * (wv - w_mean)) / (a_std * w_std + 1e-6), 0, 1))
+    return a_n, w_n, inner, score
+
+
+def _departure(a: np.ndarray, w: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """|w - (gain x a + offset)| in units of a's contrast, the tone map fitted to the pixels that agree, so
+    a bar over a fifth of the frame moves neither the gain nor the offset."""
+    av, wv = a[inner].astype(np.float64), w[inner].astype(np.float64)
+    keep = np.ones(av.size, dtype=bool)
+    gain, offset = 1.0, 0.0
+    for _ in range(3):
+        if keep.sum() < 16:
+            break
+        gain, offset = np.polyfit(av[keep], wv[keep], 1)
+        resid = np.abs(wv - (gain * av + offset))
+        keep = resid <= max(2.0, 2.5 * float(np.median(resid[keep])))
+    unit = abs(gain) * float(av.std()) + 2.0
+    return np.abs(w - (gain * a + offset)) / unit
+
+
+def _overlay_box(a: np.ndarray, b: np.ndarray, amap: np.ndarray) -> tuple[int, int, int, int] | None:
+    """At half resolution: the one compact box against an edge of the frame where b departs from a (a
+    caption bar, a credit line, a watermark), as (top, bottom, left, right) in a; None when the differences
+    lie anywhere else, are larger or scattered, which is other content rather than something laid over it."""
+    valid = _valid_mask(amap, a.shape, b.shape)
+    n_valid = int(np.count_nonzero(valid))
+    if n_valid < 400:
+        return None
+    a_m, b_m = _match_resolution(a, b, _scale_of(amap))
+    warped, inner = _warp(b_m, amap, a.shape), _valid_mask(amap, a.shape, b.shape, margin=2)
+    departs = ndimage.uniform_filter(_departure(a_m, warped, inner), HALF_CELL) * inner > OVERLAY_DEPARTURE
+    departs = ndimage.binary_closing(departs, iterations=2)
+    labels, count = ndimage.label(departs)
+    if count == 0:
+        return None
+    sizes = ndimage.sum(departs, labels, range(1, count + 1))
+    largest = int(np.argmax(sizes))
+    if sizes.sum() - sizes[largest] > OVERLAY_STRAY * sizes[largest]:
+        return None
+    rows, cols = ndimage.find_objects(labels)[largest]
+    h, w = a.shape
+    # A bar departs over most of its box; a moved subject or a changed field leaves most of its box alike.
+    if sizes[largest] < OVERLAY_FILL * (rows.stop - rows.start) * (cols.stop - cols.start):
+        return None
+    band_y, band_x = OVERLAY_EDGE_BAND * h, OVERLAY_EDGE_BAND * w
+    if not (rows.start <= band_y or rows.stop >= h - band_y or cols.start <= band_x or cols.stop >= w - band_x):
+        return None
+    pad_y, pad_x = max(1, round(OVERLAY_PAD * h)), max(1, round(OVERLAY_PAD * w))
+    top, bottom = max(0, rows.start - pad_y), min(h, rows.stop + pad_y)
+    left, right = max(0, cols.start - pad_x), min(w, cols.stop + pad_x)
+    if (bottom - top) * (right - left) > OVERLAY_MAX_AREA * h * w:
+        return None
+    return top, bottom, left, right
 
 
 def _local_dissimilarity(a_n: np.ndarray, w_n: np.ndarray, inner: np.ndarray) -> np.ndarray:
@@ -512,14 +622,16 @@ def verify_pair(
     """
     start = time.perf_counter()
     limits = PRESETS[strictness]
+    if min(*a.size, *b.size) < MIN_SIDE:
+        return _too_small(a, b, start)
     arr_a, arr_b = a.array().astype(np.float32), b.array().astype(np.float32)
     names = list(transforms) if transforms else list(DIHEDRAL)
     level_a, content_a, content_b = _Level(arr_a), _Content(arr_a), _Content(arr_b)
     ranked = _transform_scores(content_a, content_b, names)
     # A second transform is worth aligning only when the thumbnails cannot tell them apart.
     tried = [n for sc, n in ranked[:2] if sc >= ranked[0][0] - SECOND_TRANSFORM_MARGIN]
-    if hint in names and hint not in tried:
-        tried.append(hint)
+    # The hint, and the picture as uploaded: a skewed page's thumbnails and hashes can point elsewhere.
+    tried += [n for n in dict.fromkeys((hint, "identity")) if n in names and n not in tried]
     best: Verdict | None = None
     coarse_maps: list[np.ndarray] = []
     for name in tried:
@@ -529,15 +641,22 @@ def verify_pair(
             coarse = _align_coarse(level_a, b_half, guess)
             coarse_maps.append(coarse)
             transposed = name in QUARTER_TURNS
-            half = _compare(
-                level_a.half, b_half, coarse, limits.corner_excuse, transposed, enough=CLEARLY * limits.max_local_diff
-            )
+            enough = CLEARLY * limits.max_local_diff
+            half = _compare(level_a.half, b_half, coarse, limits.corner_excuse, transposed, enough=enough)
+            if _clearly_different(half, limits) and _may_be_overlaid(half, limits):
+                if (box := _overlay_box(level_a.half, b_half, coarse)) is not None:
+                    half = _compare(level_a.half, b_half, coarse, 0.0, transposed, enough=enough, exclude=box)
             if _clearly_different(half, limits):
                 continue  # most look-alike candidates end here, at a quarter of the cost
             amap = _align_fine(level_a, bt, coarse)
             cmp = _compare(arr_a, bt, amap, limits.corner_excuse, transposed, enough=STRICTEST_LOCAL)
             ok, reason = _decide(cmp, limits)
             verdict = _verdict(ok, reason, name, cmp, amap, a, b)
+            if not ok and _may_be_overlaid(cmp, limits) and (box := _overlay_box(arr_a, bt, amap)) is not None:
+                laid_over = _compare(arr_a, bt, amap, 0.0, transposed, enough=STRICTEST_LOCAL, exclude=box)
+                if _decide(laid_over, limits)[0]:
+                    ok, reason = True, "Same picture; one region at an edge differs (a caption, credit or watermark)."
+                    verdict = replace(_verdict(ok, reason, name, laid_over, amap, a, b), region=box)
             if ok:
                 return _with_time(verdict, start)
             if best is None or verdict.score - verdict.local_max_diff > best.score - best.local_max_diff:
@@ -549,6 +668,19 @@ def verify_pair(
         cmp = _compare(arr_a, bt, amap, limits.corner_excuse, name in QUARTER_TURNS, enough=STRICTEST_LOCAL)
         best = _verdict(*_decide(cmp, limits), name, cmp, amap, a, b)
     return _with_time(best, start)
+
+
+def _too_small(a: Rendition, b: Rendition, start: float) -> Verdict:
+    reason = "An image is too small or too thin to compare; only identical files or pixels count."
+    return _with_time(Verdict(False, "different", "identity", 0.0, 0.0, 0.0, 0.0, 9.0, 1.0, reason), start)
+
+
+def _may_be_overlaid(cmp: _Comparison, limits: Thresholds) -> bool:
+    """Aligned well enough (one side covered entirely, broadly alike) that an overlay may explain the rest.
+
+    Entirely: a burst shot covers most of its neighbour too, and one region of it departs as well.
+    """
+    return max(cmp.coverage_a, cmp.coverage_b) >= OVERLAY_MIN_COVERAGE and cmp.score >= OVERLAY_MIN_SCORE
 
 
 def _clearly_different(cmp: _Comparison, limits: Thresholds) -> bool:

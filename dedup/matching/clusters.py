@@ -32,7 +32,7 @@ def version_match(*, version_id: int) -> None:
         component = component_of(version_id)
         edges_ensure((a, b) for a in component for b in component if a < b)
         graph = graph_of(component)
-        groups = anchored_linkage(sorted(component), graph.same_picture)
+        groups = anchored_linkage(sorted(component), graph.same_picture, graph.undecided)
         clusters_sync(groups=groups, graph=graph, scope=component)
 
 

@@ -10,12 +10,20 @@ from dedup.imaging.compare import PairResult, Side, compare_pair
 from dedup.imaging.verify import Rendition
 from dedup.models import Fingerprint, MatchEdge, NotDuplicatePair
 
+# Correlation after the best alignment below which a refused pair was never lined up: it says nothing either way.
+UNALIGNED_SCORE = 0.5
+
 
 def stored_side(fingerprint: Fingerprint) -> Side:
     """A stored version as the comparison sees it."""
     version = fingerprint.version
     rendition = Rendition(bytes(fingerprint.rendition), (fingerprint.rendition_width, fingerprint.rendition_height))
-    return Side(version.sha256, version.width, version.height, version.format, fingerprint.mode, fingerprint, rendition)
+    content = None
+    if fingerprint.content_width:
+        content = Rendition(bytes(fingerprint.content), (fingerprint.content_width, fingerprint.content_height))
+    return Side(
+        version.sha256, version.width, version.height, version.format, fingerprint.mode, fingerprint, rendition, content
+    )
 
 
 def sides_compare(a: Side, b: Side) -> PairResult:
@@ -64,10 +72,19 @@ class Graph:
 
     duplicates: dict[tuple[int, int], MatchEdge] = field(default_factory=dict)
     rejected: set[tuple[int, int]] = field(default_factory=set)
+    unaligned: set[tuple[int, int]] = field(default_factory=set)  # refused without being aligned
 
     def same_picture(self, a: int, b: int) -> bool:
         key = (min(a, b), max(a, b))
         return key in self.duplicates and key not in self.rejected
+
+    def undecided(self, a: int, b: int) -> bool:
+        return (min(a, b), max(a, b)) in self.unaligned
+
+
+def unaligned(edge: MatchEdge) -> bool:
+    """Refused because the two never lined up (no content was compared), not because content differs."""
+    return not edge.is_duplicate and edge.evidence.get("verification_score", 1.0) < UNALIGNED_SCORE
 
 
 def not_duplicate_pairs(ids: set[int]) -> set[tuple[int, int]]:
@@ -93,7 +110,16 @@ def component_of(version_id: int) -> set[int]:
 
 
 def graph_of(ids: set[int]) -> Graph:
-    graph = Graph(rejected=not_duplicate_pairs(ids))
-    for edge in MatchEdge.objects.filter(version_a_id__in=ids, version_b_id__in=ids, is_duplicate=True):
-        graph.duplicates[(edge.version_a_id, edge.version_b_id)] = edge
+    return graph_from(MatchEdge.objects.filter(version_a_id__in=ids, version_b_id__in=ids), not_duplicate_pairs(ids))
+
+
+def graph_from(edges: Iterable[MatchEdge], rejected: set[tuple[int, int]]) -> Graph:
+    """The graph incremental matching and rebuild_clusters both group on."""
+    graph = Graph(rejected=rejected)
+    for edge in edges:
+        key = (edge.version_a_id, edge.version_b_id)
+        if edge.is_duplicate:
+            graph.duplicates[key] = edge
+        elif unaligned(edge):
+            graph.unaligned.add(key)
     return graph

@@ -12,7 +12,7 @@ from dedup.imaging.grouping import anchored_linkage, components
 from dedup.imaging.index import pairs_within, to_unsigned
 from dedup.matching.candidates import match_radius
 from dedup.matching.clusters import clusters_sync, match_lock
-from dedup.matching.edges import Graph, edge_compare, fingerprints_of
+from dedup.matching.edges import edge_compare, fingerprints_of, graph_from
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, NotDuplicatePair
 
 
@@ -81,10 +81,12 @@ def clusters_rebuild() -> RebuildReport:
         match_lock()
         MatchEdge.objects.all().delete()
         MatchEdge.objects.bulk_create(edges.values(), batch_size=2000)
-        graph = Graph(duplicates={pair: edge for pair, edge in edges.items() if edge.is_duplicate}, rejected=rejected)
+        graph = graph_from(edges.values(), rejected)
         in_parts: set[int] = set()
         for part in parts:
-            clusters_sync(groups=anchored_linkage(part, graph.same_picture), graph=graph, scope=set(part))
+            clusters_sync(
+                groups=anchored_linkage(part, graph.same_picture, graph.undecided), graph=graph, scope=set(part)
+            )
             in_parts |= set(part)
         clusters_sync(
             groups=[], graph=graph, scope=set(ClusterMember.objects.values_list("version_id", flat=True)) - in_parts

@@ -59,7 +59,9 @@ def cluster_detail(*, cluster_id: int) -> Cluster:
         ClusterMember.objects.select_related(
             "version__source", "version__uploader", "version__item", "version__fingerprint"
         )
-        .defer("version__fingerprint__rendition", "version__fingerprint__phash_dihedral")
+        .defer(
+            "version__fingerprint__rendition", "version__fingerprint__content", "version__fingerprint__phash_dihedral"
+        )
         .prefetch_related("version__imported_metadata")
         .order_by("version_id")
     )

@@ -3,6 +3,7 @@
 import importlib
 import json
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from PIL import Image, ImageFilter, ImageOps
@@ -12,6 +13,7 @@ from dedup.imaging.index import to_signed
 from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, NotDuplicatePair
 from tests.images import encode, scene
+from tests.pictures import make_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +183,21 @@ def test_only_the_hashes_of_the_picture_as_uploaded_are_upright(add_version):
     upright = set(version.hash_entries.filter(upright=True).values_list("value", flat=True))
     assert upright == {fingerprint.phash, fingerprint.phash_trimmed, fingerprint.phash_centre[0]} - {None}
     assert version.hash_entries.filter(upright=False).count() >= 8  # the rotations and mirrors
+
+
+def test_the_original_stays_in_its_cluster_as_ever_more_skewed_copies_arrive_and_rebuild_agrees(add_version):
+    picture = make_photo(np.random.default_rng(41), (720, 540))
+
+    def skewed(degrees: float) -> bytes:
+        return encode(picture.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(235, 235, 235)))
+
+    original = add_version("original.jpg", encode(picture, quality=92))
+    clusters_after_each = []
+    for degrees in (2, 3, 4, 6, 9):
+        add_version(f"skew{degrees}.jpg", skewed(degrees))
+        clusters_after_each.append(ClusterMember.objects.get(version=original).cluster_id)
+    assert len(set(clusters_after_each)) == 1  # never dropped, never moved
+    assert ClusterMember.objects.filter(cluster_id=clusters_after_each[0]).count() == 6
+    incremental = _partition()
+    clusters_rebuild()
+    assert _partition() == incremental

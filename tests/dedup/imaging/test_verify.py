@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from dedup.imaging.compare import likely_transform
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
@@ -187,3 +187,54 @@ def test_a_page_in_a_mat_verifies_under_the_transform_its_hashes_matched(seed: i
 def test_a_form_in_a_mat_verifies_from_its_content_moments_where_the_trim_boxes_disagree(seed: int) -> None:
     page, framed = page_in_a_mat(seed)
     assert verify_pair(as_rendition(page), as_rendition(framed)).is_duplicate
+
+
+def caption_bar(img: Image.Image, width: float, height: float, corner: str, alpha: float) -> Image.Image:
+    """A credit bar with text laid over one corner, as a press copy carries it."""
+    w, h = img.size
+    bw, bh = int(w * width), int(h * height)
+    x, y = (0 if "l" in corner else w - bw), (0 if "t" in corner else h - bh)
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    draw.rectangle((x, y, x + bw, y + bh), fill=(20, 20, 20, int(255 * alpha)))
+    draw.text((x + 8, y + bh // 3), "Photo: Hong Kong Museum of History, 2024", fill=(255, 255, 255, 255))
+    return Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "corner", "alpha"),
+    [(0.3, 0.08, "tl", 1.0), (0.45, 0.1, "br", 0.5), (0.6, 0.15, "bl", 1.0), (1.0, 0.1, "tr", 0.5)],
+)
+def test_a_photo_with_a_caption_bar_laid_over_an_edge_verifies_and_names_the_region(
+    photo: Image.Image, width: float, height: float, corner: str, alpha: float
+) -> None:
+    verdict = verify_pair(rendition(photo), rendition(caption_bar(photo, width, height, corner, alpha)))
+    assert verdict.is_duplicate, verdict.reason
+    if verdict.region is not None:  # excused as an overlay rather than within the usual tolerance
+        top, bottom, left, right = verdict.region
+        assert (top == 0 or bottom >= 256 * 0.7) and (bottom - top) < 256 * 0.3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_forms_differing_in_one_field_stay_apart_although_only_one_region_differs(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    template = random_form_template(rng)
+    values = random_form_values(rng, template)
+    field = sorted(values)[seed % len(values)]
+    other = {**values, field: random_form_values(rng, template)[field]}
+    verdict = verify_pair(rendition(make_form(template, values)), rendition(make_form(template, other)))
+    assert values[field] == other[field] or not verdict.is_duplicate
+
+
+@pytest.mark.parametrize("degrees", [3, 6, -10])
+def test_a_photo_skewed_within_its_own_frame_verifies(photo: Image.Image, degrees: float) -> None:
+    skewed = photo.rotate(degrees, Image.Resampling.BICUBIC, expand=False, fillcolor=(0, 0, 0))
+    assert verify_pair(rendition(photo), rendition(skewed)).is_duplicate
+
+
+@pytest.mark.parametrize("degrees", [7, -10])
+def test_a_page_skewed_on_a_scanner_bed_verifies(degrees: float) -> None:
+    rng = np.random.default_rng(5)
+    page = make_document_page(rng, random_layout(rng), 1)
+    skewed = page.convert("RGB").rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(235, 235, 235))
+    assert verify_pair(rendition(page), rendition(skewed)).is_duplicate
