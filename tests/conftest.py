@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 
 from config.celery_app import app as celery_app
+from tests.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -43,9 +44,9 @@ def store_file(path: str, data: bytes, *, source: str = "Photo Unit", batch=None
 
 
 @pytest.fixture
-def make_user(django_user_model):
+def make_user():
     def make(username="staff", perms=()):
-        user = django_user_model.objects.create_user(username=username, password="pw-for-tests-1")
+        user = UserFactory(username=username)
         for dotted in perms:
             app_label, codename = dotted.split(".")
             user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
@@ -161,7 +162,7 @@ def wait_until(predicate, timeout: float = 60, interval: float = 0.2):
 
 
 @pytest.fixture
-def role_user(django_user_model):
+def role_user():
     """A user in one of the role groups; groups are re-created first, as transactional tests flush them."""
     from django.apps import apps
     from django.contrib.auth.models import Group
@@ -171,7 +172,7 @@ def role_user(django_user_model):
     roles_sync(apps)
 
     def make(role: str, username: str | None = None):
-        user = django_user_model.objects.create_user(username=username or role, password="pw-for-tests-1")
+        user = UserFactory(username=username or role)
         user.groups.add(Group.objects.get(name=role))
         return user
 
@@ -204,7 +205,7 @@ def browser():
     driver.quit()
 
 
-def browser_sign_in(driver, base_url: str, username: str, password: str = "pw-for-tests-1") -> None:
+def browser_sign_in(driver, base_url: str, username: str, password: str = PASSWORD) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait

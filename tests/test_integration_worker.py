@@ -3,15 +3,16 @@
 import pytest
 from django.urls import reverse
 
-from collections_app.models import Source, Version
+from collections_app.models import Version
 from tests.conftest import wait_until
+from tests.factories import SourceFactory
 from tests.images import encode, scene
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
 
 def test_uploaded_image_is_processed_by_a_real_worker(client, uploader, live_worker):
-    source = Source.objects.create(name="Events portal")
+    source = SourceFactory()
     client.force_login(uploader)
     from django.core.files.uploadedfile import SimpleUploadedFile
 

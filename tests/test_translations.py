@@ -18,10 +18,10 @@ from django.utils import timezone, translation
 from PIL import Image
 
 from collections_app.failures import failure_text
-from collections_app.models import IngestBatch, Item, Source
 from collections_app.templatetags.audit_labels import ACTION_LABELS
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import fingerprint_file
+from tests.factories import IngestBatchFactory, ItemFactory
 from tests.images import encode, scene
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,8 +159,7 @@ def test_the_language_switcher_changes_the_language_of_later_pages(client, make_
 @pytest.mark.django_db
 def test_figures_and_dates_follow_the_readers_language(client, make_user, catalogue):
     client.force_login(make_user())
-    source = Source.objects.create(name="Photo Unit")
-    IngestBatch.objects.create(source=source, created_at=timezone.make_aware(datetime(2024, 3, 5, 14, 30)))
+    IngestBatchFactory(created_at=timezone.make_aware(datetime(2024, 3, 5, 14, 30)))
     english = client.get(reverse("home")).content.decode()
     assert "05/03/2024 14:30" in english
     client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
@@ -172,7 +171,7 @@ def test_figures_and_dates_follow_the_readers_language(client, make_user, catalo
 @pytest.mark.django_db
 def test_an_item_shows_its_english_and_chinese_titles_side_by_side(client, make_user, chinese):
     client.force_login(make_user("viewer", ["collections_app.view_item", "collections_app.view_version"]))
-    item = Item.objects.create(identifier="HK-1962-001", title="Harbour at dusk", title_zh="維港黃昏")
+    item = ItemFactory(title="Harbour at dusk", title_zh="維港黃昏")
     page = client.get(item.get_absolute_url(), headers={"accept-language": "zh-hant"}).content.decode()
     assert '<span lang="en">Harbour at dusk</span> · <span lang="zh-Hant">維港黃昏</span>' in page
 

@@ -7,9 +7,10 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from collections_app.models import AppendOnlyError, AuditEvent, Item, Source
+from collections_app.models import AppendOnlyError, AuditEvent
 from collections_app.selectors import audit_chain_verify
 from collections_app.services import audit_record
+from tests.factories import ItemFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 
 
 def test_audit_event_cannot_be_changed_or_deleted():
-    event = audit_record(actor=None, action="test.action", target=Source.objects.create(name="S"))
+    event = audit_record(actor=None, action="test.action", target=SourceFactory())
     event.reason = "rewritten"
     with pytest.raises(AppendOnlyError):
         event.save()
@@ -35,7 +36,7 @@ def test_audit_event_cannot_be_changed_or_deleted():
     ],
 )
 def test_postgresql_refuses_update_and_delete_of_audit_events_even_in_raw_sql(sql):
-    event = audit_record(actor=None, action="test.action", target=Source.objects.create(name="S"), reason="why")
+    event = audit_record(actor=None, action="test.action", target=SourceFactory(), reason="why")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.filter(pk=event.pk, reason="why").exists()
@@ -44,7 +45,7 @@ def test_postgresql_refuses_update_and_delete_of_audit_events_even_in_raw_sql(sq
 
 
 def _events(n: int) -> list[AuditEvent]:
-    source = Source.objects.create(name="S")
+    source = SourceFactory()
     return [
         audit_record(actor=None, action="test.action", target=source, reason=f"r{i}", after={"n": i, "f": 0.25})
         for i in range(n)
@@ -100,7 +101,7 @@ def test_a_rewritten_before_state_is_detected_even_with_its_hash_left_alone():
 
 
 def test_item_trail_exports_as_csv_and_json_for_viewers_only(client, role_user):
-    item = Item.objects.create(identifier="HKRS-1")
+    item = ItemFactory(identifier="HKRS-1")
     audit_record(actor=None, action="item.note", target=item, reason="寫下原因", after={"x": 1})
     client.force_login(role_user("viewer"))
     data = json.loads(client.get(reverse("item-audit-json", args=[item.pk])).content)

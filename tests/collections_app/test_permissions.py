@@ -6,10 +6,11 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from collections_app.models import AuditEvent, AuthorityRequest, Item, Source, Version
+from collections_app.models import AuditEvent, AuthorityRequest, Item, Version
 from collections_app.roles import ROLE_ORDER
-from dedup.models import Cluster, ClusterMember, MatchKind
+from dedup.models import Cluster
 from dedup.review.selectors import cluster_token
+from tests.factories import AuthorityRequestFactory, ClusterFactory, ClusterMemberFactory, SourceFactory, VersionFactory
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -25,23 +26,19 @@ class World:
 
 @pytest.fixture
 def world(role_user) -> World:
-    source = Source.objects.create(name="Photo Unit")
-    versions = []
-    for n in range(2):
-        item = Item.objects.create()
-        version = Version.objects.create(
-            item=item, source=source, original_filename="x.jpg", byte_size=1, sha256=f"{n}"
-        )
-        item.authoritative_version = version
-        item.save()
-        versions.append(version)
-    cluster = Cluster.objects.create(confidence=0.9)
+    source = SourceFactory()
+    versions = VersionFactory.create_batch(2, source=source)
     for version in versions:
-        ClusterMember.objects.create(cluster=cluster, version=version, kind=MatchKind.NEAR, score=0.9)
+        version.item.authoritative_version = version
+        version.item.save()
+    cluster = ClusterFactory(confidence=0.9)
+    for version in versions:
+        ClusterMemberFactory(cluster=cluster, version=version)
     item = versions[0].item
-    other = Version.objects.create(item=item, source=source, original_filename="y.tif", byte_size=1, sha256="y")
+    # The third version: test_role_may_or_may_not_perform_action counts exactly three.
+    other = VersionFactory(item=item, source=source)
     requester = role_user("records_officer", "requester")
-    request = AuthorityRequest.objects.create(item=item, version=other, reason="r", requested_by=requester)
+    request = AuthorityRequestFactory(item=item, version=other, requested_by=requester)
     return World(cluster, versions, item, request)
 
 

@@ -10,6 +10,7 @@ from collections_app.models import AuditEvent, IngestBatch, Source, Version
 from collections_app.services import batch_create, version_ingest
 from dedup.services import version_process
 from tests.conftest import browser_sign_in, needs_chromium, save_screenshot, start_worker, stop_worker, wait_until
+from tests.factories import SourceFactory
 from tests.images import encode, scene
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True), needs_chromium]
@@ -59,7 +60,7 @@ def earlier_copy(role_user):
     """A photograph the archivist stored in 2024, already processed."""
     archivist = role_user("uploader", "archivist")
     data = encode(scene(61), quality=90)
-    batch = batch_create(source=Source.objects.create(name="Photo Unit"), created_by=archivist)
+    batch = batch_create(source=SourceFactory(name="Photo Unit"), created_by=archivist)
     outcome = version_ingest(
         fileobj=io.BytesIO(data),
         original_filename="harbour.jpg",
@@ -80,7 +81,7 @@ def test_uploader_drops_files_and_watches_the_batch_fill_in_then_retries_the_fai
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     earlier, earlier_bytes = earlier_copy
-    Source.objects.create(name="Events portal", kind=Source.Kind.PORTAL)
+    SourceFactory(name="Events portal", kind=Source.Kind.PORTAL)
     files = {
         "01-harbour-copy.jpg": earlier_bytes,
         "02-gala.jpg": encode(scene(62), quality=90),

@@ -4,11 +4,12 @@ import hashlib
 
 import pytest
 
-from collections_app.models import Item, Source, Version
+from collections_app.models import Source, Version
 from dedup.models import Cluster
 from dedup.review.services import cluster_merge
 from tests.dedup.conftest import add_version  # noqa: F401
 from tests.dedup.review.conftest import cluster3  # noqa: F401
+from tests.factories import VersionFactory
 from tests.images import encode, scene
 
 
@@ -38,12 +39,11 @@ def collection(cluster3, add_version, make_user, django_capture_on_commit_callba
     big = add_version("portal/big.png", encode(picture, "PNG"), source="Portal")
     small = add_version("photo/small.jpg", encode(picture.resize((200, 150)), quality=80))
     unique = add_version("photo/unique.jpg", encode(scene(6, (320, 240)), quality=85))
-    broken = Version.objects.create(
-        item=Item.objects.create(title="broken"),
+    broken = VersionFactory(
+        item__title="broken",
         source=Source.objects.get(name="Photo Unit"),
         original_filename="broken.jpg",
         byte_size=0,
-        sha256="0" * 64,
         status=Version.Status.FAILED,
         error_code="corrupt",
         error_params={"detail": "the file is truncated"},

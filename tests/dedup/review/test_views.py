@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from collections_app.models import Item, Source, Version
-from dedup.models import Cluster, ClusterMember, MatchKind
+from collections_app.models import Item, Source
+from dedup.models import Cluster
 from dedup.review.selectors import cluster_token
+from tests.factories import ClusterFactory, ClusterMemberFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +30,9 @@ def _fake_clusters(count: int, size: int = 3) -> None:
     source, _created = Source.objects.get_or_create(name="Photo Unit")
     start = Cluster.objects.count()
     for n in range(start, start + count):
-        cluster = Cluster.objects.create(confidence=0.5 + n / 1000)
-        for m in range(size):
-            version = Version.objects.create(
-                item=Item.objects.create(), source=source, original_filename="x.jpg", byte_size=1, sha256=f"{n}-{m}"
-            )
-            ClusterMember.objects.create(cluster=cluster, version=version, kind=MatchKind.NEAR, score=0.9)
+        cluster = ClusterFactory(confidence=0.5 + n / 1000)
+        # Each member brings its own item and version.
+        ClusterMemberFactory.create_batch(size, cluster=cluster, version__source=source)
 
 
 QUEUE_QUERIES = 8  # session, user, 2 permission checks, count, page, members; one spare (measured: 7)
@@ -70,7 +68,7 @@ def test_queue_filters_by_source_and_defaults_to_open(client, curator, cluster3)
     cluster, *_ = cluster3
     archive = Source.objects.get(name="Archive")
     assert list(client.get(reverse("review-queue")).context["page"]) == [cluster]
-    other = Source.objects.create(name="Elsewhere")
+    other = SourceFactory()
     assert list(client.get(reverse("review-queue"), {"source": other.pk}).context["page"]) == []
     assert list(client.get(reverse("review-queue"), {"source": archive.pk}).context["page"]) == [cluster]
     assert list(client.get(reverse("review-queue"), {"status": "resolved"}).context["page"]) == []
