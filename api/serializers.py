@@ -70,7 +70,8 @@ class FingerprintSerializer(serializers.ModelSerializer):
 class VersionSerializer(serializers.ModelSerializer):
     fingerprint = serializers.SerializerMethodField()
     source_name = serializers.CharField(source="source.name", read_only=True)
-    uploader = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # None for files ingested from the command line (`manage.py ingest`).
+    uploader = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     error = serializers.CharField(source="error_text", read_only=True, help_text="Why processing failed, in words.")
 
     class Meta:
@@ -126,20 +127,39 @@ class ClusterSerializer(serializers.ModelSerializer):
 
 
 class ActionSerializer(serializers.Serializer):
-    token = serializers.CharField(required=False, max_length=64, help_text=_("The cluster's token, optional."))
+    # Blank is allowed and means no token: a form sends an empty field for one it leaves out.
+    token = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text=_("The cluster's token, optional.")
+    )
+
+    def validate_token(self, value: str) -> str | None:
+        return value or None
+
+
+def _per_merge_field(value: dict) -> dict:
+    """An object whose keys are the item fields a merge sets (any other key is refused)."""
+    return {"type": "object", "properties": dict.fromkeys(MERGE_FIELDS, value), "additionalProperties": False}
+
+
+# Classes rather than decorated instances: a serializer copies its fields by building them anew.
+@extend_schema_field(_per_merge_field({"type": "string", "minLength": 1, "maxLength": 20}))
+class MergeChoicesField(serializers.DictField):
+    child = serializers.CharField(max_length=20)
+
+
+@extend_schema_field(_per_merge_field({"type": "string", "minLength": 1, "maxLength": 5000}))
+class MergeCustomField(serializers.DictField):
+    child = serializers.CharField(max_length=5000)
 
 
 class MergeSerializer(ActionSerializer):
     authoritative = serializers.IntegerField(help_text=_("Id of the version to keep as authoritative."))
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
-    choices = serializers.DictField(
-        child=serializers.CharField(max_length=20),
+    choices = MergeChoicesField(
         required=False,
         help_text=_("Field name to the id of the version whose value is kept, or 'union' for subjects."),
     )
-    custom = serializers.DictField(
-        child=serializers.CharField(max_length=5000), required=False, help_text=_("Field name to a typed value.")
-    )
+    custom = MergeCustomField(required=False, help_text=_("Field name to a typed value."))
 
     def validate(self, attrs: dict) -> dict:
         for key in ("choices", "custom"):
@@ -164,7 +184,8 @@ class BatchSerializer(serializers.ModelSerializer):
     done = serializers.IntegerField(read_only=True)
     failed = serializers.IntegerField(read_only=True)
     waiting = serializers.IntegerField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # None for batches started from the command line (`manage.py ingest`).
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     skipped = serializers.JSONField(read_only=True)
 
     class Meta:
@@ -187,9 +208,11 @@ class SidecarUploadSerializer(serializers.Serializer):
 class UploadSerializer(serializers.Serializer):
     """One or many files into a batch: an existing one, or a new one for the source given."""
 
-    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False, min_length=1)
+    # No length limit here: a path longer than the catalogue keeps is refused by the upload service for that
+    # file alone, with the reason, and kept on the batch's list of refusals.
     paths = serializers.ListField(
-        child=serializers.CharField(max_length=1000, allow_blank=True),
+        child=serializers.CharField(allow_blank=True),
         required=False,
         help_text=_("Relative path of each file, in the same order (e.g. a folder's structure)."),
     )
@@ -310,3 +333,35 @@ class VerificationSerializer(serializers.Serializer):
 
 class VerifyErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
+
+
+class SignInSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text=_("Send as “Authorization: Token <token>”. Shown once; only a hash is kept.")
+    )
+    id = serializers.CharField(source="key", help_text=_("Names the token in /api/v1/tokens/, to revoke it."))
+    expiry = serializers.DateTimeField(help_text=_("When the token stops working; sign in again for a new one."))
+
+
+class TokenSerializer(serializers.Serializer):
+    """One of the signed-in user's tokens (never the token itself, which is not stored)."""
+
+    id = serializers.CharField(source="token_key")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(help_text=_("Whether this request was made with this token."))
+
+    def get_current(self, obj) -> bool:
+        auth = getattr(self.context.get("request"), "auth", None)
+        return getattr(auth, "digest", None) == obj.digest
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error in words."""
+
+    detail = serializers.CharField()

@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from api import views
@@ -15,11 +14,12 @@ router.register("items", views.ItemViewSet, basename="api-item")
 router.register("versions", views.VersionViewSet, basename="api-version")
 router.register("clusters", views.ClusterViewSet, basename="api-cluster")
 router.register("batches", views.BatchViewSet, basename="api-batch")
+router.register("tokens", views.TokenViewSet, basename="api-tokens")
 
 urlpatterns = [
     path("uploads/", views.UploadView.as_view(), name="api-uploads"),
     path("verify/", views.VerifyView.as_view(), name="api-verify"),
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", views.TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a script file, which the CSP allows.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,30 +1,50 @@
 """API views: each parses input, checks a role permission, calls one service or selector and presents it."""
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import selectors as api_selectors
 from api import serializers as s
+from api import services as api_services
+from api.filters import ApiClusterFilter
+from api.parsers import UploadMultiPartParser
+from api.schema import VALIDATION_ERROR
 from collections_app import selectors, services, sidecar
 from collections_app.failures import failure_text
+from collections_app.login_throttle import client_ip, sign_in_refusal
 from collections_app.models import IngestBatch, Item, Source, Version
 from collections_app.services import batch_create
-from collections_app.uploads import batch_upload
+from collections_app.uploads import BatchNotYours, SidecarRefused, batch_check_open, batch_upload
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review
-from dedup.review.filters import ClusterFilter
 from dedup.review.selectors import review_queue
 from records.copy_check import VerificationTooLarge, copy_check
 
 CHANGE_CLUSTER = ["dedup.view_cluster", "dedup.change_cluster"]
+REDIRECT_TO_ITEM = OpenApiResponse(
+    description=gettext_lazy("The item was merged into another; Location names the one that holds its versions now.")
+)
+CLUSTER_CHANGED = OpenApiResponse(
+    s.ErrorSerializer,
+    description=gettext_lazy(
+        "The cluster changed since its token was read, or the action was already done; nothing was changed."
+    ),
+)
 
 
 class SourceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -43,6 +63,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["identifier", "creator", "merged_into"]
     action_permissions = {"by_identifier": ["collections_app.view_item"]}
 
+    @extend_schema(responses={200: s.ItemSerializer, 302: REDIRECT_TO_ITEM})
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         item = self.get_object()
         if item.merged_into_id:
@@ -50,7 +71,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
             return _redirect_to_item(selectors.item_surviving(item=item))
         return Response(self.get_serializer(item).data)
 
-    @extend_schema(responses={302: None})
+    @extend_schema(responses={302: REDIRECT_TO_ITEM})
     @action(detail=False, url_path=r"by-identifier/(?P<identifier>.+)")
     def by_identifier(self, request: Request, identifier: str) -> Response:
         """Redirect to the item with this identifier or accession number, or to the item it was merged into."""
@@ -68,13 +89,21 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Stored files with their processing status and fingerprint hashes."""
 
     queryset = Version.objects.select_related("source", "uploader", "fingerprint").defer(
-        "fingerprint__rendition", "fingerprint__timings"
+        "fingerprint__rendition", "fingerprint__content", "fingerprint__timings"
     )
     serializer_class = s.VersionSerializer
     filterset_fields = ["status", "source", "batch", "item", "sha256", "format"]
     action_permissions = {"retry": ["collections_app.view_version", "collections_app.add_version"]}
 
-    @extend_schema(request=None, responses={200: s.VersionSerializer, 409: None})
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.VersionSerializer,
+            409: OpenApiResponse(
+                s.ErrorSerializer, description=gettext_lazy("Only a version whose processing failed is retried.")
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk=None) -> Response:
         """Process a failed version again from the stored file; nothing is resent. Answers 409 unless it failed."""
@@ -91,7 +120,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Cluster.objects.all()
     serializer_class = s.ClusterSerializer
-    filterset_class = ClusterFilter
+    filterset_class = ApiClusterFilter
     action_permissions = {
         "list": ["dedup.view_cluster"],
         "retrieve": ["dedup.view_cluster"],
@@ -123,8 +152,9 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(s.ClusterSerializer(self.get_queryset().get(pk=cluster.pk)).data)
 
-    @extend_schema(request=s.MergeSerializer, responses={200: s.ClusterSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=s.MergeSerializer, responses={200: s.ClusterSerializer, 409: CLUSTER_CHANGED})
+    # JSON only: its choices and custom values are objects, which a form cannot carry.
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def merge(self, request: Request, pk=None) -> Response:
         def run(cluster_id: int, data: dict) -> None:
             review.cluster_merge(
@@ -139,7 +169,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
 
         return self._act(request, s.MergeSerializer, run)
 
-    @extend_schema(request=s.SplitSerializer, responses={200: s.ClusterSerializer})
+    @extend_schema(request=s.SplitSerializer, responses={200: s.ClusterSerializer, 409: CLUSTER_CHANGED})
     @action(detail=True, methods=["post"])
     def split(self, request: Request, pk=None) -> Response:
         return self._act(
@@ -150,7 +180,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         )
 
-    @extend_schema(request=s.ActionSerializer, responses={200: s.ClusterSerializer})
+    @extend_schema(request=s.ActionSerializer, responses={200: s.ClusterSerializer, 409: CLUSTER_CHANGED})
     @action(detail=True, methods=["post"], url_path="not-duplicates")
     def not_duplicates(self, request: Request, pk=None) -> Response:
         return self._act(
@@ -159,14 +189,14 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
             lambda cid, d: review.cluster_dismiss(cluster_id=cid, actor=request.user, token=d.get("token")),
         )
 
-    @extend_schema(request=None, responses={200: s.ClusterSerializer})
+    @extend_schema(request=None, responses={200: s.ClusterSerializer, 409: CLUSTER_CHANGED})
     @action(detail=True, methods=["post"])
     def skip(self, request: Request, pk=None) -> Response:
         return self._act(
             request, s.ActionSerializer, lambda cid, d: review.cluster_skip(cluster_id=cid, actor=request.user)
         )
 
-    @extend_schema(request=s.ActionSerializer, responses={200: s.ClusterSerializer})
+    @extend_schema(request=s.ActionSerializer, responses={200: s.ClusterSerializer, 409: CLUSTER_CHANGED})
     @action(detail=True, methods=["post"])
     def undo(self, request: Request, pk=None) -> Response:
         return self._act(
@@ -203,14 +233,26 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         batch = selectors.batch_with_counts(batch_id=serializer.instance.pk)
         return Response(s.BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": s.SidecarUploadSerializer}, responses={200: s.BatchDetailSerializer})
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    @extend_schema(
+        request={"multipart/form-data": s.SidecarUploadSerializer},
+        responses={
+            200: s.BatchDetailSerializer,
+            400: OpenApiResponse(description="The CSV cannot be read; the detail names the line."),
+            403: OpenApiResponse(description="The batch was started by someone else."),
+        },
+    )
+    @action(detail=True, methods=["post"], parser_classes=[UploadMultiPartParser])
     def sidecar(self, request: Request, pk=None) -> Response:
         batch = self.get_object()
+        try:
+            batch_check_open(batch=batch, user=request.user)
+        except BatchNotYours as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         upload = s.SidecarUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
+        content = upload.validated_data["file"].read(sidecar.MAX_BYTES + 1)
         try:
-            sidecar.batch_sidecar_attach(batch=batch, content=upload.validated_data["file"].read(), actor=request.user)
+            sidecar.batch_sidecar_attach(batch=batch, content=content, actor=request.user)
         except sidecar.SidecarError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         batch = selectors.batches_with_counts().prefetch_related("sidecar_rows").get(pk=batch.pk)
@@ -237,14 +279,18 @@ def _already(version: Version | None, request: Request) -> dict | None:
 class UploadView(APIView):
     """Send one or many files (images, ZIP archives, a sidecar CSV) into a batch; each file is answered."""
 
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadMultiPartParser]
     action_permissions = {
         "post": ["collections_app.add_version", "collections_app.add_item", "collections_app.add_ingestbatch"]
     }
 
     @extend_schema(
         request={"multipart/form-data": s.UploadSerializer},
-        responses={201: s.UploadResultSerializer},
+        responses={
+            201: s.UploadResultSerializer,
+            400: OpenApiResponse(description="Nothing was stored: the request or a sidecar CSV in it cannot be read."),
+            403: OpenApiResponse(description="Nothing was stored: the batch was started by someone else."),
+        },
         operation_id="uploads_create",
     )
     def post(self, request: Request) -> Response:
@@ -259,10 +305,12 @@ class UploadView(APIView):
                 batch=data.get("batch"),
                 source=data.get("source"),
                 label=data.get("label") or _("API upload"),
-                metadata=data["metadata"].read() if data.get("metadata") else None,
+                metadata=data["metadata"].read(sidecar.MAX_BYTES + 1) if data.get("metadata") else None,
             )
-        except sidecar.SidecarError as exc:
-            return Response({"metadata": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        except BatchNotYours as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except SidecarRefused as exc:
+            return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         batch = result.batch
         body = {
             "batch": batch.pk,
@@ -304,3 +352,74 @@ class VerifyView(APIView):
 
 def _verify_error(message: str) -> Response:
     return Response({"error": message}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class TokenView(APIView):
+    """Sign in with a username and password for a new token; it expires after DUPFINDER_API_TOKEN_TTL_HOURS.
+
+    Each sign-in issues another token. Failures count towards the sign-in throttle of the sign-in page.
+    """
+
+    authentication_classes = []
+    # The username and password are the check; anyone may try, and failures pause further tries.
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.SignInSerializer,
+        responses={
+            200: s.IssuedTokenSerializer,
+            400: OpenApiResponse(
+                VALIDATION_ERROR,
+                description=gettext_lazy(
+                    "No token: a field is missing, the username and password did not match, or signing in is "
+                    "paused after too many failures (the detail says which)."
+                ),
+            ),
+        },
+        auth=[],
+        operation_id="token_create",
+    )
+    def post(self, request: Request) -> Response:
+        form = s.SignInSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        username = form.validated_data["username"]
+        user = authenticate(request, username=username, password=form.validated_data["password"])
+        if user is None:
+            refusal = sign_in_refusal(username=username, ip=client_ip(request))
+            return Response({"detail": refusal}, status=status.HTTP_400_BAD_REQUEST)
+        issued = api_services.token_issue(user=user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(s.IssuedTokenSerializer(issued).data)
+
+
+class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's own API tokens: list them, revoke one, or revoke them all."""
+
+    serializer_class = s.TokenSerializer
+    # Signed in is enough: each user sees and revokes only their own tokens.
+    permission_classes = [IsAuthenticated]
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuthToken.objects.none()
+        return api_selectors.tokens_of(user=self.request.user)
+
+    @extend_schema(responses={204: None, 404: s.ErrorSerializer})
+    def destroy(self, request: Request, id: str) -> Response:
+        """Revoke one of your tokens; it stops working at once."""
+        if not api_services.token_revoke(user=request.user, key=id):
+            raise NotFound(_("You have no token %(id)s.") % {"id": id})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=False, methods=["post"], url_path="logout-all")
+    def logout_all(self, request: Request) -> Response:
+        """Revoke every one of your tokens (a signed-in browser session is not ended)."""
+        api_services.tokens_revoke_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def api_not_found(request) -> JsonResponse:
+    """The answer to an /api/ address that matches no route (the site's 404 handler calls it)."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)

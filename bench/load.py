@@ -202,14 +202,14 @@ def environment(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
 def setup_accounts(*, uploaders: int, reviewers: int) -> dict:
     """Users with tokens, in the load database; runs in this process once Django is configured."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
+    from api.services import token_issue
     from collections_app.models import Source
 
     def account(name: str, role: str) -> str:
         user = User.objects.create_user(name, password=uuid.uuid4().hex)
         user.groups.add(Group.objects.get(name=role))
-        return Token.objects.create(user=user).key
+        return token_issue(user=user).token
 
     source = Source.objects.create(name="Load test")
     return {

@@ -18,8 +18,8 @@ def client_ip_header_behind_proxy(app_configs: Any = None, **kwargs: Any) -> lis
         Warning(
             "SECURE_PROXY_SSL_HEADER says a proxy is in front, but DUPFINDER_CLIENT_IP_HEADER is not set: "
             "sign-in throttling sees every client as the proxy's address, so anyone can pause anyone's sign-in.",
-            hint="Set DUPFINDER_CLIENT_IP_HEADER to the header the proxy puts the client's address in, "
-            "e.g. HTTP_X_REAL_IP.",
+            hint="Declare the proxy with DUPFINDER_PROXY_CLIENT_IP_HEADER, the header it puts the client's address "
+            "in (e.g. X-Real-IP); it sets both settings.",
             id="dupfinder.W001",
         )
     ]

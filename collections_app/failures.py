@@ -27,6 +27,10 @@ _MESSAGES: dict[str, str] = {
     ),
     Failure.STORED_FILE_MISSING: gettext_noop("The stored file is missing."),
     Failure.STORAGE_UNREADABLE: gettext_noop("The stored file could not be read: %(detail)s"),
+    Failure.STORAGE_UNWRITABLE: gettext_noop(
+        "The file store could not be written to, so the thumbnails were not saved (%(detail)s). The file is kept; "
+        "retry once an administrator has fixed the store."
+    ),
     Failure.TIMED_OUT: gettext_noop("Processing took too long and was stopped."),
     Failure.UNEXPECTED: gettext_noop(
         "An unexpected error stopped processing; the file is kept. Reference: version %(version)s."

@@ -79,6 +79,20 @@ class ThrottledModelBackend(ModelBackend):
         return user
 
 
+def sign_in_refusal(*, username: str, ip: str) -> str:
+    """Why a sign-in just failed, in the words the sign-in page uses: paused for the address or the username, or a
+    username and password that did not match."""
+    messages = ThrottledAuthenticationForm.error_messages
+    if username and login_blocked(username=username, ip=ip):
+        code = "throttled_address" if address_blocked(ip=ip) else "throttled"
+        return messages[code] % {"minutes": lockout_minutes()}
+    return str(messages["invalid_login"])
+
+
+def lockout_minutes() -> int:
+    return max(1, settings.DUPFINDER_LOGIN_LOCKOUT_SECONDS // 60)
+
+
 class ThrottledAuthenticationForm(AuthenticationForm):
     """The sign-in form, saying plainly when signing in is paused rather than blaming the password."""
 
@@ -105,6 +119,6 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 raise forms.ValidationError(
                     self.error_messages[code],
                     code=code,
-                    params={"minutes": max(1, settings.DUPFINDER_LOGIN_LOCKOUT_SECONDS // 60)},
+                    params={"minutes": lockout_minutes()},
                 ) from None
             raise

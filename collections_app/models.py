@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.validators import validate_identifier
 from dedup.imaging.formats import SUFFIXES
 
 
@@ -43,7 +44,11 @@ class Item(models.Model):
     """The intellectual object; its fields are the curated values."""
 
     identifier = models.CharField(
-        _("identifier or accession number"), max_length=200, unique=True, default=_new_identifier
+        _("identifier or accession number"),
+        max_length=200,
+        unique=True,
+        default=_new_identifier,
+        validators=[validate_identifier],
     )
     title = models.CharField(_("title (English)"), max_length=500, blank=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=500, blank=True)

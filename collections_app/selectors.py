@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -131,3 +132,14 @@ def batch_skipped_rows(*, batch: IngestBatch) -> list[tuple[dict, Version | None
 
 def batch_sidecar_rows(*, batch: IngestBatch) -> QuerySet:
     return batch.sidecar_rows.order_by("line", "pk")
+
+
+# Held by the administrator role alone (collections_app/roles.py), and by superusers.
+ADD_TO_ANY_BATCH_PERMISSION = "collections_app.change_version"
+
+
+def batch_open_to(*, batch: IngestBatch, user: Any) -> bool:
+    """Whether `user` may add files or a sidecar CSV to `batch`: whoever started it, or an administrator."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return batch.created_by_id == user.pk or user.has_perm(ADD_TO_ANY_BATCH_PERMISSION)

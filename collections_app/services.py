@@ -1,6 +1,7 @@
 """Writes to the catalogue: ingest of files from every entry point, and the audit trail."""
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePath
@@ -19,6 +20,16 @@ from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import identify
 
 CHUNK = 1024 * 1024
+
+logger = logging.getLogger(__name__)
+
+
+class StorageUnavailable(Exception):
+    """The file store cannot be written to (full, read-only, unmounted): no item or version was made for the file.
+
+    Not the uploader's fault and not a refusal of the file, so it stops the upload; pages and the API answer 503
+    (collections_app.middleware, api.exceptions).
+    """
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,10 @@ def version_ingest(
     batch: IngestBatch | None = None,
     process_inline: bool = False,
 ) -> IngestOutcome:
-    """Store one file as a new item and version, then queue its processing after commit."""
+    """Store one file as a new item and version, then queue its processing after commit.
+
+    Raises StorageUnavailable when the file store cannot be written to.
+    """
     sha256, size = _digest(fileobj)
     if size == 0:
         return IngestOutcome("empty", failure_text(Failure.EMPTY))
@@ -172,7 +186,17 @@ def _version_create(
         sha256=sha256,
         format=image_format,  # decides the stored suffix and the type the file is served with
     )
-    version.file.save(original_filename, File(fileobj), save=False)
+    try:
+        version.file.save(original_filename, File(fileobj), save=False)
+    except OSError as exc:
+        logger.error("Could not store %s: %s", original_filename, exc)
+        raise StorageUnavailable(
+            _(
+                "The file store cannot be written to just now, so %(name)s and any files after it were not stored. "
+                "Files stored before it are kept. Try again later; if this goes on, tell an administrator."
+            )
+            % {"name": original_filename}
+        ) from exc
     version.save()
     item.authoritative_version = version
     item.save(update_fields=["authoritative_version"])

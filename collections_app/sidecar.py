@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Version
-from collections_app.services import audit_record
+from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Source, Version
+from collections_app.services import audit_record, batch_create
 
 FILENAME_COLUMNS = ("filename", "file", "original_filename", "path")
 # Column -> item field; `subject` holds several subjects separated by ";" or "|".
@@ -26,6 +26,7 @@ FIELDS = {
     "rights": "rights",
 }
 MAX_BYTES = 20 * 1024 * 1024
+FILENAME_MAX_LENGTH = SidecarRow._meta.get_field("filename").max_length
 
 
 class SidecarError(Exception):
@@ -37,14 +38,53 @@ def normalise_name(name: str) -> str:
 
 
 def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "utf-16"):
+    """The CSV as text: UTF-8 with or without a BOM, or UTF-16 with its BOM (Excel's "Unicode text")."""
+    encoding = "utf-16" if content.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        text = content.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        raise SidecarError(
+            _("Line %(line)d of the CSV is not UTF-8 text; save the file as “CSV UTF-8” and send it again.")
+            % {"line": line}
+        ) from exc
+    if "\x00" in text:
+        # A NUL means the file is not text (often UTF-16 without its BOM); PostgreSQL could not store it either.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise SidecarError(
+            _(
+                "Line %(line)d of the CSV holds a NUL character, which text cannot; "
+                "save the file as “CSV UTF-8” and send it again."
+            )
+            % {"line": line}
+        )
+    return text
+
+
+def _unreadable(line: int, exc: Exception) -> SidecarError:
+    if isinstance(exc, csv.Error) and "field larger than field limit" in str(exc):
+        message = _(
+            "Line %(line)d of the CSV has a value longer than %(limit)d characters; shorten it and send the CSV again."
+        ) % {"line": line, "limit": csv.field_size_limit()}
+    else:
+        message = _("Line %(line)d of the CSV cannot be read as CSV (%(detail)s); correct it and send it again.") % {
+            "line": line,
+            "detail": exc,
+        }
+    return SidecarError(message)
+
+
+def _records(reader: csv.DictReader) -> Iterator[dict]:
+    """The reader's rows; a row the csv module cannot read is a SidecarError naming the line it starts on."""
+    while True:
+        line = reader.reader.line_num + 1
         try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8-sig" or text.startswith("\ufeff"):
-            return text.removeprefix("\ufeff")
-    raise SidecarError(_("The CSV file is not UTF-8 text; save it as “CSV UTF-8” and send it again."))
+            row = next(reader)
+        except StopIteration:
+            return
+        except Exception as exc:  # next() only parses, so every failure is the CSV's
+            raise _unreadable(line, exc) from exc
+        yield row
 
 
 def _max_length(field: str) -> int | None:
@@ -69,8 +109,14 @@ def row_check(raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             values[field] = [s.strip() for s in value.replace("|", ";").split(";") if s.strip()]
         else:
             values[field] = value
+    # The same check as Item.identifier's validator: a bad identifier is reported, the rest of the row applies.
+    from collections_app.validators import has_control_characters
+
     identifier = values.get("identifier")
-    if identifier and Item.objects.filter(identifier=identifier).exists():
+    if identifier and has_control_characters(identifier):
+        problems.append(_("identifier contains a line break, tab or other control character; not applied."))
+        del values["identifier"]
+    elif identifier and Item.objects.filter(identifier=identifier).exists():
         problems.append(_("identifier %(value)s is already used by another item; not applied.") % {"value": identifier})
         del values["identifier"]
     return values, problems
@@ -81,11 +127,17 @@ def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
     if len(content) > MAX_BYTES:
         raise SidecarError(_("The CSV file is larger than 20 MB."))
     reader = csv.DictReader(io.StringIO(_decode(content), newline=""))
-    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    try:
+        fieldnames = reader.fieldnames
+    except Exception as exc:  # reading the header only parses, as in _records
+        raise _unreadable(1, exc) from exc
+    header = [(name or "").strip().lower() for name in fieldnames or []]
     reader.fieldnames = header
     filename_column = next((c for c in FILENAME_COLUMNS if c in header), None)
     if filename_column is None:
-        raise SidecarError(_("The CSV needs a column named filename that says which file each row describes."))
+        raise SidecarError(
+            _("Line 1 of the CSV needs a column named filename that says which file each row describes.")
+        )
     unknown = [c for c in header if c not in FIELDS and c != filename_column]
     notes = []
     if unknown:
@@ -94,14 +146,20 @@ def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
             % {"names": ", ".join(unknown)}
         )
     rows, seen = [], set()
-    for raw in reader:
+    for raw in _records(reader):
         extra = raw.pop(None, None)
         data = {k: v for k, v in raw.items() if k}
         values, problems = row_check(data)
         filename = normalise_name(data.get(filename_column) or "")
         if extra:
             problems.append(_("The row has more values than the header has columns: %s") % ", ".join(extra))
-        if not filename:
+        if len(filename) > FILENAME_MAX_LENGTH:
+            problems.append(
+                _("The filename is longer than %(limit)d characters, so it matches no file.")
+                % {"limit": FILENAME_MAX_LENGTH}
+            )
+            filename, values = "", {}
+        elif not filename:
             problems.append(_("No filename: the row matches no file."))
         elif filename in seen:
             problems.append(_("Another row already describes %(name)s; this one is not applied.") % {"name": filename})
@@ -198,9 +256,15 @@ def version_sidecar_apply(*, version: Version, actor: Any = None) -> None:
         sidecar_row_apply(row_id=row_id, versions=Version.objects.filter(pk=version.pk), actor=actor)
 
 
-def source_csv_import(*, batch: IngestBatch, content: bytes, actor: Any = None) -> list[SidecarRow]:
-    """`import_csv`: the rows fill in items of versions already stored from the batch's source."""
+def source_csv_import(
+    *, source: Source, content: bytes, label: str = "", actor: Any = None
+) -> tuple[IngestBatch, list[SidecarRow]]:
+    """`import_csv`: the rows, kept on a new batch, fill in items of versions already stored from `source`.
+
+    A CSV that cannot be read raises SidecarError before anything is stored, the batch included.
+    """
     rows, notes = csv_parse(content)
+    batch = batch_create(source=source, label=label, created_by=actor)
     created = sidecar_rows_create(batch=batch, rows=rows, notes=notes)
-    versions = Version.objects.filter(source=batch.source)
-    return [sidecar_row_apply(row_id=row.pk, versions=versions, actor=actor) for row in created]
+    versions = Version.objects.filter(source=source)
+    return batch, [sidecar_row_apply(row_id=row.pk, versions=versions, actor=actor) for row in created]

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage, default_storage
 from django.http import FileResponse, Http404, HttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from collections_app.exports import content_disposition
 from collections_app.models import Version
 from dedup.imaging.formats import MEDIA_TYPES, SUFFIXES
 
@@ -42,7 +42,7 @@ def stored_file_response(
     else:
         response = HttpResponse(content_type=content_type)
         response[settings.DUPFINDER_SENDFILE_HEADER] = target
-    response["Content-Disposition"] = content_disposition_header(not inline, download_name)
+    response["Content-Disposition"] = content_disposition(download_name, attachment=not inline)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_POLICY
     response["Cache-Control"] = "private, max-age=3600"

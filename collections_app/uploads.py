@@ -9,18 +9,34 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFilesSent
 from django.db import transaction
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
-from collections_app import sidecar
+from collections_app import selectors, sidecar
 from collections_app.models import IngestBatch, Source, Version
 from collections_app.services import batch_create, version_ingest
 
 CHUNK = 1024 * 1024
+PATH_MAX_LENGTH = Version._meta.get_field("original_path").max_length
+NAME_MAX_LENGTH = Version._meta.get_field("original_filename").max_length
 
 
 class ArchiveRefused(Exception):
     """A ZIP that is not extracted at all; the message says why."""
+
+
+class BatchNotYours(Exception):
+    """Files go into a batch only from whoever started it, or an administrator; nothing was stored."""
+
+
+class SidecarRefused(sidecar.SidecarError):
+    """A sidecar CSV of the request cannot be read, so nothing was stored; `field` is where it came."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -53,6 +69,54 @@ class UploadResult:
 
 def _limit_mb() -> int:
     return settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)
+
+
+def batch_check_open(*, batch: IngestBatch, user: Any) -> None:
+    """BatchNotYours unless `user` may add to `batch`; the one check of the upload page, the API and the sidecar."""
+    if not selectors.batch_open_to(batch=batch, user=user):
+        raise BatchNotYours(
+            _(
+                "Batch %(batch)s was started by someone else: only they or an administrator can add files to it. "
+                "Start a new upload to make a batch of your own."
+            )
+            % {"batch": batch.pk}
+        )
+
+
+def unreadable_upload_text(exc: Exception) -> str:
+    """Why Django could not read an upload request at all, in words for the uploader."""
+    if isinstance(exc, TooManyFilesSent):
+        return _("More than %(limit)d files were sent at once; nothing was stored. Send them in smaller groups.") % {
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    if isinstance(exc, MultiPartParserError) and "header size" in str(exc):
+        # Django reads at most 1024 bytes of each part's headers, which carry the file name.
+        return _(
+            "A file name in the upload is too long to be received (over about 900 letters, or 300 Chinese "
+            "characters); nothing was stored. Rename the file and send it again."
+        )
+    return _("The upload could not be read (it was cut off or garbled on the way); nothing was stored. Send it again.")
+
+
+def _name_problem(path: str) -> str | None:
+    """Why the catalogue cannot keep this path and name whole, or None: a shortened one would match no sidecar row."""
+    name = PurePosixPath(path).name
+    if len(name) > NAME_MAX_LENGTH:
+        return _(
+            "The file name is %(length)d characters long; the catalogue keeps names of up to %(limit)d. "
+            "Rename the file and send it again."
+        ) % {"length": len(name), "limit": NAME_MAX_LENGTH}
+    if len(path) > PATH_MAX_LENGTH:
+        return _(
+            "The path is %(length)d characters long; the catalogue keeps paths of up to %(limit)d. "
+            "Shorten the folder names and send it again."
+        ) % {"length": len(path), "limit": PATH_MAX_LENGTH}
+    return None
+
+
+def _shown(path: str) -> str:
+    """A path as reported back: whole unless it is longer than the catalogue keeps."""
+    return path if len(path) <= PATH_MAX_LENGTH else path[:PATH_MAX_LENGTH] + "…"
 
 
 def _unsafe_name(name: str) -> bool:
@@ -138,6 +202,9 @@ def _zip_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch
         results = []
         for info in entries:
             inner = f"{PurePosixPath(path).stem}/{info.filename}"
+            if problem := _name_problem(inner):
+                results.append(FileResult(_shown(inner), "refused", problem))
+                continue
             with archive.open(info) as source:
                 copy = _copy_bounded(source, settings.DUPFINDER_MAX_UPLOAD_BYTES)
             if copy is None:
@@ -169,11 +236,13 @@ def batch_upload(
 ) -> UploadResult:
     """Receive files into `batch`, or a new batch from `source`, then apply the sidecar CSV `metadata`.
 
-    A CSV that cannot be read raises SidecarError before anything is written. Each file is stored in a
-    transaction of its own, so one refused or failing file never takes the others with it.
+    Nothing is written when `uploader` may not add to `batch` (BatchNotYours) or when `metadata` or a CSV
+    among the files cannot be read (SidecarRefused). Each file is stored in a transaction of its own, so
+    one refused or failing file never takes the others with it.
     """
-    if metadata is not None:
-        sidecar.csv_parse(metadata)
+    if batch is not None:
+        batch_check_open(batch=batch, user=uploader)
+    _sidecars_check(files=files, metadata=metadata)
     if batch is None:
         batch = batch_create(source=source, label=label, created_by=uploader)
     result = batch_files_upload(batch=batch, files=files, uploader=uploader)
@@ -182,13 +251,37 @@ def batch_upload(
     return result
 
 
+def _sidecars_check(*, files: list[tuple[IO[bytes], str, int]], metadata: bytes | None) -> None:
+    """Read every CSV of the request before anything is stored: one that cannot be read refuses it all."""
+    if metadata is not None:
+        try:
+            sidecar.csv_parse(metadata)
+        except sidecar.SidecarError as exc:
+            raise SidecarRefused(str(exc), field="metadata") from exc
+    for fileobj, path, size in files:
+        name = sidecar.normalise_name(path)
+        if not name.lower().endswith(".csv") or size > settings.DUPFINDER_MAX_UPLOAD_BYTES or _is_zip(fileobj):
+            continue  # stored or refused as a file, as _file_receive does
+        try:
+            sidecar.csv_parse(fileobj.read(sidecar.MAX_BYTES + 1))
+        except sidecar.SidecarError as exc:
+            raise SidecarRefused(
+                _("%(name)s: %(error)s") % {"name": _shown(name), "error": exc}, field="files"
+            ) from exc
+        finally:
+            fileobj.seek(0)
+
+
 def batch_files_upload(
     *, batch: IngestBatch, files: list[tuple[IO[bytes], str, int]], uploader: Any = None
 ) -> UploadResult:
     """Receive (file, path, size) triples into the batch; refusals are kept on the batch, never dropped."""
     result = UploadResult(batch)
     for fileobj, path, size in files:
-        path = sidecar.normalise_name(path)[:1000] or "upload"
+        path = sidecar.normalise_name(path) or "upload"
+        if problem := _name_problem(path):
+            result.files.append(FileResult(_shown(path), "refused", problem))
+            continue
         if size <= settings.DUPFINDER_MAX_UPLOAD_BYTES and _is_zip(fileobj):
             try:
                 result.files += _zip_receive(fileobj=fileobj, path=path, size=size, batch=batch, uploader=uploader)

@@ -3,20 +3,28 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import TooManyFilesSent
 from django.core.files.storage import storages
 from django.http import Http404, HttpResponse, HttpResponseGone
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from collections_app import selectors, services
+from collections_app import selectors, services, sidecar
 from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
-from collections_app.sidecar import SidecarError
 from collections_app.streaming import original_download, stored_file_response
-from collections_app.uploads import batch_upload
+from collections_app.uploads import (
+    BatchNotYours,
+    SidecarRefused,
+    batch_check_open,
+    batch_upload,
+    unreadable_upload_text,
+)
 
 
 @login_required
@@ -28,11 +36,27 @@ def home(request):
     )
 
 
+# CsrfViewMiddleware reads the body before any view runs and answers a bare 400 when Django cannot parse it
+# (a file name over the multipart header limit, too many files); exempt from it, the view checks the token
+# itself in _upload_form, after answering such a request in words. Nothing is stored before that check.
+@csrf_exempt
 @require_perm("collections_app.add_version")
 @require_http_methods(["GET", "POST"])
 def upload(request):
     """Bulk upload; with JavaScript each file goes to the API on its own, without it the form posts them all."""
-    continuing = _batch_or_none(request.GET.get("batch"))
+    if request.method == "POST":
+        try:
+            request.POST, request.FILES  # noqa: B018 - parsed here so that a failure is caught here
+        except (MultiPartParserError, TooManyFilesSent) as exc:
+            return _upload_page(request, UploadForm(), refusal=unreadable_upload_text(exc), status=400)
+    return _upload_form(request)
+
+
+@csrf_protect
+def _upload_form(request):
+    continuing, refusal, refusal_status = _batch_or_none(request)
+    if refusal:
+        return _upload_page(request, UploadForm(), refusal=refusal, status=refusal_status)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         metadata = form.cleaned_data.get("metadata")
@@ -43,10 +67,12 @@ def upload(request):
                 batch=continuing,
                 source=form.cleaned_data["source"],
                 label=_("Web upload"),
-                metadata=metadata.read() if metadata else None,
+                metadata=metadata.read(sidecar.MAX_BYTES + 1) if metadata else None,
             )
-        except SidecarError as exc:
-            form.add_error("metadata", str(exc))
+        except SidecarRefused as exc:
+            form.add_error(exc.field, str(exc))
+        except BatchNotYours as exc:
+            return _upload_page(request, UploadForm(), refusal=str(exc), status=403)
         else:
             for row in result.files:
                 if row.status == "refused":
@@ -54,18 +80,35 @@ def upload(request):
                         request, _("%(name)s was not stored: %(reason)s") % {"name": row.path, "reason": row.message}
                     )
             return redirect("batch-detail", result.batch.pk)
+    status = 400 if request.method == "POST" else 200
+    return _upload_page(request, form, continuing=continuing, status=status)
+
+
+def _upload_page(request, form: UploadForm, *, continuing=None, refusal: str = "", status: int = 200):
     context = {
         "form": form,
         "continuing": continuing,
+        "refusal": refusal,
         "max_bytes": settings.DUPFINDER_MAX_UPLOAD_BYTES,
     }
-    return render(request, "collections_app/upload.html", context)
+    return render(request, "collections_app/upload.html", context, status=status)
 
 
-def _batch_or_none(value: str | None) -> IngestBatch | None:
-    if not value or not value.isdigit():
-        return None
-    return IngestBatch.objects.select_related("source").filter(pk=int(value)).first()
+def _batch_or_none(request) -> tuple[IngestBatch | None, str, int]:
+    """The batch ?batch= names, or None; a batch that is missing or not the user's is a refusal in words."""
+    value = request.GET.get("batch")
+    if not value:
+        return None, "", 200
+    batch = None
+    if value.isdigit():
+        batch = IngestBatch.objects.select_related("source").filter(pk=int(value)).first()
+    if batch is None:
+        return None, _("There is no batch %(batch)s. Choose a source below to start a new one.") % {"batch": value}, 404
+    try:
+        batch_check_open(batch=batch, user=request.user)
+    except BatchNotYours as exc:
+        return None, str(exc), 403
+    return batch, "", 200
 
 
 @require_perm("collections_app.view_version")

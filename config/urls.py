@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views import defaults
 
+from api.views import api_not_found
 from collections_app.login_throttle import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -21,3 +23,13 @@ urlpatterns = [
     path("", include("collections_app.urls")),
     path("", include("records.urls")),
 ]
+
+
+def page_not_found(request, exception):
+    """An address under /api/ that matches no route is answered in JSON, as the API's own 404s are."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = page_not_found

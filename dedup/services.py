@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -131,10 +133,15 @@ def _process(version_id: int) -> str:
 
 
 def _store_thumbnail(name: str, content: bytes) -> str:
-    # Fixed names make a second run overwrite rather than pile up copies.
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    return default_storage.save(name, ContentFile(content))
+    """Save one thumbnail under its fixed name; a store that cannot be written is a failure with its reason."""
+    try:
+        # Fixed names make a second run overwrite rather than pile up copies.
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        return default_storage.save(name, ContentFile(content))
+    except OSError as exc:  # full, read-only, unmounted: the version fails with these words, not "unexpected"
+        logger.error("Could not write thumbnail %s: %s", name, exc)
+        raise FingerprintError(Failure.STORAGE_UNWRITABLE, detail=(exc.strerror or str(exc))[:200]) from exc
 
 
 @transaction.atomic
@@ -159,6 +166,9 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "rendition": data.rendition,
             "rendition_width": data.rendition_size[0],
             "rendition_height": data.rendition_size[1],
+            "content": data.content,
+            "content_width": data.content_size[0],
+            "content_height": data.content_size[1],
             "thumb_small": thumbs.get(THUMB_SMALL, ""),
             "thumb_preview": thumbs.get(THUMB_PREVIEW, ""),
             "timings": data.timings,
@@ -201,9 +211,12 @@ def version_dispatch_processing(
 
 
 def version_requeue_stuck(*, enqueue: Callable[[int], object], older_than_seconds: int | None = None) -> int:
-    """Re-enqueue versions queued (or, never queued, uploaded) too long ago and still waiting or processing.
+    """Re-enqueue versions left behind by a broker outage or a killed worker; returns how many.
 
-    Covers a broker that was down and a worker that was killed. Tasks are idempotent: a message for a version
+    A version still waiting is queued again once it was queued (or, never queued, uploaded) `older_than_seconds`
+    ago, so a backlog is not queued again on every sweep. On PostgreSQL a version in 'processing' whose advisory
+    lock no session holds is queued at once: its run is gone (the lock goes with the connection of a killed
+    worker), and one whose lock is held is left to the live run. Tasks are idempotent: a message for a version
     already finished, or held by a live worker, changes nothing.
     """
     if older_than_seconds is None:
@@ -214,6 +227,18 @@ def version_requeue_stuck(*, enqueue: Callable[[int], object], older_than_second
     return len(ids)
 
 
+# Whether any session holds the version's processing lock (_processing_lock): pg_locks shows a bigint advisory
+# key as classid (high 32 bits) and objid (low 32 bits) with objsubid 1, in the database it was taken in.
+_PROCESSING_LOCK_HELD = RawSQL(
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    f" AND classid::bigint = ((%s::bigint | {Version._meta.db_table}.id) >> 32)"
+    f" AND objid::bigint = ((%s::bigint | {Version._meta.db_table}.id) & 4294967295))",
+    [PROCESSING_LOCK_BASE, PROCESSING_LOCK_BASE],
+    output_field=BooleanField(),
+)
+
+
 @transaction.atomic
 def _versions_claim_for_requeue(*, cutoff: datetime) -> list[int]:
     """Mark the due versions queued now and return them; committed before any message is sent.
@@ -221,11 +246,18 @@ def _versions_claim_for_requeue(*, cutoff: datetime) -> list[int]:
     SKIP LOCKED plus the moved queued_at keep two sweeps running at once (two beat hosts, beat and cron)
     from both queuing the same version: the second skips rows the first holds, or finds them no longer due.
     """
+    waiting_too_long = Q(last_queued__lt=cutoff)
+    if connection.vendor == "postgresql":
+        abandoned = Q(status=Version.Status.PROCESSING, lock_held=False)
+        due = (Q(status=Version.Status.PENDING) & waiting_too_long) | abandoned
+        versions = Version.objects.alias(lock_held=_PROCESSING_LOCK_HELD)
+    else:  # no processing locks to look at (SQLite): a version in 'processing' waits as long as a pending one
+        due = Q(status__in=[Version.Status.PENDING, Version.Status.PROCESSING]) & waiting_too_long
+        versions = Version.objects.all()
     ids = list(
-        Version.objects.select_for_update(skip_locked=True)
-        .filter(status__in=[Version.Status.PENDING, Version.Status.PROCESSING])
+        versions.select_for_update(skip_locked=True)
         .alias(last_queued=Coalesce("queued_at", "uploaded_at"))
-        .filter(last_queued__lt=cutoff)
+        .filter(due)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

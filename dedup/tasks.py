@@ -18,6 +18,8 @@ def process_version(self, version_id: int) -> None:
     """Fingerprint one version; retries only when storage is briefly unavailable."""
 
     def failure_reason(exc: Exception) -> FingerprintError | None:
+        if isinstance(exc, FingerprintError):  # met after decoding, e.g. thumbnails the store would not take
+            return exc
         if isinstance(exc, TransientStorageError):
             if self.request.retries < MAX_STORAGE_RETRIES:
                 return None

@@ -1,6 +1,5 @@
 """Records-officer pages: authoritative choice and approval, audit trail export, identifier redirects, verification."""
 
-import csv
 import json
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collections_app import selectors as catalogue
+from collections_app.exports import content_disposition, csv_lines
 from collections_app.failures import failure_text
 from collections_app.models import AuditEvent, AuthorityRequest, Item
 from collections_app.permissions import require_perm
@@ -100,18 +100,14 @@ def _event_row(event: AuditEvent) -> dict:
 def item_audit_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     item = get_object_or_404(Item, pk=pk)
     rows = [_event_row(e) for e in selectors.item_audit_events(item=item)]
-    filename = f"audit-{item.identifier}.{fmt}"
     if fmt == "json":
         response: HttpResponse = JsonResponse(
             {"item": item.identifier, "events": rows}, json_dumps_params={"ensure_ascii": False, "indent": 2}
         )
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.DictWriter(response, fieldnames=EXPORT_FIELDS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "before": json.dumps(row["before"]), "after": json.dumps(row["after"])})
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        cells = ({**row, "before": json.dumps(row["before"]), "after": json.dumps(row["after"])} for row in rows)
+        response = HttpResponse(csv_lines(cells, header=EXPORT_FIELDS), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition(f"audit-{item.identifier}.{fmt}")
     return response
 
 

@@ -1,6 +1,5 @@
 """Dashboard, failures list, report downloads and legal holds."""
 
-import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collections_app.exports import content_disposition, csv_lines
 from collections_app.permissions import require_perm
 from reports import charts, selectors
 from reports.forms import LegalHoldForm
@@ -26,7 +26,6 @@ REPORTS: dict[str, dict[str, Callable[[], Iterable[dict]]]] = {
     "sources": {"csv": selectors.sources_report, "json": selectors.sources_report},
     "manifest": {"csv": selectors.manifest_report, "json": selectors.manifest_report},
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _charts(figures: selectors.Figures, weeks: list[selectors.Week]) -> dict[str, charts.Chart]:
@@ -63,30 +62,6 @@ def failures(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/failures.html", {"page": page})
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    # A spreadsheet would run a cell starting like a formula.
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    header: list[str] | None = None
-    for row in rows:
-        if header is None:
-            header = list(row)
-            yield "\ufeff" + writer.writerow(header)  # the byte-order mark lets Excel read Chinese text
-        yield writer.writerow([_cell(row[key]) for key in header])
-
-
 def _json_chunks(rows: Iterable[dict]) -> Iterator[str]:
     yield "["
     for n, row in enumerate(rows):
@@ -101,11 +76,10 @@ def download(request: HttpRequest, name: str, fmt: str) -> StreamingHttpResponse
     if report is None:
         raise Http404(_("No such report."))
     if fmt == "csv":
-        response = StreamingHttpResponse(_csv_lines(report()), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(report()), content_type="text/csv; charset=utf-8")
     else:
         response = StreamingHttpResponse(_json_chunks(report()), content_type="application/json; charset=utf-8")
-    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition(f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt}")
     return response
 
 

@@ -10,10 +10,13 @@ bash scripts/ensure_gettext.sh
 $PY manage.py compilemessages --ignore=.venv --ignore=var >/dev/null
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
-# --beat runs the periodic sweep that re-enqueues versions left pending (broker outage, killed worker).
-.venv/bin/celery -A config worker --beat --loglevel=WARNING --concurrency=2 >var/worker.log 2>&1 &
+# --beat runs the periodic sweep that re-enqueues versions left pending (broker outage, killed worker);
+# keep_running.sh starts the worker, and so the sweep, again whenever it exits.
+: >var/worker.log
+bash scripts/keep_running.sh .venv/bin/celery -A config worker --beat --loglevel=WARNING --concurrency=2 \
+  >>var/worker.log 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT
+trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT
 echo "Waiting for the worker to answer..."
 for _ in $(seq 1 30); do
   $PY -c "from config.celery_app import app; import sys; sys.exit(0 if app.control.ping(timeout=1) else 1)" 2>/dev/null && break

@@ -18,10 +18,11 @@ from django.test import override_settings
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
-from collections_app.models import IngestBatch, Item, Source, Version
+from collections_app.models import IngestBatch, Version
 from collections_app.services import source_get_or_create
 from dedup.services import version_process
 from tests.api.conftest import api_as  # noqa: F401 - API clients authenticated by token
+from tests.factories import ItemFactory, SourceFactory
 from tests.images import encode, png_header_only, scene, zip_of
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,30 @@ def _png_with_html_before_its_pixels() -> bytes:
     return png[:33] + chunk + png[33:]  # after the signature and IHDR
 
 
+def _gif_10799_wide() -> bytes:
+    """An ordinary GIF whose width, 10799, is 0x2A2F: its width bytes after the signature read "/*"."""
+    buffer = io.BytesIO()
+    scene(22, (10799, 2)).convert("P").save(buffer, "GIF")
+    return buffer.getvalue()
+
+
+def _gif_that_is_also_javascript() -> bytes:
+    """GIF89a/*...*/=alert(...)//: the width opens a comment, the pixels sit in it, the script follows the image."""
+    data = _gif_10799_wide()
+    assert b"*/" not in data  # or the comment would close early and the script not parse
+    return data + b"*/=alert(document.domain)//"
+
+
+def _jpeg_that_is_also_javascript() -> bytes:
+    """A first segment 0x2F2A = 12074 bytes long ("/*"), the script in a comment segment, "*/" after the image."""
+    data = encode(scene(23))
+    app0 = b"\xff\xe0/*JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    app0 += b"\x00" * (0x2F2A + 2 - len(app0))
+    script = b"*/=alert(document.domain);/*"
+    assert b"*/" not in data
+    return data[:2] + app0 + b"\xff\xfe" + struct.pack(">H", len(script) + 2) + script + data[2:] + b"*/"
+
+
 @dataclass(frozen=True)
 class Case:
     name: str  # the name it is sent under
@@ -137,6 +162,9 @@ CORPUS = [
     Case("comment.jpg", lambda: _jpeg_with_comment(b"<script>alert(1)</script>"), POLYGLOT, "done"),
     Case("gifar.gif", _gif_with_a_zip_appended, POLYGLOT, "done"),
     Case("text-chunk.png", _png_with_html_before_its_pixels, POLYGLOT, "done"),
+    Case("script.gif", _gif_that_is_also_javascript, POLYGLOT, "done"),
+    Case("script.jpg", _jpeg_that_is_also_javascript, POLYGLOT, "done"),
+    Case("10799-wide.gif", _gif_10799_wide, "created", "done", lambda v: (v.width, v.height) == (10799, 2)),
     Case("cmyk.jpg", lambda: encode(scene(17).convert("CMYK")), "created", "done"),
     Case("grey-16-bit.png", _grey_16_bit_png, "created", "done"),
     Case("palette-transparent.png", _palette_png_with_transparency, "created", "done"),
@@ -160,7 +188,7 @@ def _upload(name: str, data: bytes):
 def _stored_as_received(name: str, data: bytes) -> Version:
     """A version whose file skipped the checks at upload, as one stored before they existed would have."""
     version = Version(
-        item=Item.objects.create(title=name),
+        item=ItemFactory(title=name),
         original_filename=name,
         source=source_get_or_create(name="Legacy import"),
         byte_size=len(data),
@@ -177,7 +205,7 @@ def _stored_as_received(name: str, data: bytes) -> Version:
 @CASES
 def test_the_upload_page_stores_or_refuses_each_file_with_a_reason(client, role_user, case):
     client.force_login(role_user("uploader"))
-    source = Source.objects.create(name="Events portal")
+    source = SourceFactory()
     response = client.post(reverse("upload"), {"source": source.pk, "files": [_upload(case.name, case.make())]})
     assert response.status_code < 500
     if case.upload == "created":
@@ -228,7 +256,7 @@ def test_the_worker_processes_each_stored_file_or_fails_it_with_a_reason(case):
 
 def test_a_png_sent_as_jpg_is_stored_and_served_as_a_png(client, role_user):
     client.force_login(role_user("uploader"))
-    source = Source.objects.create(name="Events portal")
+    source = SourceFactory()
     client.post(reverse("upload"), {"source": source.pk, "files": [_upload("holiday.jpg", encode(scene(20), "PNG"))]})
     version = Version.objects.get()
     assert version.format == "PNG" and version.file.name.endswith(".png")

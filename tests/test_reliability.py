@@ -1,16 +1,20 @@
 """Failures a production install meets: a worker killed mid-batch, the broker down, curators racing each other."""
 
 import io
+import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import kombu.pools
 import psycopg
 import pytest
+from celery.utils.nodenames import default_nodename, host_format
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,7 +22,10 @@ from django.core.management import call_command
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.common import ignore_errors
 from kombu.exceptions import OperationalError
+from kombu.transport import redis as kombu_redis
 
 import dedup.services as processing
 from collections_app.models import AuditEvent, Item, Version
@@ -31,7 +38,7 @@ from dedup.review import services as review
 from dedup.review.selectors import cluster_token
 from dedup.services import PROCESSING_LOCK_BASE, version_process
 from dedup.tasks import process_version
-from tests.conftest import start_worker, stop_worker, store_file, wait_until
+from tests.conftest import ROOT, _worker_env, start_worker, stop_worker, store_file, wait_until
 from tests.images import encode, scene
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -136,7 +143,9 @@ def test_a_version_held_by_a_live_run_is_left_to_it_and_taken_over_once_that_run
         live_run.execute("SELECT pg_advisory_lock(%s)", [PROCESSING_LOCK_BASE | version.pk])
         assert version_process(version_id=version.pk) is None
         assert not Fingerprint.objects.filter(pk=version.pk).exists()
-    assert version_process(version_id=version.pk) == "done"  # its connection closed: the run is gone
+    # Its connection closed: the run is gone once the server has ended that session (a moment later).
+    wait_until(lambda: not _advisory_lock_held(PROCESSING_LOCK_BASE | version.pk), timeout=10, interval=0.05)
+    assert version_process(version_id=version.pk) == "done"
     assert version_process(version_id=version.pk) is None
 
 
@@ -220,6 +229,115 @@ def test_uploads_made_while_the_broker_is_down_are_stored_and_processed_once_it_
     finally:
         stop_worker(worker)
     assert Fingerprint.objects.count() == 4
+
+
+def _broker_client(redis: ThrowawayRedis):
+    """A plain client of the throwaway broker, for the test to look at its queue and unacknowledged messages."""
+    return kombu_redis.redis.Redis(host="127.0.0.1", port=redis.port, socket_timeout=2)
+
+
+def _worker_holds_one_message_and_waits_for_more(redis: ThrowawayRedis) -> bool:
+    """One message delivered and not yet acknowledged, the queue empty: the worker is running it and its BRPOP
+    for the next one is pending, the moment kombu 5.7.0 could not survive losing the broker at."""
+    try:
+        client = _broker_client(redis)
+        return client.hlen("unacked") == 1 and client.llen("celery") == 0
+    except kombu_redis.redis.exceptions.ConnectionError:
+        return False
+
+
+def test_the_worker_survives_twenty_broker_outages_during_an_upload_burst_and_every_upload_ends_done(
+    own_broker, monkeypatch, tmp_path
+):
+    # As `make run` starts it: a prefork pool of two with beat inside, sweeping every second for versions left
+    # waiting (the throwaway broker keeps nothing across a restart, so queued messages are lost with it).
+    monkeypatch.setenv("DUPFINDER_REQUEUE_INTERVAL_SECONDS", "1")
+    monkeypatch.setenv("DUPFINDER_REQUEUE_AFTER_SECONDS", "3")
+    nodename = host_format(default_nodename("outages@%h"))
+    worker = start_worker("--concurrency=2", "-n", nodename, "--beat", "-s", str(tmp_path / "beat-schedule"))
+    uploads = 0
+
+    def upload() -> None:
+        nonlocal uploads
+        store_file(f"burst/{uploads}.jpg", encode(scene(900 + uploads, (1200, 900)), quality=90))
+        uploads += 1
+
+    try:
+        for outage in range(20):
+            upload()
+            wait_until(
+                lambda: worker.poll() is not None or _worker_holds_one_message_and_waits_for_more(own_broker),
+                timeout=60,
+                interval=0.02,
+            )
+            assert worker.poll() is None, f"the worker exited after outage {outage}"
+            own_broker.stop()
+            upload()  # stored while the broker is down, left waiting for the sweep
+            own_broker.start()
+        wait_until(lambda: worker.poll() is not None or not Version.objects.exclude(status="done").exists(), 180)
+        assert worker.poll() is None, "the worker exited after the last outage"
+        assert celery_app.control.ping(destination=[nodename], timeout=5)
+    finally:
+        stop_worker(worker)
+    assert Version.objects.filter(status="done").count() == uploads == 40
+    assert Fingerprint.objects.count() == 40
+
+
+def _worker_pid(nodename: str) -> int | None:
+    """The process id of the worker answering to this node name, None while none answers."""
+    stats = celery_app.control.inspect(destination=[nodename], timeout=1).stats() or {}
+    return stats.get(nodename, {}).get("pid")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_make_runs_worker_is_started_again_when_it_dies_and_stopped_with_its_keeper(own_broker):
+    nodename = host_format(default_nodename("kept@%h"))
+    celery = str(Path(sys.executable).with_name("celery"))
+    worker = [celery, "-A", "config", "worker", "--pool=solo", "--without-gossip", "--without-mingle", "-n", nodename]
+    keeper = subprocess.Popen(
+        ["bash", "scripts/keep_running.sh", *worker, "--loglevel=WARNING"],
+        cwd=ROOT,
+        env={**_worker_env(), "KEEP_RUNNING_DELAY": "0.2"},
+    )
+    try:
+        first = wait_until(lambda: _worker_pid(nodename), timeout=30)
+        os.kill(first, signal.SIGKILL)
+        second = wait_until(lambda: (pid := _worker_pid(nodename)) != first and pid, timeout=60)
+        assert celery_app.control.ping(destination=[nodename], timeout=5)
+    finally:
+        keeper.terminate()
+        keeper.wait(timeout=30)
+    assert keeper.returncode == 0
+    assert not _alive(first) and not _alive(second)
+
+
+def test_a_connection_closed_after_the_broker_vanished_mid_poll_gives_back_only_connection_errors(own_broker):
+    """Celery's consumer on a lost broker: `collect()` and then `close()` of a connection whose channel holds an
+    unacknowledged message while its BRPOP is pending, with a remote-control (fanout) channel opened after it."""
+    connection = Connection(own_broker.url, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    channel = connection.default_channel
+    work = Queue("work", routing_key="work")
+    control = Queue("control", Exchange("control", type="fanout"), auto_delete=True)  # as the worker's pidbox
+    work(channel).declare()
+    Producer(channel, routing_key="work").publish({"n": 1})
+    message = channel.basic_get("work", no_ack=False)
+    assert message is not None and channel.qos._delivered  # delivered, not yet acknowledged
+    Consumer(connection.channel(), [control], auto_declare=True, no_ack=True).consume()
+    Consumer(channel, [work]).consume()
+    connection.transport.cycle.on_poll_start()  # as the event loop: BRPOP sent on one, SUBSCRIBE on the other
+    assert channel._in_poll
+    own_broker.stop()
+
+    connection.collect(socket_timeout=5)
+    ignore_errors(connection, connection.close)  # before the guard: AttributeError ... 'hostname'
+    assert channel.closed and connection._transport is None
 
 
 # --- curators racing each other and new uploads -------------------------------------------------------------
@@ -429,6 +547,29 @@ def test_a_version_another_sweep_holds_is_skipped_not_queued_twice(monkeypatch):
         assert processing.version_requeue_stuck(older_than_seconds=600, enqueue=lambda pk: None) == 1
         other_sweep.rollback()
     assert queued == [free.pk]
+
+
+def test_a_version_left_processing_by_a_run_that_is_gone_is_queued_at_once_and_a_held_one_is_not(monkeypatch):
+    monkeypatch.setattr(processing, "version_dispatch_processing", lambda **kwargs: None)
+    abandoned = store_file("abandoned.jpg", encode(scene(615), quality=90))
+    held = store_file("held.jpg", encode(scene(616), quality=90))
+    waiting = store_file("waiting.jpg", encode(scene(617), quality=90))
+    Version.objects.exclude(pk=waiting.pk).update(status=Version.Status.PROCESSING)
+    Version.objects.update(queued_at=timezone.now() - timedelta(seconds=30))  # queued moments ago
+    queued = []
+    monkeypatch.setattr(
+        processing, "version_dispatch_processing", lambda *, version_id, **kw: queued.append(version_id)
+    )
+    with _pg_connect() as live_run:
+        live_run.execute("SELECT pg_advisory_lock(%s)", [PROCESSING_LOCK_BASE | held.pk])
+        # The default wait (DUPFINDER_REQUEUE_AFTER_SECONDS) applies to the waiting version only.
+        assert processing.version_requeue_stuck(enqueue=lambda pk: None) == 1
+        assert queued == [abandoned.pk]
+    wait_until(lambda: not _advisory_lock_held(PROCESSING_LOCK_BASE | held.pk), timeout=10, interval=0.05)
+    # Until a worker takes it, the abandoned version is queued on every sweep; the held one's run is gone now.
+    assert processing.version_requeue_stuck(enqueue=lambda pk: None) == 2
+    assert queued == [abandoned.pk, abandoned.pk, held.pk]
+    assert Version.objects.get(pk=waiting.pk).queued_at < timezone.now() - timedelta(seconds=29)
 
 
 def test_an_enqueue_failing_after_commit_leaves_the_version_waiting_without_an_error(monkeypatch, caplog):

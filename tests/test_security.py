@@ -40,7 +40,8 @@ def no_earlier_failures():
 # --- production settings ---------------------------------------------------------------
 
 
-def test_production_settings_pass_the_deploy_check_without_a_warning(tmp_path):
+def _production(tmp_path, *command: str, **environment: str) -> subprocess.CompletedProcess:
+    """Run manage.py under the production settings with only the required variables (and these) set."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DUPFINDER_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -49,18 +50,54 @@ def test_production_settings_pass_the_deploy_check_without_a_warning(tmp_path):
         DJANGO_DATA_DIR=str(tmp_path),
         DATABASE_URL="postgres://dupfinder:unused@127.0.0.1:5432/dupfinder",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
-        DUPFINDER_CLIENT_IP_HEADER="HTTP_X_REAL_IP",  # nginx in front, as the README describes
+        **environment,
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return subprocess.run(
+        [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+PROXY_SETTINGS = (
+    "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER, settings.DUPFINDER_CLIENT_IP_HEADER)"
+)
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{}, {"DUPFINDER_PROXY_CLIENT_IP_HEADER": "X-Real-IP"}],
+    ids=["defaults", "behind nginx as the README describes"],
+)
+def test_production_settings_pass_the_deploy_check_without_a_warning(tmp_path, environment):
+    result = _production(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **environment)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_by_default_no_proxy_is_trusted_and_the_client_is_the_connecting_address(tmp_path):
+    result = _production(tmp_path, "shell", "--no-imports", "-c", PROXY_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None"]  # SECURE_PROXY_SSL_HEADER None, no client address header
+
+
+@pytest.mark.parametrize("declared", ["X-Real-IP", "x-real-ip", "HTTP_X_REAL_IP"])
+def test_declaring_the_proxys_client_address_header_trusts_the_proxy_for_both(tmp_path, declared):
+    shell = ("shell", "--no-imports", "-c", PROXY_SETTINGS)
+    result = _production(tmp_path, *shell, DUPFINDER_PROXY_CLIENT_IP_HEADER=declared)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https') HTTP_X_REAL_IP"
+
+
+@pytest.mark.parametrize(
+    ("environment", "said"),
+    [
+        ({"DUPFINDER_CLIENT_IP_HEADER": "HTTP_X_REAL_IP"}, "replaced by DUPFINDER_PROXY_CLIENT_IP_HEADER"),
+        ({"DUPFINDER_PROXY_CLIENT_IP_HEADER": "X-Real-IP: 1.2.3.4"}, "must be a header name such as X-Real-IP"),
+    ],
+    ids=["the old variable", "not a header name"],
+)
+def test_a_proxy_setting_that_cannot_be_followed_stops_start_up_with_a_plain_reason(tmp_path, environment, said):
+    result = _production(tmp_path, "check", **environment)
+    assert result.returncode != 0 and said in result.stderr
 
 
 @pytest.mark.parametrize(

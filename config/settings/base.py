@@ -1,8 +1,11 @@
 """Settings shared by every environment; values come from the environment (django-environ)."""
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -26,13 +29,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "collections_app",
     "dedup",
     "records",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -46,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A file store that cannot be written to: 503 with the reason on pages (the API: EXCEPTION_HANDLER below).
+    "collections_app.middleware.StorageUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,9 +107,31 @@ DUPFINDER_LOGIN_LOCKOUT_SECONDS = env.int("DUPFINDER_LOGIN_LOCKOUT_SECONDS", def
 # After this many failures from one address, whatever the usernames, any username from it is refused for the same
 # window: one address cannot try a few passwords against many accounts (password spraying).
 DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("DUPFINDER_LOGIN_MAX_FAILURES_PER_ADDRESS", default=30)
-# Behind a reverse proxy every request comes from the proxy's address: name the header it sets with the client's
-# (as a META key, e.g. HTTP_X_REAL_IP for nginx's `proxy_set_header X-Real-IP $remote_addr`). Empty: REMOTE_ADDR.
-DUPFINDER_CLIENT_IP_HEADER = env.str("DUPFINDER_CLIENT_IP_HEADER", default="")
+
+
+def _request_meta_key(header: str) -> str:
+    """X-Real-IP (or HTTP_X_REAL_IP) as Django's request.META key, HTTP_X_REAL_IP; empty stays empty."""
+    header = header.strip()
+    if header and not re.fullmatch(r"[A-Za-z0-9_-]+", header):
+        raise ImproperlyConfigured(
+            f"DUPFINDER_PROXY_CLIENT_IP_HEADER must be a header name such as X-Real-IP, not {header!r}."
+        )
+    key = header.upper().replace("-", "_")
+    return key if not key or key.startswith("HTTP_") else f"HTTP_{key}"
+
+
+# Whether a reverse proxy is in front is one choice, DUPFINDER_PROXY_CLIENT_IP_HEADER: empty (the default) means
+# none, so REMOTE_ADDR is the client and X-Forwarded-Proto is ignored; set, it names the header the proxy puts
+# the client's address in (e.g. X-Real-IP for nginx's `proxy_set_header X-Real-IP $remote_addr`), and the proxy is
+# trusted to say in X-Forwarded-Proto whether the request came over HTTPS.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+if "DUPFINDER_CLIENT_IP_HEADER" in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "DUPFINDER_CLIENT_IP_HEADER is replaced by DUPFINDER_PROXY_CLIENT_IP_HEADER, which also says that a proxy "
+        "is in front (for example DUPFINDER_PROXY_CLIENT_IP_HEADER=X-Real-IP)."
+    )
+DUPFINDER_CLIENT_IP_HEADER = _request_meta_key(env.str("DUPFINDER_PROXY_CLIENT_IP_HEADER", default=""))
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if DUPFINDER_CLIENT_IP_HEADER else None
 # The failure counts live in the cache: in production a shared one (Redis), so every web process sees them.
 # https://docs.djangoproject.com/en/5.2/topics/cache/
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
@@ -192,20 +220,36 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Every view checks a role permission (api/permissions.py); anonymous requests get 401.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    # DRF's handler, plus 503 in JSON when the file store cannot be written to.
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.ApiFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+}
+# API tokens (https://jazzband.github.io/django-rest-knox/settings/): stored as SHA-512 digests, never in clear,
+# and valid for DUPFINDER_API_TOKEN_TTL_HOURS from issue; each sign-in at /api/v1/token/ issues a new one.
+DUPFINDER_API_TOKEN_TTL_HOURS = env.int("DUPFINDER_API_TOKEN_TTL_HOURS", default=24)
+if DUPFINDER_API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("DUPFINDER_API_TOKEN_TTL_HOURS must be a whole number of hours, 1 or more.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=DUPFINDER_API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html ; Swagger UI and Redoc come from the
 # sidecar package and are served as static files, never from a CDN.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collections duplicate finder API",
-    "DESCRIPTION": "Sources, items, versions, clusters, batches and uploads for other portals and systems.",
+    "DESCRIPTION": (
+        "Sources, items, versions, clusters, batches and uploads for other portals and systems. "
+        "Sign in at /api/v1/token/ for a token that expires; send it as `Authorization: Token <token>`. "
+        "Text never contains the NUL character (U+0000): a request with one is refused with 400."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
@@ -252,6 +296,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # a worker that dies mid-task leaves it to be redelivered, not lost.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# When the broker goes away, a file being fingerprinted is finished and recorded rather than stopped; its
+# acknowledgement is lost with the connection, so the message comes back after the visibility timeout and
+# finds the version done. Celery's default today, said explicitly because Celery 6 is to change it.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-cancel-long-running-tasks-on-connection-loss
+# The Redis transport itself is kombu's with a guard for closing after the broker vanished (config/celery_app.py).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # One message at a time per process: fingerprinting is CPU-bound and long,
 # prefetching would starve other workers of queued files.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -20,6 +20,7 @@ class Failure(StrEnum):
     POLYGLOT = "polyglot"
     STORED_FILE_MISSING = "stored_file_missing"
     STORAGE_UNREADABLE = "storage_unreadable"  # detail
+    STORAGE_UNWRITABLE = "storage_unwritable"  # detail: the operating system's words, e.g. "No space left on device"
     TIMED_OUT = "timed_out"
     UNEXPECTED = "unexpected"  # version
     RECORDED = "recorded"  # text: a reason stored as a sentence before reasons were codes

@@ -113,6 +113,15 @@
     updateOverall();
   }
 
+  // The reason the API gives: {"detail": "..."} or {"field": ["...", ...]}.
+  function refusal(xhr) {
+    let body;
+    try { body = JSON.parse(xhr.responseText); } catch (error) { return ""; }
+    if (!body || typeof body !== "object") return "";
+    if (typeof body.detail === "string") return body.detail;
+    return Object.values(body).flat(Infinity).filter((m) => typeof m === "string").join(" ");
+  }
+
   function send(entry) {
     active += 1;
     const data = new FormData();
@@ -134,6 +143,9 @@
         // A ZIP answers for each file inside it; a single file needs no name, its row shows it.
         const message = answer.length === 1 ? first.message : answer.map((f) => f.path + ": " + f.message).join(" ");
         finish(entry, first.status, message, first.already_in_collection);
+      } else if ((xhr.status === 400 || xhr.status === 403) && refusal(xhr)) {
+        // Refused in words (a sidecar CSV that cannot be read, someone else's batch): sending again would not help.
+        finish(entry, "refused", refusal(xhr));
       } else {
         fail(entry, xhr.status + " " + xhr.statusText);
       }

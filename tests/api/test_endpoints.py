@@ -41,10 +41,13 @@ def test_session_login_works_for_the_browser(client, role_user):
     assert client.get("/api/v1/items/").status_code == 200
 
 
-def test_token_is_issued_for_a_username_and_password(api_as, role_user):
+def test_token_is_issued_for_a_username_and_password_with_its_expiry(api_as, role_user):
     role_user("uploader")
     response = api_as(None).post("/api/v1/token/", {"username": "uploader", "password": "pw-for-tests-1"})
-    assert response.status_code == 200 and response.json()["token"]
+    assert response.status_code == 200 and response.json()["token"] and response.json()["expiry"]
+    client = api_as(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert client.get("/api/v1/versions/").status_code == 200
 
 
 def test_sources_are_added_by_administrators_only(api_as):
@@ -278,3 +281,76 @@ def test_a_failed_version_is_retried_through_the_api_without_resending_it(api_as
     assert Version.objects.get(pk=version_id).status == "done"
     assert AuditEvent.objects.filter(action="version.retry", target_id=str(version_id)).count() == 1
     assert api_as("uploader").post(url).status_code == 409  # only a failed version is retried
+
+
+def test_a_sidecar_over_the_csv_field_limit_is_a_400_with_its_line_and_the_upload_stores_nothing(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    huge = b'filename,title\none.jpg,"' + b"x" * 200_000 + b'"\n'
+    response = api_as("uploader").post(
+        "/api/v1/uploads/",
+        {"source": source.pk, "files": [_file("one.jpg", encode(scene(1)))], "metadata": _file("meta.csv", huge)},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "metadata": ["Line 2 of the CSV has a value longer than 131072 characters; shorten it and send the CSV again."]
+    }
+    as_a_file = api_as("uploader").post(
+        "/api/v1/uploads/",
+        {"source": source.pk, "files": [_file("one.jpg", encode(scene(1))), _file("meta.csv", huge)]},
+        format="multipart",
+    )
+    assert as_a_file.status_code == 400 and as_a_file.json()["files"][0].startswith("meta.csv: Line 2 of the CSV")
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()
+
+
+def test_the_batch_sidecar_endpoint_answers_an_unreadable_csv_with_400_and_its_line(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    uploader = api_as("uploader")
+    batch = uploader.post("/api/v1/batches/", {"source": source.pk}, format="json").json()["id"]
+    huge = b'filename,title\na.jpg,A\nb.jpg,"' + b"x" * 200_000 + b'"\n'
+    response = uploader.post(f"/api/v1/batches/{batch}/sidecar/", {"file": _file("m.csv", huge)}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Line 3 of the CSV has a value longer than 131072 characters")
+    assert not SidecarRow.objects.exists()
+
+
+def test_an_empty_file_sent_to_the_api_is_refused_by_name_with_a_reason(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    response = api_as("uploader").post(
+        "/api/v1/uploads/",
+        {"source": source.pk, "files": [_file("empty.jpg", b""), _file("one.jpg", encode(scene(1)))]},
+        format="multipart",
+    )
+    assert response.status_code == 201
+    empty, stored = response.json()["files"]
+    assert (empty["path"], empty["status"], empty["message"]) == ("empty.jpg", "refused", "The file is empty.")
+    assert stored["status"] == "created"
+
+
+def test_only_the_batchs_creator_or_an_administrator_may_upload_into_it_or_attach_a_sidecar(api_as):
+    source = source_get_or_create(name="Photo Unit")
+    batch = api_as("uploader").post("/api/v1/batches/", {"source": source.pk}, format="json").json()["id"]
+    message = (
+        f"Batch {batch} was started by someone else: only they or an administrator can add files to it. "
+        "Start a new upload to make a batch of your own."
+    )
+
+    def send(role: str, seed: int):
+        files = {"batch": batch, "files": [_file(f"{seed}.jpg", encode(scene(seed)))]}
+        return api_as(role).post("/api/v1/uploads/", files, format="multipart")
+
+    refused = send("curator", 1)  # may upload, but did not start this batch
+    assert refused.status_code == 403 and refused.json() == {"detail": message}
+    sidecar = api_as("curator").post(
+        f"/api/v1/batches/{batch}/sidecar/", {"file": _file("m.csv", b"filename,title\n1.jpg,X\n")}, format="multipart"
+    )
+    assert sidecar.status_code == 403 and sidecar.json() == {"detail": message}
+    assert not Version.objects.exists() and not SidecarRow.objects.exists()
+
+    assert send("uploader", 2).status_code == 201
+    assert send("administrator", 3).status_code == 201
+    assert sorted(Version.objects.filter(batch_id=batch).values_list("original_filename", flat=True)) == [
+        "2.jpg",
+        "3.jpg",
+    ]

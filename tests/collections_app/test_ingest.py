@@ -2,13 +2,16 @@
 
 import io
 import os
+import signal
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 
-from collections_app.models import AuditEvent, Source, Version
+from collections_app.models import AuditEvent, IngestBatch, Version
 from collections_app.services import source_get_or_create, version_ingest
+from tests.factories import SourceFactory
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +97,7 @@ def test_same_file_from_two_sources_is_stored_twice():
 
 
 def test_upload_page_stores_images_and_refuses_other_files(client, uploader):
-    source = Source.objects.create(name="Events portal")
+    source = SourceFactory()
     client.force_login(uploader)
     files = [
         _upload("one.jpg", encode(scene(1))),
@@ -130,3 +133,82 @@ def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+class StillReading(Exception):
+    """Not an OSError, which ingest would report as an unreadable file and carry on."""
+
+
+@pytest.fixture
+def alarm():
+    """Fails the test instead of hanging it: reading a pipe or /dev/zero never ends on its own."""
+
+    def expire(signum, frame):
+        raise StillReading("ingest was still reading after 20 seconds")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_ingest_skips_pipes_devices_and_links_with_a_reason_and_reads_nothing_outside_the_folder(
+    tmp_path_factory, capsys, alarm
+):
+    folder = _folder(tmp_path_factory.mktemp("folder"))
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "secret.jpg").write_bytes(encode(scene(11)))
+    os.mkfifo(folder / "pipe.jpg")
+    (folder / "zero.jpg").symlink_to("/dev/zero")
+    (folder / "outside.jpg").symlink_to(elsewhere / "secret.jpg")
+    (folder / "outside-folder").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "sub" / "again.jpg").symlink_to(folder / "a.jpg")
+
+    call_command("ingest", str(folder), source="Photo Unit")
+
+    out = capsys.readouterr().out
+    assert set(Version.objects.values_list("original_path", flat=True)) == {
+        "a.jpg",
+        "sub/b.png",
+        "sub/deeper/c.jpg",
+        "broken.jpg",
+    }
+    assert "skipped pipe.jpg: A named pipe, not a file; not read." in out
+    assert "skipped zero.jpg: A symbolic link to /dev/zero, outside the folder; links are not followed." in out
+    assert f"skipped outside.jpg: A symbolic link to {elsewhere / 'secret.jpg'}, outside the folder" in out
+    assert f"skipped outside-folder: A symbolic link to {elsewhere}, outside the folder" in out
+    assert "skipped sub/again.jpg: A symbolic link to" in out and "ingested under its own path" in out
+    reasons = {row["path"]: row["reason"] for row in IngestBatch.objects.get().skipped}
+    assert {"pipe.jpg", "zero.jpg", "outside.jpg", "outside-folder", "sub/again.jpg"} <= set(reasons)
+
+
+@override_settings(DUPFINDER_MAX_UPLOAD_BYTES=2 * 1024 * 1024)
+def test_ingest_skips_a_file_over_the_upload_limit_without_reading_it(tmp_path, capsys, alarm):
+    """64 GB of holes would take minutes to read; the size alone is enough to skip it."""
+    with open(tmp_path / "huge.tif", "wb") as handle:
+        handle.truncate(64 * 1024**3)
+    (tmp_path / "small.jpg").write_bytes(encode(scene(12)))
+    call_command("ingest", str(tmp_path), source="Photo Unit")
+    out = capsys.readouterr().out
+    assert "skipped huge.tif: The file is larger than the limit of 2 MB." in out
+    assert list(Version.objects.values_list("original_path", flat=True)) == ["small.jpg"]
+
+
+def test_a_file_is_never_read_past_the_size_it_had_when_opened(tmp_path):
+    from collections_app.management.commands.ingest import FileGrew, _open_inside
+
+    data = encode(scene(13))
+    (tmp_path / "growing.jpg").write_bytes(data)
+    root_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with _open_inside(tmp_path, root_fd, "growing.jpg") as handle:
+            with open(tmp_path / "growing.jpg", "ab") as writer:
+                writer.write(b"\0" * 10_000_000)
+            assert len(handle.read(len(data) // 2)) == len(data) // 2
+            assert handle.seek(0, io.SEEK_END) == len(data)  # the size it had, not the size it has
+            handle.seek(0)
+            with pytest.raises(FileGrew, match="grew while it was read"):
+                handle.read()
+    finally:
+        os.close(root_fd)

@@ -5,10 +5,11 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from collections_app.models import AuditEvent, ImportedMetadata, Item, SidecarRow, Version
+from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, SidecarRow, Version
 from collections_app.services import batch_create, source_get_or_create, version_ingest
 from collections_app.sidecar import SidecarError, batch_sidecar_attach, csv_parse
 from collections_app.uploads import batch_files_upload
+from tests.factories import ItemFactory
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_rows_report_unmatched_files_bad_values_and_duplicates():
     source = source_get_or_create(name="Photo Unit")
     batch = batch_create(source=source)
     _stored("gala/a.jpg", 1, batch)
-    Item.objects.create(identifier="TAKEN")
+    ItemFactory(identifier="TAKEN")
     csv = (
         "Filename,Title,identifier,date,notes\n"
         "a.jpg,Gala," + "x" * 250 + ",1962,kept\n"
@@ -82,3 +83,42 @@ def test_import_csv_command_fills_in_a_sources_stored_files(tmp_path, capsys):
     assert (item.title_zh, item.subjects) == ("維港", ["harbour", "night"])
     with pytest.raises(CommandError):
         call_command("import_csv", str(sheet), source="Nobody")
+
+
+def test_a_value_over_the_csv_field_limit_refuses_the_csv_with_the_line_it_starts_on():
+    csv = b'filename,title\na.jpg,Gala\nb.jpg,"' + b"x\n" * 70_000 + b'"\n'
+    with pytest.raises(SidecarError, match=r"^Line 3 of the CSV has a value longer than 131072 characters"):
+        csv_parse(csv)
+
+
+def test_a_nul_character_or_bytes_that_are_not_utf8_refuse_the_csv_with_their_line():
+    with pytest.raises(SidecarError, match=r"^Line 2 of the CSV holds a NUL character"):
+        csv_parse(b"filename,title\na.jpg,Ga\x00la\n")
+    with pytest.raises(SidecarError, match=r"^Line 3 of the CSV is not UTF-8 text"):
+        csv_parse("filename,title\na.jpg,Gala\nb.jpg,維港\n".encode()[:-4] + b"\xff\n")
+    with pytest.raises(SidecarError, match=r"^Line 1 of the CSV needs a column named filename"):
+        csv_parse(b"title\nGala\n")
+
+
+def test_a_utf16_csv_with_its_byte_order_mark_is_read():
+    rows, _notes = csv_parse("filename,title_zh\na.jpg,維港\n".encode("utf-16"))
+    assert rows[0]["values"] == {"title_zh": "維港"}
+
+
+def test_a_filename_longer_than_a_row_can_hold_is_reported_on_its_row_not_a_database_error():
+    batch = batch_create(source=source_get_or_create(name="Photo Unit"))
+    rows = batch_sidecar_attach(batch=batch, content=b"filename,title\n" + b"n" * 1500 + b".jpg,Gala\nb.jpg,B\n")
+    assert [row.filename for row in rows] == ["", "b.jpg"]
+    assert rows[0].problems == ["The filename is longer than 1000 characters, so it matches no file."]
+    assert rows[0].outcome == "refused" and rows[0].data["filename"].startswith("nnn")
+
+
+def test_import_csv_refuses_an_unreadable_csv_with_its_line_and_stores_nothing(tmp_path):
+    _stored("2019/a.jpg", 1)
+    batches = IngestBatch.objects.count()
+    sheet = tmp_path / "meta.csv"
+    sheet.write_bytes(b'filename,title\n2019/a.jpg,"' + b"x" * 200_000 + b'"\n')
+    with pytest.raises(CommandError, match="Line 2 of the CSV has a value longer than 131072 characters"):
+        call_command("import_csv", str(sheet), source="Photo Unit")
+    assert IngestBatch.objects.count() == batches and not SidecarRow.objects.exists()
+    assert Version.objects.get().item.title == "a"

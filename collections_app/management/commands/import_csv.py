@@ -5,8 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.models import Source
-from collections_app.services import batch_create
-from collections_app.sidecar import SidecarError, source_csv_import
+from collections_app.sidecar import MAX_BYTES, SidecarError, source_csv_import
 
 OUTCOMES = {
     "applied": "applied",
@@ -31,12 +30,12 @@ class Command(BaseCommand):
             source_obj = Source.objects.get(name=source.strip())
         except Source.DoesNotExist as exc:
             raise CommandError(f"No source named {source!r}.") from exc
-        batch = batch_create(source=source_obj, label=f"import_csv {path.name}")
+        with path.open("rb") as handle:
+            content = handle.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
         try:
-            rows = source_csv_import(batch=batch, content=path.read_bytes())
+            batch, rows = source_csv_import(source=source_obj, content=content, label=f"import_csv {path.name}")
         except SidecarError as exc:
-            batch.delete()
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{path}: {exc} Nothing was stored.") from exc
         counts = {key: sum(1 for row in rows if row.outcome == key) for key in OUTCOMES}
         self.stdout.write(
             f"{len(rows)} rows: {counts['applied']} applied, {counts['partly']} applied in part, "

@@ -1,6 +1,13 @@
-"""`manage.py ingest DIR --source NAME [--wait] [--inline]`: ingest a folder of images, re-runnable."""
+"""`manage.py ingest DIR --source NAME [--wait] [--inline]`: ingest a folder of images, re-runnable.
 
+Only regular files inside DIR are read. Links, named pipes, devices and sockets are skipped with a reason;
+every file is opened from DIR's own descriptor through real folders, never through a link; and no file is
+read past the size it had when opened, which is at most DUPFINDER_MAX_UPLOAD_BYTES.
+"""
+
+import io
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -8,17 +15,138 @@ from pathlib import Path
 from celery import current_app as celery_app  # config/__init__.py makes the project's app current
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from collections_app.failures import failure_text
 from collections_app.selectors import failed_versions, versions_status_counts
-from collections_app.services import batch_create, source_get_or_create, version_ingest
+from collections_app.services import StorageUnavailable, batch_create, source_get_or_create, version_ingest
+from dedup.imaging.errors import Failure
+
+CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | CLOEXEC
+# O_NONBLOCK: should the entry become a named pipe after it was looked at, opening it must not wait for a writer.
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | CLOEXEC
 
 
-def _walk(root: Path):
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
-        dirnames.sort()
-        for name in sorted(filenames):
-            yield Path(dirpath) / name
+class Skipped(Exception):
+    """An entry that is not read; the message says why, for the batch's list of refusals."""
+
+
+class FileGrew(OSError):
+    """The file became longer than it was when opened, so what was read is not the whole file."""
+
+
+class _CappedFile(io.RawIOBase):
+    """A regular file read no further than `cap` bytes, its size when opened; growing past that is FileGrew."""
+
+    def __init__(self, fd: int, cap: int):
+        super().__init__()
+        self._file = io.FileIO(fd, "rb")
+        self._cap = cap
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        room = self._cap - self._file.tell()
+        if room <= 0:
+            if os.fstat(self._file.fileno()).st_size > self._cap:
+                raise FileGrew(_("The file grew while it was read; run ingest again once it is complete."))
+            return 0
+        with memoryview(buffer) as view:
+            return self._file.readinto(view[:room])
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            offset, whence = self._cap + offset, io.SEEK_SET
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _listing(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """Relative paths of every entry under root but its folders, in order, and the folders that cannot be listed.
+
+    A link to a folder is listed as an entry (and skipped with its reason), never walked into.
+    """
+    entries: list[str] = []
+    unreadable: list[tuple[str, str]] = []
+
+    def refused(exc: OSError) -> None:
+        relative = Path(exc.filename).relative_to(root).as_posix()
+        reason = _("The folder could not be read (%(reason)s).") % {"reason": exc.strerror or exc}
+        unreadable.append((relative, reason))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=refused):
+        folder = Path(dirpath)
+        links = [name for name in dirnames if (folder / name).is_symlink()]
+        dirnames[:] = sorted(name for name in dirnames if name not in links)
+        entries += [(folder / name).relative_to(root).as_posix() for name in sorted(filenames + links)]
+    return entries, unreadable
+
+
+def _kind_reason(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return _("A named pipe, not a file; not read.")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return _("A device, not a file; not read.")
+    if stat.S_ISSOCK(mode):
+        return _("A socket, not a file; not read.")
+    return _("Not a regular file; not read.")
+
+
+def _link_reason(root: Path, relative: str, target: str) -> str:
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([os.path.realpath(root / relative), real_root]) == real_root:
+        return _(
+            "A symbolic link to %(target)s; links are not followed, so what it points to in the folder "
+            "is ingested under its own path."
+        ) % {"target": target}
+    return _("A symbolic link to %(target)s, outside the folder; links are not followed.") % {"target": target}
+
+
+def _too_large() -> Skipped:
+    limit = settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)
+    return Skipped(failure_text(Failure.FILE_TOO_LARGE, {"limit": limit}))
+
+
+def _open_inside(root: Path, root_fd: int, relative: str) -> io.BufferedReader:
+    """The regular file at `relative`, reached from root_fd through real folders only; otherwise Skipped."""
+    *folders, name = relative.split("/")
+    opened: list[int] = []
+    try:
+        parent = root_fd
+        for folder in folders:
+            parent = os.open(folder, FOLDER_FLAGS, dir_fd=parent)
+            opened.append(parent)
+        info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode):
+            raise Skipped(_link_reason(root, relative, os.readlink(name, dir_fd=parent)))
+        if not stat.S_ISREG(info.st_mode):
+            raise Skipped(_kind_reason(info.st_mode))
+        if info.st_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
+            raise _too_large()
+        fd = os.open(name, FILE_FLAGS, dir_fd=parent)
+    finally:
+        for folder_fd in opened:
+            os.close(folder_fd)
+    info = os.fstat(fd)  # what was opened, which may not be what was looked at a moment before
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise Skipped(_kind_reason(info.st_mode))
+    if info.st_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
+        os.close(fd)
+        raise _too_large()
+    return io.BufferedReader(_CappedFile(fd, info.st_size))
 
 
 def workers_answering(timeout: float = 2.0) -> bool:
@@ -66,29 +194,38 @@ class Command(BaseCommand):
             sys.exit(3)
 
     def _ingest_all(self, root, source, batch, inline):
-        created, already, skipped = [], 0, []
-        paths = list(_walk(root))
-        for path in tqdm(paths, desc="Ingesting", unit="file", file=self.stderr, disable=None):
-            relative = path.relative_to(root).as_posix()
-            try:
-                with path.open("rb") as handle:
-                    outcome = version_ingest(
-                        fileobj=handle,
-                        original_filename=path.name,
-                        original_path=relative,
-                        source=source,
-                        batch=batch,
-                        process_inline=inline,
-                    )
-            except OSError as exc:
-                skipped.append((relative, f"could not be read ({exc.strerror or exc})"))
-                continue
-            if outcome.created:
-                created.append(outcome.version.pk)
-            elif outcome.status == "already_ingested":
-                already += 1
-            else:
-                skipped.append((relative, outcome.message))
+        created, already = [], 0
+        entries, skipped = _listing(root)
+        root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | CLOEXEC)
+        try:
+            for relative in tqdm(entries, desc="Ingesting", unit="file", file=self.stderr, disable=None):
+                try:
+                    with _open_inside(root, root_fd, relative) as handle:
+                        outcome = version_ingest(
+                            fileobj=handle,
+                            original_filename=relative.rsplit("/", 1)[-1],
+                            original_path=relative,
+                            source=source,
+                            batch=batch,
+                            process_inline=inline,
+                        )
+                except (Skipped, FileGrew) as exc:
+                    skipped.append((relative, str(exc)))
+                    continue
+                except StorageUnavailable as exc:  # every file after it would fail the same way
+                    raise CommandError(str(exc)) from exc
+                except OSError as exc:
+                    reason = _("could not be read (%(reason)s)") % {"reason": exc.strerror or exc}
+                    skipped.append((relative, reason))
+                    continue
+                if outcome.created:
+                    created.append(outcome.version.pk)
+                elif outcome.status == "already_ingested":
+                    already += 1
+                else:
+                    skipped.append((relative, outcome.message))
+        finally:
+            os.close(root_fd)
         return created, already, skipped
 
     def _wait(self, version_ids, timeout):

@@ -570,3 +570,101 @@ def test_an_image_without_metadata_has_an_empty_summary():
         "keywords": [],
         "rights": None,
     }
+
+
+# --- images whose bytes are also a script ----------------------------------------------
+
+
+def _identify(data: bytes) -> str:
+    from dedup.imaging.fingerprint import identify
+
+    return identify(io.BytesIO(data))
+
+
+def _reads_as_script(data: bytes) -> bool:
+    from dedup.imaging.sniff import is_polyglot
+
+    return is_polyglot(io.BytesIO(data))
+
+
+def _gif(size: tuple[int, int], noise: bool, seed: int = 0) -> bytes:
+    if noise:
+        pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        return encode(Image.fromarray(pixels).convert("P"), "GIF")
+    return encode(photo(size, seed).convert("P") if min(size) >= 48 else Image.new("P", size, 7), "GIF")
+
+
+def test_a_gif_whose_width_bytes_open_a_javascript_comment_is_refused_as_a_polyglot():
+    gif = _gif((10799, 2), noise=False)  # 10799 = 0x2A2F, stored little-endian as "/*"
+    assert gif[6:8] == b"/*" and b"*/" not in gif and _identify(gif) == "GIF"
+    with pytest.raises(FingerprintError) as refused:
+        _identify(gif + b"*/=alert(document.domain)//")
+    assert refused.value.code == Failure.POLYGLOT
+
+
+def test_a_jpeg_whose_first_segment_is_12074_bytes_long_and_carries_a_script_is_refused_as_a_polyglot():
+    jpeg = encode(photo())
+    app0 = b"\xff\xe0/*JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"  # 0x2F2A = 12074, "/*"
+    app0 += b"\x00" * (0x2F2A + 2 - len(app0))
+    script = b"*/=alert(document.domain);/*"
+    comment = b"\xff\xfe" + (len(script) + 2).to_bytes(2, "big") + script
+    with pytest.raises(FingerprintError) as refused:
+        _identify(jpeg[:2] + app0 + comment + jpeg[2:] + b"*/")
+    assert refused.value.code == Failure.POLYGLOT
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GIF89a/*\x0f\x00\x01\x00\x80\x00\x00*/=alert(1)//\x00\x01\x00",
+        b"GIF89a/*\x00\x01*/=alert(1)/*\x00\xff\x00 ends in a comment */",
+        b"GIF89a='\x00\x01\\\n\x03\\'';alert(1)",  # a backslash continues the line and escapes a quote
+        b"GIF89a=`\x00\x01${'`'}\x00\x02`;alert(1)",
+        b"GIF89a=/\x00\x01\x02[/]/;alert(1)",
+        b"GIF89a=1/2/*\x00\x01*/;alert(1)",
+        b"GIF89a<!--\x00\x01\nalert(1)",
+        b"GIF89a\n-->\x00\x01\nalert(1)",
+        b"GIF89a//\x00\x01\xe2\x80\xa8alert(1)",  # U+2028 ends a line in a UTF-8 script
+        b"\xff\xd8\xff\xe0/*\x00\x10JFIF\x00*/=alert(1)/*\xff\xd9*/",  # Latin-1 makes \xff\xd8\xff\xe0 a name
+    ],
+    ids=["comment", "to-the-end", "string", "template", "regex", "division", "<!--", "-->", "u2028", "jpeg"],
+)
+def test_bytes_that_parse_as_javascript_from_first_to_last_read_as_a_script(data):
+    assert _reads_as_script(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GIF89a/*\x00\x01 never closed",
+        b"GIF89a/*\x00*/=alert(1)\x00\x01",
+        b"GIF89a='\x00\x01",
+        b"GIF89a='\x00\n';alert(1)",
+        b"GIF89a=/\x00\n/;alert(1)",
+        b"GIF89a=`${\x00}`",
+    ],
+    ids=["open-comment", "binary-after-it", "open-string", "string-over-lines", "regex-over-lines", "binary-in-${}"],
+)
+def test_bytes_that_stop_being_javascript_before_the_end_do_not(data):
+    assert not _reads_as_script(data)
+
+
+# Widths and heights whose bytes after "GIF89a" read as script: "/*" 10799, "//" 12079, "='" 10045, "=-" 11581,
+# quotes and backticks in the low byte (34, 39, 96, 290, 551), ";" and "=" (59, 61, 315, 573), "/" and "*" (47 x 42).
+GIF_SIZES = [
+    (1, 1), (16, 16), (34, 39), (47, 42), (59, 61), (96, 96), (100, 75), (255, 256), (290, 551), (315, 573),
+    (320, 240), (640, 480), (800, 600), (1024, 768), (1280, 720), (1920, 1080), (10045, 2), (10799, 3),
+    (11581, 2), (12079, 3), (3, 10799), (3, 12079), (2, 10045),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("noise", [False, True], ids=["photo", "noise"])
+@pytest.mark.parametrize("size", GIF_SIZES, ids=[f"{w}x{h}" for w, h in GIF_SIZES])
+def test_ordinary_gifs_of_many_sizes_are_accepted(size, noise):
+    assert _identify(_gif(size, noise)) == "GIF"
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "BMP", "WEBP", "TIFF"])
+@pytest.mark.parametrize("size", [(1, 1), (47, 42), (320, 240), (10799, 3), (3, 12079)], ids=str)
+def test_ordinary_images_of_the_other_formats_are_accepted(fmt, size):
+    assert _identify(encode(photo(size) if min(size) >= 48 else Image.new("RGB", size, (200, 30, 30)), fmt)) == fmt
