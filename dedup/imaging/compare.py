@@ -103,7 +103,8 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
     # prove it is a copy: such pairs are judged on their content alone.
     matted = a.content is not None or b.content is not None
     first, second = (a.content or a.rendition, b.content or b.rendition) if matted else (a.rendition, b.rendition)
-    verdict = verify_pair(first, second, strictness=strictness, hint=likely_transform(a.hashes, b.hashes))
+    hint = likely_transform(a.hashes, b.hashes)
+    verdict = verify_pair(first, second, strictness=strictness, hint=hint, overlays=not matted)
     evidence.update(
         compared="content" if matted else "frame",
         region=list(verdict.region) if verdict.region else None,

@@ -69,8 +69,8 @@ THUMB = 24  # px; thumbnail side for ranking the dihedral transforms
 TURN_EXCUSED_FROM = 2.0  # degrees; a turn this large explains the corners a copy skewed in its frame lacks
 # An overlay: one region, at most this share of the frame, reaching to within the edge band of a side.
 OVERLAY_MAX_AREA = 0.2
-OVERLAY_MIN_SCORE = 0.4
-OVERLAY_MIN_COVERAGE = 0.99  # correlation of the whole frame below which no overlay is looked for
+OVERLAY_MIN_SCORE = 0.4  # correlation of the whole frame below which no overlay is looked for
+OVERLAY_MIN_COVERAGE = 0.99  # one side covered entirely: a burst shot covers most of its neighbour too
 OVERLAY_EDGE_BAND = 0.03
 OVERLAY_FILL = 0.5  # share of the region's box that departs: a bar, not a moved subject or a changed field
 OVERLAY_DEPARTURE = 0.5  # mean |a - b| over a cell, in units of global contrast, where b departs from a
@@ -426,7 +426,7 @@ def _departure(a: np.ndarray, w: np.ndarray, inner: np.ndarray) -> np.ndarray:
 
 
 def _overlay_box(a: np.ndarray, b: np.ndarray, amap: np.ndarray) -> tuple[int, int, int, int] | None:
-    """At half resolution: the one compact box against an edge of the frame where b departs from a (a
+    """The one compact box against an edge of the frame where b departs from a (a
     caption bar, a credit line, a watermark), as (top, bottom, left, right) in a; None when the differences
     lie anywhere else, are larger or scattered, which is other content rather than something laid over it."""
     valid = _valid_mask(amap, a.shape, b.shape)
@@ -613,12 +613,15 @@ def verify_pair(
     strictness: str = "balanced",
     transforms: Sequence[str] | None = None,
     hint: str | None = None,
+    overlays: bool = True,
 ) -> Verdict:
     """Align b onto a (dihedral transform, scale, shift, slight skew) and check coverage and local differences.
 
     `transforms` narrows the dihedral transforms tried; by default the two that look most promising on tiny
     thumbnails are aligned fully, and then `hint` (the transform under which the hashes matched), since
     the thumbnails of a text page look much alike under every mirror.
+    `overlays` lets one compact region at an edge of the frame be left out (a caption bar, a credit line);
+    off for content renditions, whose edges are the edges of the text, not of the frame.
     """
     start = time.perf_counter()
     limits = PRESETS[strictness]
@@ -643,7 +646,7 @@ def verify_pair(
             transposed = name in QUARTER_TURNS
             enough = CLEARLY * limits.max_local_diff
             half = _compare(level_a.half, b_half, coarse, limits.corner_excuse, transposed, enough=enough)
-            if _clearly_different(half, limits) and _may_be_overlaid(half, limits):
+            if overlays and _clearly_different(half, limits) and _may_be_overlaid(half, limits):
                 if (box := _overlay_box(level_a.half, b_half, coarse)) is not None:
                     half = _compare(level_a.half, b_half, coarse, 0.0, transposed, enough=enough, exclude=box)
             if _clearly_different(half, limits):
@@ -652,7 +655,7 @@ def verify_pair(
             cmp = _compare(arr_a, bt, amap, limits.corner_excuse, transposed, enough=STRICTEST_LOCAL)
             ok, reason = _decide(cmp, limits)
             verdict = _verdict(ok, reason, name, cmp, amap, a, b)
-            if not ok and _may_be_overlaid(cmp, limits) and (box := _overlay_box(arr_a, bt, amap)) is not None:
+            if overlays and not ok and _may_be_overlaid(cmp, limits) and (box := _overlay_box(arr_a, bt, amap)):
                 laid_over = _compare(arr_a, bt, amap, 0.0, transposed, enough=STRICTEST_LOCAL, exclude=box)
                 if _decide(laid_over, limits)[0]:
                     ok, reason = True, "Same picture; one region at an edge differs (a caption, credit or watermark)."

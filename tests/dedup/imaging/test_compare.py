@@ -13,7 +13,9 @@ from tests.images import encode, scene
 
 def side(data: bytes) -> Side:
     fp = fingerprint_file(io.BytesIO(data))
-    return Side(fp.sha256, fp.width, fp.height, fp.format, fp.mode, fp, Rendition(fp.rendition, fp.rendition_size))
+    content = Rendition(fp.content, fp.content_size) if fp.content else None
+    rendition = Rendition(fp.rendition, fp.rendition_size)
+    return Side(fp.sha256, fp.width, fp.height, fp.format, fp.mode, fp, rendition, content)
 
 
 def solid(size: tuple[int, int], fmt: str = "PNG", colour=(120, 30, 200)) -> bytes:

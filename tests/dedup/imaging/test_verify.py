@@ -238,3 +238,9 @@ def test_a_page_skewed_on_a_scanner_bed_verifies(degrees: float) -> None:
     page = make_document_page(rng, random_layout(rng), 1)
     skewed = page.convert("RGB").rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(235, 235, 235))
     assert verify_pair(rendition(page), rendition(skewed)).is_duplicate
+
+
+def test_content_renditions_excuse_no_region_since_their_edges_are_the_texts_not_the_frames(photo: Image.Image) -> None:
+    captioned = rendition(caption_bar(photo, 0.6, 0.15, "bl", 1.0))
+    assert verify_pair(rendition(photo), captioned).is_duplicate
+    assert not verify_pair(rendition(photo), captioned, overlays=False).is_duplicate
