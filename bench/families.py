@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -36,8 +36,26 @@ from tests.pictures import (
     vary_form_values,
 )
 
-if TYPE_CHECKING:
-    from bench.dataset import Writer
+
+class Writer(Protocol):
+    """What a family needs of bench.dataset's writer: its random generator and a way to add an original."""
+
+    rng: np.random.Generator
+
+    def add(
+        self,
+        group_id: str,
+        img: Image.Image,
+        fmt: str,
+        content: str,
+        n_copies: int,
+        family: str | None = None,
+        family_kind: str | None = None,
+        source: str | None = None,
+        protect: Box | None = None,
+        params: dict | None = None,
+    ) -> None: ...
+
 
 Copies = Callable[[], int]
 ONE_REGION_KINDS = ("form_field", "date_stamp", "note")
