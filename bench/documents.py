@@ -6,25 +6,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bench.edits import ORGS, font, random_date, scribble
-from tests.pictures import GIVEN, NAMES, SYLLABLES
+from tests.pictures import GIVEN, NAMES, paragraph_lines, word
 
 STREETS = ("Queen's Road Central", "Nathan Road", "Hennessy Road", "Des Voeux Road", "Argyle Street", "King's Road")
-
-
-def word(rng: np.random.Generator) -> str:
-    return "".join(rng.choice(SYLLABLES, int(rng.integers(1, 4))))
-
-
-def _wrap(rng: np.random.Generator, f, width: float, n_words: int) -> list[str]:
-    lines, line = [], ""
-    for _ in range(n_words):
-        candidate = f"{line} {word(rng)}".strip()
-        if f.getlength(candidate) > width and line:
-            lines.append(line)
-            line = candidate.split(" ")[-1]
-        else:
-            line = candidate
-    return [*lines, line] if line else lines
 
 
 def make_letter(rng: np.random.Generator, size: tuple[int, int] | None = None) -> Image.Image:
@@ -76,7 +60,7 @@ def make_letter(rng: np.random.Generator, size: tuple[int, int] | None = None) -
     step = body.size * rng.uniform(1.3, 1.6)
     bottom = h - margin - 260 * s
     for _ in range(int(rng.integers(2, 6))):
-        for line in _wrap(rng, body, w - 2 * margin, int(rng.integers(30, 90))):
+        for line in paragraph_lines(rng, body, w - 2 * margin, int(rng.integers(30, 90))):
             if y > bottom:
                 break
             draw.text((margin, y), line, font=body, fill=25)

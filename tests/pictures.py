@@ -164,7 +164,7 @@ def make_artwork(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image
 # --- documents and forms -------------------------------------------------------------
 
 
-def _word(rng: np.random.Generator) -> str:
+def word(rng: np.random.Generator) -> str:
     return "".join(rng.choice(SYLLABLES, int(rng.integers(1, 4))))
 
 
@@ -199,10 +199,10 @@ def random_layout(rng: np.random.Generator) -> Layout:
     )
 
 
-def _paragraph_lines(rng: np.random.Generator, font, width: int, n_words: int) -> list[str]:
+def paragraph_lines(rng: np.random.Generator, font, width: int, n_words: int) -> list[str]:
     lines, line = [], ""
     for _ in range(n_words):
-        candidate = f"{line} {_word(rng)}".strip()
+        candidate = f"{line} {word(rng)}".strip()
         if font.getlength(candidate) > width and line:
             lines.append(line)
             line = candidate.split(" ")[-1]
@@ -217,7 +217,7 @@ def make_document_page(rng: np.random.Generator, layout: Layout, page_no: int) -
     img = Image.new("RGB", (w, h), (layout.paper,) * 3)
     draw = ImageDraw.Draw(img)
     body, head = _font(layout.body_px), _font(layout.heading_px)
-    draw.text((layout.margin, layout.margin), " ".join(_word(rng) for _ in range(4)).title(), font=head, fill=20)
+    draw.text((layout.margin, layout.margin), " ".join(word(rng) for _ in range(4)).title(), font=head, fill=20)
     top = layout.margin + int(layout.heading_px * 1.8)
     bottom = h - layout.margin - (layout.table_rows * layout.body_px * 2 if layout.table_rows else 0)
     gap = layout.body_px * 2
@@ -226,7 +226,7 @@ def make_document_page(rng: np.random.Generator, layout: Layout, page_no: int) -
     for col in range(layout.columns):
         x, y = layout.margin + col * (col_w + gap), top
         while y < bottom - step:
-            for text in _paragraph_lines(rng, body, col_w, int(rng.integers(25, 90))):
+            for text in paragraph_lines(rng, body, col_w, int(rng.integers(25, 90))):
                 if y >= bottom - step:
                     break
                 draw.text((x, y), text, font=body, fill=25)
@@ -250,7 +250,7 @@ def _draw_table(rng: np.random.Generator, draw: ImageDraw.ImageDraw, layout: Lay
         draw.line((x, top, x, top + layout.table_rows * row_h), fill=40, width=2)
     for r in range(layout.table_rows):
         for c in range(layout.table_cols):
-            text = _word(rng) if c == 0 else f"{rng.integers(0, 100000):,}"
+            text = word(rng) if c == 0 else f"{rng.integers(0, 100000):,}"
             draw.text((layout.margin + c * col_w + 6, top + r * row_h + row_h // 4), text, font=font, fill=30)
 
 
@@ -270,9 +270,9 @@ def random_form_template(rng: np.random.Generator) -> FormTemplate:
     n = int(rng.integers(4, 8))
     return FormTemplate(
         size=(850, 1100) if rng.random() < 0.7 else (1240, 1754),
-        title=f"Application for {_word(rng).title()} {_word(rng).title()}",
+        title=f"Application for {word(rng).title()} {word(rng).title()}",
         fields=tuple(rng.choice(labels, n, replace=False)),
-        boxes=tuple(_word(rng).title() for _ in range(int(rng.integers(4, 9)))),
+        boxes=tuple(word(rng).title() for _ in range(int(rng.integers(4, 9)))),
         font_px=int(rng.uniform(16, 22)),
     )
 
