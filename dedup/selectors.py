@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from dedup.models import Cluster, ClusterMember
+from dedup.models import Cluster, ClusterMember, MatchEdge, NotDuplicatePair
 
 
 def clusters_export() -> list[dict]:
@@ -32,3 +32,28 @@ def clusters_export() -> list[dict]:
             }
         )
     return result
+
+
+def possible_pairs() -> list[MatchEdge]:
+    """Pairs verification called possible duplicates (the same picture except one region that may be other
+    content) that no curator has yet declared not duplicates; they never join a cluster by themselves."""
+    decided = set(NotDuplicatePair.objects.values_list("version_a_id", "version_b_id"))
+    edges = MatchEdge.objects.filter(is_duplicate=False, evidence__possible=True).select_related(
+        "version_a", "version_b"
+    )
+    return [
+        e for e in edges.order_by("version_a_id", "version_b_id") if (e.version_a_id, e.version_b_id) not in decided
+    ]
+
+
+def possible_pairs_export() -> list[dict]:
+    """Possible duplicates in the shape `export_clusters` writes under `possible`."""
+    return [
+        {
+            "version_ids": [edge.version_a_id, edge.version_b_id],
+            "original_paths": [edge.version_a.original_path, edge.version_b.original_path],
+            "region": edge.evidence.get("region"),
+            "compared": edge.evidence.get("compared"),
+        }
+        for edge in possible_pairs()
+    ]

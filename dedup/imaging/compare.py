@@ -104,10 +104,13 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
     matted = a.content is not None or b.content is not None
     first, second = (a.content or a.rendition, b.content or b.rendition) if matted else (a.rendition, b.rendition)
     hint = likely_transform(a.hashes, b.hashes)
-    verdict = verify_pair(first, second, strictness=strictness, hint=hint, overlays=not matted)
+    verdict = verify_pair(first, second, strictness=strictness, hint=hint)
     evidence.update(
         compared="content" if matted else "frame",
+        compared_size=[list(first.size), list(second.size)],  # the renditions the regions' boxes refer to
         region=list(verdict.region) if verdict.region else None,
+        regions=[{"box": list(r.box), "carrier": r.carrier, "kind": r.kind} for r in verdict.regions],
+        possible=verdict.possible,
         transform=verdict.transform,
         verification_score=round(verdict.score, 4),
         coverage=round(verdict.coverage, 4),

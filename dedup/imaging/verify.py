@@ -14,7 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from dedup.imaging.borders import TRIM_TOL, trim_box
-from dedup.imaging.dihedral import DIHEDRAL, QUARTER_TURNS, apply_dihedral
+from dedup.imaging.dihedral import DIHEDRAL, apply_dihedral
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,7 @@ class Thresholds:
     min_coverage: float  # the better-covered side must be at least this fully covered by the other
     min_other_coverage: float  # the other side too, so a detail is not the whole picture
     min_score: float  # global correlation after alignment
-    max_local_diff: float  # worst local difference outside the excused corner
-    corner_excuse: float  # size of the excused corner (a caption/watermark), share of the long side
+    max_local_diff: float  # worst local difference outside the regions left out
 
 
 # Chosen on bench/verify_eval.py (synthetic photos, artwork, documents, forms; bursts, crops, pages and
@@ -50,12 +49,11 @@ class Thresholds:
 # of contrast leaves unexplained: resized and rescanned forms mostly below 0.3 (raw: 0.42-0.55), forms
 # differing by a name or tick 0.33 and up (raw 0.42), bursts far above. Coverage separates crops and bursts
 # (<= 0.97 on the better side). "balanced" joins none of 3,408 look-alike pairs; "strict" trades a few %
-# recall of edited copies for margin; "lenient" joins some filled forms. The corner excuse is the same in
-# all presets so one verification serves all three.
+# recall of edited copies for margin; "lenient" joins some filled forms.
 PRESETS: dict[str, Thresholds] = {
-    "strict": Thresholds(0.98, 0.35, 0.90, 0.25, 0.3),
-    "balanced": Thresholds(0.975, 0.30, 0.85, 0.30, 0.3),
-    "lenient": Thresholds(0.965, 0.25, 0.80, 0.40, 0.3),
+    "strict": Thresholds(0.98, 0.35, 0.90, 0.25),
+    "balanced": Thresholds(0.975, 0.30, 0.85, 0.30),
+    "lenient": Thresholds(0.965, 0.25, 0.80, 0.40),
 }
 STRICTEST_LOCAL = min(t.max_local_diff for t in PRESETS.values())  # below it, every preset accepts
 CLEARLY = 2.5  # times the local limit: rejected at half resolution, where fine misalignment cannot explain it
@@ -67,17 +65,44 @@ INK_PERCENTILE = 60  # cells at least this contrasty set the pair's typical diff
 SECOND_TRANSFORM_MARGIN = 0.15  # thumbnail correlation; closer than this, both transforms are aligned
 THUMB = 24  # px; thumbnail side for ranking the dihedral transforms
 TURN_EXCUSED_FROM = 2.0  # degrees; a turn this large explains the corners a copy skewed in its frame lacks
-# An overlay: one region, at most this share of the frame, reaching to within the edge band of a side.
-OVERLAY_MAX_AREA = 0.2
-OVERLAY_MIN_SCORE = 0.4  # correlation of the whole frame below which no overlay is looked for
-OVERLAY_MIN_COVERAGE = 0.99  # one side covered entirely: a burst shot covers most of its neighbour too
-OVERLAY_EDGE_BAND = 0.03
-OVERLAY_FILL = 0.5  # share of the region's box that departs: a bar, not a moved subject or a changed field
-OVERLAY_DEPARTURE = 0.5  # mean |a - b| over a cell, in units of global contrast, where b departs from a
-OVERLAY_STRAY = 0.15  # departures elsewhere, as a share of the region's: more means changes spread over the page
-OVERLAY_PAD = 0.02  # share of each side added around the region (antialiased bar edges, text descenders)
+# Where a pair departs after alignment is read region by region (`_regions`): a region that one side
+# carries on top of the other (a caption bar, a tinted credit strip, a stamp or note on blank paper, dark
+# marks added over text) is left out of the comparison; a region where both sides show different content
+# (another name in a field, another date in a stamp) makes the pair at most a possible duplicate.
+OVERLAY_MIN_SCORE = 0.4  # correlation of the whole frame below which no region is looked for
+OVERLAY_MIN_COVERAGE = 0.98  # one side covered (nearly) entirely: a different shot lacks parts of both
+OVERLAY_MAX_AREA = 0.25  # all left-out regions together, share of the frame
+OVERLAY_MAX_REGIONS = 3
+POSSIBLE_MAX_AREA = 0.12  # one region of different content, share of the frame: larger is another picture
+REGION_GROW = 4  # px at half resolution: the letters of one caption, stamp or field make one region
+REGION_PAD = 2  # px at half resolution around a region (antialiased edges, descenders)
+PLAIN = 0.12  # local contrast (units of global contrast) below which a place holds no marks: paper, sky
+PLAIN_SHARE = 0.85  # share of a region's cells that must be plain for the side to count as plain there
+MARK = 0.45  # |difference| in units of contrast that counts as a mark added or removed
+ONE_SIGNED = 0.15  # marks of the other sign, as a share of the region's marks: more is changed content
+PLATEAU = 0.12  # units of contrast around a region's median tone that count as one flat fill
+PLATEAU_SHARE = 0.55  # a bar's fill covers at least this share of its box
+PLATEAU_APART = 0.35  # tone difference of two fills that makes them different fills (a bar over paper)
+TINT_GAIN = 0.75  # a region whose contrast is at most this share of the other's, tone for tone, is tinted
+TINT_INLIERS = 0.6  # share of the region's pixels the tint explains
+SHIFT = 2  # px; the furthest a region's content may sit from where the whole-frame alignment puts it
+SHIFT_EXPLAINS = 0.5  # a shift that leaves at most this share of the difference: the same content, displaced
 MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
 GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
+
+
+Box = tuple[int, int, int, int]  # (top, bottom, left, right) in a's rendition pixels
+
+
+@dataclass(frozen=True)
+class Region:
+    """One place where the pair departs after alignment, and which side carries something the other lacks."""
+
+    box: Box
+    carrier: str  # "a" or "b": laid over that side (a caption, stamp, mark); "" when neither side carries it
+    # "plain" (on blank), "marks" (dark marks added), "bar" (a flat fill), "tint", "tone" (blank on both
+    # sides, shaded differently), or "content" (both sides show something, and it differs)
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -91,11 +116,13 @@ class Verdict:
     coverage: float  # max of coverage_a, coverage_b
     coverage_a: float  # share of a that b covers
     coverage_b: float  # share of b that a covers
-    local_max_diff: float  # worst local difference outside the excused corner
+    local_max_diff: float  # worst local difference outside the places left out
     scale: float  # b rendition pixels per a rendition pixel
     reason: str
     elapsed_ms: float = 0.0
-    region: tuple[int, int, int, int] | None = None  # (top, bottom, left, right) in a laid over in b, or the reverse
+    region: Box | None = None  # the first place left out (or, when possible, the place that differs), in a
+    regions: tuple[Region, ...] = ()  # every place where the pair departs, read
+    possible: bool = False  # one place of other content: a curator decides
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -351,17 +378,25 @@ class _Comparison:
     local_max_diff: float
 
 
+@dataclass(frozen=True)
+class _Maps:
+    """What a comparison saw, kept for reading the places where the pair departs."""
+
+    a_n: np.ndarray  # a in units of its contrast
+    w_n: np.ndarray  # b warped onto a, in units of its contrast
+    inner: np.ndarray  # pixels compared
+    local: np.ndarray  # unexplained local difference, at half a's resolution
+
+
 def _compare(
     a: np.ndarray,
     b: np.ndarray,
     amap: np.ndarray,
-    corner: float,
-    transposed: bool = False,
     enough: float = 0.0,
-    exclude: tuple[int, int, int, int] | None = None,
-) -> _Comparison:
-    """Coverage, correlation and worst local difference of b warped onto a, leaving out the box `exclude`
-    (top, bottom, left, right in a) when given.
+    exclude: Sequence[Box] = (),
+) -> tuple[_Comparison, _Maps | None]:
+    """Coverage, correlation and worst local difference of b warped onto a, leaving out the boxes `exclude`
+    (in a), with the maps behind them when the pixels were compared.
 
     A raw local difference at or below `enough` already meets every limit it will be held to; it is kept
     as is, since the unexplained part (never larger) costs more to compute.
@@ -373,14 +408,16 @@ def _compare(
     cov_a = min(1.0, n_valid / valid.size + turned)
     cov_b = min(1.0, n_valid * _scale_of(amap) ** 2 / b.size + turned)
     if n_valid < 64:
-        return _Comparison(0.0, cov_a, cov_b, 9.0)
+        return _Comparison(0.0, cov_a, cov_b, 9.0), None
     a_n, w_n, inner, score = _aligned(a, b, amap, n_valid, valid, exclude)
     local = np.where(inner, _local_dissimilarity(a_n, w_n, inner), 0.0)
-    worst = _worst_outside_corner(local, corner, transposed)
+    worst = float(local.max())
+    half_local = None
     if worst > enough:
-        local = _unexplained(local, a_n, w_n, inner)
-        worst = _worst_outside_corner(local, corner, transposed)
-    return _Comparison(score, cov_a, cov_b, worst)
+        half_local = _unexplained(local, a_n, w_n, inner)
+        worst = float(half_local.max())
+    maps = _Maps(a_n, w_n, inner, half_local if half_local is not None else local[::2, ::2])
+    return _Comparison(score, cov_a, cov_b, worst), maps
 
 
 def _aligned(
@@ -389,7 +426,7 @@ def _aligned(
     amap: np.ndarray,
     n_valid: int,
     valid: np.ndarray,
-    exclude: tuple[int, int, int, int] | None = None,
+    exclude: Sequence[Box] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """a and b warped onto it, each in units of its own contrast, the pixels compared, and their correlation."""
     a_m, b_m = _match_resolution(a, b, _scale_of(amap))
@@ -397,8 +434,8 @@ def _aligned(
     inner = _valid_mask(amap, a.shape, b.shape, margin=4) if n_valid > 400 else valid.copy()
     if min(a.shape) > 32:  # a's own edge: a border or letterbox in b bleeds in through resampling
         inner[:4], inner[-4:], inner[:, :4], inner[:, -4:] = False, False, False, False
-    if exclude is not None:
-        inner[exclude[0] : exclude[1], exclude[2] : exclude[3]] = False
+    for top, bottom, left, right in exclude:
+        inner[top:bottom, left:right] = False
     if not inner.any():
         inner = valid.copy()
     av, wv = a_m[inner], warped[inner]
@@ -409,55 +446,104 @@ def _aligned(
     return a_n, w_n, inner, score
 
 
-def _departure(a: np.ndarray, w: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """|w - (gain x a + offset)| in units of a's contrast, the tone map fitted to the pixels that agree, so
-    a bar over a fifth of the frame moves neither the gain nor the offset."""
-    av, wv = a[inner].astype(np.float64), w[inner].astype(np.float64)
-    keep = np.ones(av.size, dtype=bool)
-    gain, offset = 1.0, 0.0
-    for _ in range(3):
-        if keep.sum() < 16:
-            break
-        gain, offset = np.polyfit(av[keep], wv[keep], 1)
-        resid = np.abs(wv - (gain * av + offset))
-        keep = resid <= max(2.0, 2.5 * float(np.median(resid[keep])))
-    unit = abs(gain) * float(av.std()) + 2.0
-    return np.abs(w - (gain * a + offset)) / unit
+def _regions(maps: _Maps, limit: float) -> list[Region] | None:
+    """The places where the pair departs by more than `limit`, each read for what it is; None when there are
+    too many or they cover too much of the frame to be anything but another picture."""
+    departs = maps.local > limit
+    if not departs.any():
+        return []
+    grown = ndimage.binary_dilation(departs, iterations=REGION_GROW)
+    labels, count = ndimage.label(grown)
+    if count > OVERLAY_MAX_REGIONS:
+        return None
+    h, w = maps.a_n.shape
+    rows_in, cols_in = np.flatnonzero(maps.inner.any(axis=1)), np.flatnonzero(maps.inner.any(axis=0))
+    if not len(rows_in):
+        return None
+    # read inside the pixels compared: a's own edge and what b does not cover say nothing of content
+    in_top, in_bottom, in_left, in_right = rows_in[0], rows_in[-1] + 1, cols_in[0], cols_in[-1] + 1
+    boxes = []
+    for rows, cols in ndimage.find_objects(labels):
+        top, bottom = max(in_top, 2 * (rows.start - REGION_PAD)), min(in_bottom, 2 * (rows.stop + REGION_PAD))
+        left, right = max(in_left, 2 * (cols.start - REGION_PAD)), min(in_right, 2 * (cols.stop + REGION_PAD))
+        if bottom - top >= 2 and right - left >= 2:
+            boxes.append((int(top), int(bottom), int(left), int(right)))
+    if sum((b - t) * (r - le) for t, b, le, r in boxes) > OVERLAY_MAX_AREA * h * w:
+        return None
+    return [_read_region(maps, box) for box in boxes]
 
 
-def _overlay_box(a: np.ndarray, b: np.ndarray, amap: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The one compact box against an edge of the frame where b departs from a (a
-    caption bar, a credit line, a watermark), as (top, bottom, left, right) in a; None when the differences
-    lie anywhere else, are larger or scattered, which is other content rather than something laid over it."""
-    valid = _valid_mask(amap, a.shape, b.shape)
-    n_valid = int(np.count_nonzero(valid))
-    if n_valid < 400:
+def _read_region(maps: _Maps, box: Box) -> Region:
+    """Which side carries something laid over the other in `box`, and what: each test asks whether one side
+    is the other plus something, never where on the frame the place is."""
+    top, bottom, left, right = box
+    a, w = maps.a_n[top:bottom, left:right], maps.w_n[top:bottom, left:right]
+    plain_a, plain_w = _plain(a), _plain(w)
+    if plain_a != plain_w:  # a mark, stamp or caption on blank paper or sky
+        return Region(box, "b" if plain_a else "a", "plain")
+    if plain_a:  # blank on both sides: light fall-off or a mat's shading, no content to differ
+        return Region(box, "", "tone")
+    diff = w - a  # unblurred: blurred, another name's strokes merge into one darker smudge
+    darker, lighter = int(np.count_nonzero(diff < -MARK)), int(np.count_nonzero(diff > MARK))
+    if darker > 0 and lighter <= ONE_SIGNED * darker:  # ink added, none taken away: a stamp or note on b
+        return Region(box, "b", "marks")
+    if lighter > 0 and darker <= ONE_SIGNED * lighter:
+        return Region(box, "a", "marks")
+    fill_a, fill_w = _fill(a), _fill(w)
+    if fill_w is not None and (fill_a is None or abs(fill_w - fill_a) > PLATEAU_APART):
+        return Region(box, "b", "bar")
+    if fill_a is not None and (fill_w is None or abs(fill_a - fill_w) > PLATEAU_APART):
+        return Region(box, "a", "bar")
+    if fill_a is None and fill_w is None and (carrier := _tinted(a, w)) is not None:
+        return Region(box, carrier, "tint")
+    if _displaced(maps, box):
+        return Region(box, "", "shift")
+    return Region(box, "", "content")
+
+
+def _displaced(maps: _Maps, box: Box) -> bool:
+    """The same content a pixel or two away (paper warp, lens distortion, a slightly bent scan): shifting b
+    within the box, in half pixels, explains most of the difference, as it never does for another name."""
+    top, bottom, left, right = box
+    h, w = maps.w_n.shape
+    m = SHIFT + 1
+    if top < m or left < m or bottom > h - m or right > w - m:
+        return False
+    a = maps.a_n[top:bottom, left:right]
+    around = maps.w_n[top - m : bottom + m, left - m : right + m]
+    still = float(np.sqrt(np.mean((around[m:-m, m:-m] - a) ** 2)))
+    steps = np.arange(-SHIFT, SHIFT + 0.25, 0.5)
+    best = min(
+        float(np.sqrt(np.mean((ndimage.shift(around, (dy, dx), order=1)[m:-m, m:-m] - a) ** 2)))
+        for dy in steps
+        for dx in steps
+    )
+    return best <= SHIFT_EXPLAINS * still
+
+
+def _plain(x: np.ndarray) -> bool:
+    """No marks: nearly every cell's own contrast is low."""
+    local = np.sqrt(np.maximum(ndimage.uniform_filter(x * x, CELL) - ndimage.uniform_filter(x, CELL) ** 2, 0))
+    return float(np.mean(local < PLAIN)) >= PLAIN_SHARE
+
+
+def _fill(x: np.ndarray) -> float | None:
+    """The tone of a flat fill covering most of the box (a bar, or paper), or None."""
+    median = float(np.median(x))
+    return median if float(np.mean(np.abs(x - median) < PLATEAU)) >= PLATEAU_SHARE else None
+
+
+def _tinted(a: np.ndarray, w: np.ndarray) -> str | None:
+    """The side seen through a semi-transparent bar: the same picture, its contrast reduced tone for tone."""
+    av, wv = a.ravel().astype(np.float64), w.ravel().astype(np.float64)
+    if av.std() < PLAIN or wv.std() < PLAIN:
         return None
-    a_m, b_m = _match_resolution(a, b, _scale_of(amap))
-    warped, inner = _warp(b_m, amap, a.shape), _valid_mask(amap, a.shape, b.shape, margin=2)
-    departs = ndimage.uniform_filter(_departure(a_m, warped, inner), HALF_CELL) * inner > OVERLAY_DEPARTURE
-    departs = ndimage.binary_closing(departs, iterations=2)
-    labels, count = ndimage.label(departs)
-    if count == 0:
-        return None
-    sizes = ndimage.sum(departs, labels, range(1, count + 1))
-    largest = int(np.argmax(sizes))
-    if sizes.sum() - sizes[largest] > OVERLAY_STRAY * sizes[largest]:
-        return None
-    rows, cols = ndimage.find_objects(labels)[largest]
-    h, w = a.shape
-    # A bar departs over most of its box; a moved subject or a changed field leaves most of its box alike.
-    if sizes[largest] < OVERLAY_FILL * (rows.stop - rows.start) * (cols.stop - cols.start):
-        return None
-    band_y, band_x = OVERLAY_EDGE_BAND * h, OVERLAY_EDGE_BAND * w
-    if not (rows.start <= band_y or rows.stop >= h - band_y or cols.start <= band_x or cols.stop >= w - band_x):
-        return None
-    pad_y, pad_x = max(1, round(OVERLAY_PAD * h)), max(1, round(OVERLAY_PAD * w))
-    top, bottom = max(0, rows.start - pad_y), min(h, rows.stop + pad_y)
-    left, right = max(0, cols.start - pad_x), min(w, cols.stop + pad_x)
-    if (bottom - top) * (right - left) > OVERLAY_MAX_AREA * h * w:
-        return None
-    return top, bottom, left, right
+    for x, y, side in ((av, wv, "b"), (wv, av, "a")):
+        gain, offset = np.polyfit(x, y, 1)
+        inliers = np.abs(y - (gain * x + offset)) < PLATEAU
+        if float(inliers.mean()) >= TINT_INLIERS and 0 < gain <= TINT_GAIN:
+            return side
+    return None
 
 
 def _local_dissimilarity(a_n: np.ndarray, w_n: np.ndarray, inner: np.ndarray) -> np.ndarray:
@@ -504,28 +590,6 @@ def _unexplained(local: np.ndarray, a_n: np.ndarray, w_n: np.ndarray, inner: np.
     ink = inner & (contrast >= max(float(np.percentile(inside, INK_PERCENTILE)), 1e-3))
     typical = float(np.median(local[ink] / contrast[ink])) if ink.any() else 0.0
     return np.where(inner, np.maximum(local - typical * contrast, 0.0), 0.0)
-
-
-def _worst_outside_corner(local: np.ndarray, corner: float, transposed: bool = False) -> float:
-    """Max local difference after excusing the corner that differs most (a caption or stamp).
-
-    A caption runs along the width of the image it was put on; when b was turned by a quarter turn onto
-    a, a caption on b runs down a's height, so a tall corner is excused as well.
-    """
-    if corner <= 0:
-        return float(local.max())
-    h, w = local.shape
-    side = max(h, w)
-    long, short = int(round(corner * side)), int(round(corner * 0.35 * side))
-    shapes = [(short, long), (long, short)] if transposed else [(short, long)]
-    corners = []
-    for ch, cw in ((min(h, ch), min(w, cw)) for ch, cw in shapes):
-        corners += [(slice(0, ch), slice(0, cw)), (slice(0, ch), slice(w - cw, w))]
-        corners += [(slice(h - ch, h), slice(0, cw)), (slice(h - ch, h), slice(w - cw, w))]
-    worst = max(corners, key=lambda c: float(local[c].sum()))
-    rest = local.copy()
-    rest[worst] = 0.0
-    return float(rest.max())
 
 
 # --- the decision ---------------------------------------------------------------------------------------
@@ -613,15 +677,14 @@ def verify_pair(
     strictness: str = "balanced",
     transforms: Sequence[str] | None = None,
     hint: str | None = None,
-    overlays: bool = True,
 ) -> Verdict:
     """Align b onto a (dihedral transform, scale, shift, slight skew) and check coverage and local differences.
 
     `transforms` narrows the dihedral transforms tried; by default the two that look most promising on tiny
     thumbnails are aligned fully, and then `hint` (the transform under which the hashes matched), since
     the thumbnails of a text page look much alike under every mirror.
-    `overlays` lets one compact region at an edge of the frame be left out (a caption bar, a credit line);
-    off for content renditions, whose edges are the edges of the text, not of the frame.
+    Where the aligned pair still departs, each place is read (`_read_region`): what one side carries over the
+    other is left out; one place of other content on both sides makes a possible duplicate.
     """
     start = time.perf_counter()
     limits = PRESETS[strictness]
@@ -643,34 +706,82 @@ def verify_pair(
         for guess in _guesses(content_a, content_b if name == "identity" else _Content(bt)):
             coarse = _align_coarse(level_a, b_half, guess)
             coarse_maps.append(coarse)
-            transposed = name in QUARTER_TURNS
             enough = CLEARLY * limits.max_local_diff
-            half = _compare(level_a.half, b_half, coarse, limits.corner_excuse, transposed, enough=enough)
-            if overlays and _clearly_different(half, limits) and _may_be_overlaid(half, limits):
-                if (box := _overlay_box(level_a.half, b_half, coarse)) is not None:
-                    half = _compare(level_a.half, b_half, coarse, 0.0, transposed, enough=enough, exclude=box)
+            half, half_maps = _compare(level_a.half, b_half, coarse, enough=enough)
+            if _clearly_different(half, limits):
+                left_out = _without_regions(level_a.half, b_half, coarse, half, half_maps, limits, enough)
+                half = left_out[0] if left_out else half
             if _clearly_different(half, limits):
                 continue  # most look-alike candidates end here, at a quarter of the cost
             amap = _align_fine(level_a, bt, coarse)
-            cmp = _compare(arr_a, bt, amap, limits.corner_excuse, transposed, enough=STRICTEST_LOCAL)
+            cmp, maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL)
             ok, reason = _decide(cmp, limits)
             verdict = _verdict(ok, reason, name, cmp, amap, a, b)
-            if overlays and not ok and _may_be_overlaid(cmp, limits) and (box := _overlay_box(arr_a, bt, amap)):
-                laid_over = _compare(arr_a, bt, amap, 0.0, transposed, enough=STRICTEST_LOCAL, exclude=box)
-                if _decide(laid_over, limits)[0]:
-                    ok, reason = True, "Same picture; one region at an edge differs (a caption, credit or watermark)."
-                    verdict = replace(_verdict(ok, reason, name, laid_over, amap, a, b), region=box)
-            if ok:
+            if not ok and (left_out := _without_regions(arr_a, bt, amap, cmp, maps, limits, STRICTEST_LOCAL)):
+                verdict = _read_regions(verdict, left_out, limits, name, amap, a, b)
+            if verdict.is_duplicate:
                 return _with_time(verdict, start)
-            if best is None or verdict.score - verdict.local_max_diff > best.score - best.local_max_diff:
+            if best is None or _rank(verdict) > _rank(best):
                 best = verdict
     if best is None:  # every attempt was rejected at half resolution: report the first at full
         name = tried[0]
         bt = apply_dihedral(arr_b, name)
         amap = HALF @ coarse_maps[0] @ HALF_INV
-        cmp = _compare(arr_a, bt, amap, limits.corner_excuse, name in QUARTER_TURNS, enough=STRICTEST_LOCAL)
+        cmp, _maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL)
         best = _verdict(*_decide(cmp, limits), name, cmp, amap, a, b)
     return _with_time(best, start)
+
+
+def _rank(v: Verdict) -> tuple[bool, float]:
+    """The attempt worth reporting: a possible duplicate first, then the closest to passing."""
+    return v.possible, v.score - v.local_max_diff
+
+
+def _without_regions(
+    a: np.ndarray,
+    b: np.ndarray,
+    amap: np.ndarray,
+    cmp: _Comparison,
+    maps: _Maps | None,
+    limits: Thresholds,
+    enough: float,
+) -> tuple[_Comparison, list[Region]] | None:
+    """The comparison again with the places where the pair departs left out, and those places read; None
+    when the pair is not aligned well enough for them to explain the rest, or departs too widely."""
+    if maps is None or not _may_be_overlaid(cmp):
+        return None
+    regions = _regions(maps, limits.max_local_diff)
+    if not regions:
+        return None
+    again, _maps = _compare(a, b, amap, enough=enough, exclude=[r.box for r in regions])
+    return again, regions
+
+
+def _read_regions(
+    verdict: Verdict,
+    left_out: tuple[_Comparison, list[Region]],
+    limits: Thresholds,
+    name: str,
+    amap: np.ndarray,
+    a: Rendition,
+    b: Rendition,
+) -> Verdict:
+    """One picture when every departing place is something one side carries over the other; a possible
+    duplicate when one compact place shows other content on both sides; otherwise the verdict stands."""
+    again, regions = left_out
+    if not _decide(again, limits)[0]:
+        return verdict
+    content = [r for r in regions if r.kind == "content"]
+    if not content:
+        reason = "Same picture after alignment."
+        if any(r.carrier for r in regions):
+            reason = "Same picture; one side carries something laid over the other (a caption, stamp or mark)."
+        return replace(_verdict(True, reason, name, again, amap, a, b), regions=tuple(regions), region=regions[0].box)
+    (top, bottom, left, right), (w, h) = content[0].box, a.size
+    if len(content) == 1 and (bottom - top) * (right - left) <= POSSIBLE_MAX_AREA * w * h:
+        reason = "Same picture except one region, which may be laid over it or may be other content."
+        return replace(verdict, possible=True, regions=tuple(regions), region=content[0].box, reason=reason)
+    return verdict
 
 
 def _too_small(a: Rendition, b: Rendition, start: float) -> Verdict:
@@ -678,11 +789,9 @@ def _too_small(a: Rendition, b: Rendition, start: float) -> Verdict:
     return _with_time(Verdict(False, "different", "identity", 0.0, 0.0, 0.0, 0.0, 9.0, 1.0, reason), start)
 
 
-def _may_be_overlaid(cmp: _Comparison, limits: Thresholds) -> bool:
-    """Aligned well enough (one side covered entirely, broadly alike) that an overlay may explain the rest.
-
-    Entirely: a burst shot covers most of its neighbour too, and one region of it departs as well.
-    """
+def _may_be_overlaid(cmp: _Comparison) -> bool:
+    """Aligned well enough (one side covered nearly entirely, broadly alike) that what one side carries over
+    the other may explain the rest."""
     return max(cmp.coverage_a, cmp.coverage_b) >= OVERLAY_MIN_COVERAGE and cmp.score >= OVERLAY_MIN_SCORE
 
 

@@ -13,7 +13,7 @@ from dedup.imaging.index import to_signed
 from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, NotDuplicatePair
 from tests.images import encode, scene
-from tests.pictures import make_photo
+from tests.pictures import make_form, make_photo, random_form_template, random_form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,24 @@ def test_the_original_stays_in_its_cluster_as_ever_more_skewed_copies_arrive_and
     incremental = _partition()
     clusters_rebuild()
     assert _partition() == incremental
+
+
+def test_a_possible_duplicate_joins_no_cluster_and_is_exported_apart_until_a_curator_decides(add_version, tmp_path):
+    rng = np.random.default_rng(6)
+    template = random_form_template(rng)
+    values = random_form_values(rng, template)
+    form = make_form(template, {**values, "Name": "Chan Tai-man"})
+    other = make_form(template, {**values, "Name": "Wong Siu-fong"})
+    add_version("forms/chan.png", encode(form, "PNG"))
+    add_version("forms/wong.png", encode(other.resize((other.width // 2, other.height // 2)), "PNG"))
+    assert _partition() == []
+    out = tmp_path / "clusters.json"
+    call_command("export_clusters", output=str(out))
+    (pair,) = json.loads(out.read_text())["possible"]
+    assert sorted(pair["original_paths"]) == ["forms/chan.png", "forms/wong.png"]
+    top, bottom, left, right = pair["region"]
+    assert bottom > top and right > left
+    a, b = sorted(pair["version_ids"])
+    NotDuplicatePair.objects.create(version_a_id=a, version_b_id=b)
+    call_command("export_clusters", output=str(out))
+    assert json.loads(out.read_text())["possible"] == []

@@ -208,11 +208,16 @@ def caption_bar(img: Image.Image, width: float, height: float, corner: str, alph
 def test_a_photo_with_a_caption_bar_laid_over_an_edge_verifies_and_names_the_region(
     photo: Image.Image, width: float, height: float, corner: str, alpha: float
 ) -> None:
-    verdict = verify_pair(rendition(photo), rendition(caption_bar(photo, width, height, corner, alpha)))
+    original = rendition(photo)
+    verdict = verify_pair(original, rendition(caption_bar(photo, width, height, corner, alpha)))
     assert verdict.is_duplicate, verdict.reason
-    if verdict.region is not None:  # excused as an overlay rather than within the usual tolerance
-        top, bottom, left, right = verdict.region
-        assert (top == 0 or bottom >= 256 * 0.7) and (bottom - top) < 256 * 0.3
+    w, h = original.size
+    bar_top, bar_bottom = (0, height * h) if "t" in corner else (h - height * h, h)
+    bar_left, bar_right = (0, width * w) if "l" in corner else (w - width * w, w)
+    for region in verdict.regions:  # left out as laid over, rather than within the usual tolerance
+        top, bottom, left, right = region.box
+        assert region.carrier == "b"
+        assert top < bar_bottom and bottom > bar_top and left < bar_right and right > bar_left
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -240,7 +245,10 @@ def test_a_page_skewed_on_a_scanner_bed_verifies(degrees: float) -> None:
     assert verify_pair(rendition(page), rendition(skewed)).is_duplicate
 
 
-def test_content_renditions_excuse_no_region_since_their_edges_are_the_texts_not_the_frames(photo: Image.Image) -> None:
+def test_a_caption_bar_is_read_as_laid_over_the_copy_that_carries_it(photo: Image.Image) -> None:
     captioned = rendition(caption_bar(photo, 0.6, 0.15, "bl", 1.0))
-    assert verify_pair(rendition(photo), captioned).is_duplicate
-    assert not verify_pair(rendition(photo), captioned, overlays=False).is_duplicate
+    verdict = verify_pair(rendition(photo), captioned)
+    assert verdict.is_duplicate
+    assert [r.carrier for r in verdict.regions if r.carrier] == ["b"]
+    flipped = verify_pair(captioned, rendition(photo))
+    assert [r.carrier for r in flipped.regions if r.carrier] == ["a"]
