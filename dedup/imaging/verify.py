@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 import scipy.fft
 from PIL import Image
@@ -88,6 +89,8 @@ TINT_INLIERS = 0.6  # share of the region's pixels the tint explains
 SHIFT = 2  # px; the furthest a region's content may sit from where the whole-frame alignment puts it
 SHIFT_EXPLAINS = 0.5  # a shift that leaves at most this share of the difference: the same content, displaced
 MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
+FEATURES = 300  # ORB features per rendition: enough to tie a turned copy, few enough to stay cheap
+FEATURES_AGREE = 12  # matched features a turn, scale and shift must explain before it is tried
 GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
 
 
@@ -635,20 +638,49 @@ def _thumb(arr: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return (small - small.mean()) / (small.std() + 1e-3)
 
 
-def _guesses(a: _Content, b: _Content) -> list[np.ndarray]:
+def _guesses(a: _Content, b: _Content) -> Iterator[np.ndarray]:
     """Starting maps: frame onto frame, content box onto content box, and content moments onto moments
-    (a page in a mat whose faint marks put the two content boxes' edges in different places). The moments
-    map is left out when it moves no corner of a more than GUESS_APART from a map already listed."""
+    (a page in a mat whose faint marks put the two content boxes' edges in different places), then, when
+    none of those verified, local features matched with a robust fit (a copy turned several degrees, or
+    photographed at a slant, where boxes and moments say nothing of the turn). A map that moves no corner
+    of a more than GUESS_APART from one already tried is left out."""
+    h, w = a.arr.shape
+    corners = np.array([[0, 0, 1], [0, w, 1], [h, 0, 1], [h, w, 1]], dtype=np.float64).T
+    tried: list[np.ndarray] = []
+
+    def new(amap: np.ndarray | None) -> bool:
+        if amap is None or any(np.abs((amap - known) @ corners).max() <= GUESS_APART for known in tried):
+            return False
+        tried.append(amap)
+        return True
+
     full = _box_affine((0, a.arr.shape[0], 0, a.arr.shape[1]), (0, b.arr.shape[0], 0, b.arr.shape[1]))
     trimmed = _box_affine(a.trim, b.trim)
-    maps = [full] if np.allclose(full, trimmed, atol=0.5) else [full, trimmed]
-    if a.moments and b.moments:
-        moments = _moments_affine(a.moments, b.moments)
-        h, w = a.arr.shape
-        corners = np.array([[0, 0, 1], [0, w, 1], [h, 0, 1], [h, w, 1]], dtype=np.float64).T
-        if all(np.abs((moments - known) @ corners).max() > GUESS_APART for known in maps):
-            maps.append(moments)
-    return maps
+    for amap in (full, trimmed, _moments_affine(a.moments, b.moments) if a.moments and b.moments else None):
+        if new(amap):
+            yield amap
+    if new(amap := _features_affine(a.arr, b.arr)):
+        yield amap
+
+
+def _features_affine(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """3x3 map from a (row, col) to b (row, col) from ORB features matched across the two and a RANSAC fit of
+    a turn, scale and shift; None when too few features agree."""
+    orb = cv2.ORB_create(nfeatures=FEATURES, edgeThreshold=15, patchSize=15, fastThreshold=10)
+    kp_a, des_a = orb.detectAndCompute(np.clip(a, 0, 255).astype(np.uint8), None)
+    kp_b, des_b = orb.detectAndCompute(np.clip(b, 0, 255).astype(np.uint8), None)
+    if des_a is None or des_b is None or len(kp_a) < FEATURES_AGREE or len(kp_b) < FEATURES_AGREE:
+        return None
+    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(des_a, des_b)
+    if len(matches) < FEATURES_AGREE:
+        return None
+    src = np.float32([kp_a[m.queryIdx].pt for m in matches])
+    dst = np.float32([kp_b[m.trainIdx].pt for m in matches])
+    fit, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=2.0)
+    if fit is None or int(inliers.sum()) < FEATURES_AGREE:
+        return None
+    swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.float64)  # (x, y) <-> (row, col)
+    return swap @ np.vstack([fit.astype(np.float64), [0, 0, 1]]) @ swap
 
 
 def meets(verdict: Verdict, strictness: str) -> bool:

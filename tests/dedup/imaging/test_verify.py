@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from dedup.imaging.compare import likely_transform
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
@@ -252,3 +252,33 @@ def test_a_caption_bar_is_read_as_laid_over_the_copy_that_carries_it(photo: Imag
     assert [r.carrier for r in verdict.regions if r.carrier] == ["b"]
     flipped = verify_pair(captioned, rendition(photo))
     assert [r.carrier for r in flipped.regions if r.carrier] == ["a"]
+
+
+def _stamped(page: Image.Image, text: str, where: tuple[float, float]) -> Image.Image:
+    """A red rubber stamp with `text`, the way a registry marks a letter it received."""
+    out = page.convert("RGB")
+    draw = ImageDraw.Draw(out)
+    w, h = out.size
+    x, y = int(where[0] * w), int(where[1] * h)
+    draw.rectangle((x, y, x + int(0.3 * w), y + int(0.08 * h)), outline=(190, 30, 30), width=5)
+    draw.text((x + 12, y + 10), text, fill=(190, 30, 30), font=ImageFont.load_default(size=int(0.025 * h)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_letter_with_a_received_stamp_added_verifies_and_names_the_stamped_copy(seed: int) -> None:
+    rng = np.random.default_rng(300 + seed)
+    page = make_document_page(rng, random_layout(rng), 1).convert("RGB")
+    stamped = _stamped(page, "RECEIVED 12 MAR 2024", (0.6, 0.86))
+    verdict = verify_pair(rendition(page), rendition(stamped))
+    assert verdict.is_duplicate, verdict.reason
+    assert {r.carrier for r in verdict.regions if r.carrier} <= {"b"}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_letter_stamped_on_two_dates_is_not_a_duplicate(seed: int) -> None:
+    rng = np.random.default_rng(300 + seed)
+    page = make_document_page(rng, random_layout(rng), 1).convert("RGB")
+    first = _stamped(page, "RECEIVED 12 MAR 2024", (0.6, 0.86))
+    second = _stamped(page, "RECEIVED 19 JUN 2025", (0.6, 0.86))
+    assert not verify_pair(rendition(first), rendition(second)).is_duplicate
