@@ -59,7 +59,7 @@ def _compare(pair: tuple[str, str]) -> tuple[tuple[str, str], str, float, str]:
     return pair, outcome, elapsed, str(result.evidence.get("reason", ""))
 
 
-def _pairs(records: list[Record], sample: int, rng: random.Random) -> tuple[list, list]:
+def _pairs(records: list[Record], sample: int, true_sample: int, rng: random.Random) -> tuple[list, list]:
     by_group: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_group[r.group_id].append(r)
@@ -81,6 +81,8 @@ def _pairs(records: list[Record], sample: int, rng: random.Random) -> tuple[list
     ]
     if len(lookalikes) > sample:
         lookalikes = rng.sample(lookalikes, sample)
+    if len(true_pairs) > true_sample:
+        true_pairs = rng.sample(true_pairs, true_sample)
     return true_pairs, lookalikes
 
 
@@ -89,13 +91,14 @@ def main() -> None:
     parser.add_argument("dataset")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=4000, help="look-alike pairs compared at most")
+    parser.add_argument("--true-sample", type=int, default=100_000, help="true pairs compared at most")
     parser.add_argument("--show", nargs="*", default=[], help="print failing pairs of these categories / kinds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, help="keep the fingerprinted sides here (pickle) for the next run")
     args = parser.parse_args()
     base = Path(args.dataset)
     records = [replace(r, path=str(base / r.path)) for r in load_dataset(base)]
-    true_pairs, lookalikes = _pairs(records, args.sample, random.Random(args.seed))
+    true_pairs, lookalikes = _pairs(records, args.sample, args.true_sample, random.Random(args.seed))
     paths = sorted({r.path for pair in true_pairs + lookalikes for r in pair})
     if args.cache and args.cache.exists():
         sides = pickle.loads(args.cache.read_bytes())

@@ -167,6 +167,27 @@ class NotDuplicatePair(models.Model):
         return f"{self.version_a_id} ≠ {self.version_b_id}"
 
 
+class ConfirmedDuplicatePair(models.Model):
+    """A curator's decision that a possible duplicate (one region verification could not settle) is the
+    same picture; its edge then counts as verified, also after `rebuild_clusters`."""
+
+    version_a = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    version_b = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version_a", "version_b"], name="confirmedduplicate_unique_pair"),
+            models.CheckConstraint(
+                condition=models.Q(version_a__lt=models.F("version_b")), name="confirmedduplicate_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_a_id} = {self.version_b_id}"
+
+
 class ClusterSkip(models.Model):
     """A curator put a cluster aside for later; it leaves that curator's default queue."""
 

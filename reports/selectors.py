@@ -15,7 +15,14 @@ from django.utils.translation import gettext_lazy
 from collections_app.models import AuditEvent, Item, Version
 from dedup.models import Cluster, ClusterMember, MatchKind
 
-DECISION_ACTIONS = ("cluster.merge", "cluster.split", "cluster.dismiss", "cluster.undo", "pair.not_duplicate")
+DECISION_ACTIONS = (
+    "cluster.merge",
+    "cluster.split",
+    "cluster.dismiss",
+    "cluster.undo",
+    "pair.not_duplicate",
+    "pair.confirmed_duplicate",
+)
 CHUNK = 2000
 KIND_WORDS = {
     MatchKind.EXACT: gettext_lazy("Exact copy"),

@@ -109,7 +109,10 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
         compared="content" if matted else "frame",
         compared_size=[list(first.size), list(second.size)],  # the renditions the regions' boxes refer to
         region=list(verdict.region) if verdict.region else None,
-        regions=[{"box": list(r.box), "carrier": r.carrier, "kind": r.kind} for r in verdict.regions],
+        regions=[
+            {"box": list(r.box), "box_b": list(r.box_b) if r.box_b else None, "carrier": r.carrier, "kind": r.kind}
+            for r in verdict.regions
+        ],
         possible=verdict.possible,
         transform=verdict.transform,
         verification_score=round(verdict.score, 4),

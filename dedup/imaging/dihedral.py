@@ -6,6 +6,9 @@ from PIL import Image
 DIHEDRAL: tuple[str, ...] = ("identity", "rot90", "rot180", "rot270", "flip_h", "flip_v", "transpose", "transverse")
 QUARTER_TURNS = frozenset({"rot90", "rot270", "transpose", "transverse"})  # they swap width and height
 
+# What undoes each: the quarter turns undo each other, every other one undoes itself.
+INVERSE: dict[str, str] = {name: name for name in DIHEDRAL} | {"rot90": "rot270", "rot270": "rot90"}
+
 # The same operations as Pillow's Image.Transpose ("rot90" is ROTATE_90, counter-clockwise).
 PIL_TRANSPOSE: dict[str, Image.Transpose | None] = {
     "identity": None,

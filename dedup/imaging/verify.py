@@ -15,7 +15,7 @@ from PIL import Image
 from scipy import ndimage
 
 from dedup.imaging.borders import TRIM_TOL, trim_box
-from dedup.imaging.dihedral import DIHEDRAL, apply_dihedral
+from dedup.imaging.dihedral import DIHEDRAL, INVERSE, QUARTER_TURNS, apply_dihedral
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ class Region:
     # "plain" (on blank), "marks" (dark marks added), "bar" (a flat fill), "tint", "tone" (blank on both
     # sides, shaded differently), or "content" (both sides show something, and it differs)
     kind: str
+    box_b: Box | None = None  # the same place in b's own rendition pixels, as uploaded
 
 
 @dataclass(frozen=True)
@@ -764,6 +765,23 @@ def verify_pair(
     return _with_time(best, start)
 
 
+def _box_in_b(box: Box, amap: np.ndarray, name: str, b_size: tuple[int, int]) -> Box | None:
+    """A box in a, carried by the alignment into b turned by `name`, then turned back to b as uploaded."""
+    w, h = b_size
+    shape = (w, h) if name in QUARTER_TURNS else (h, w)
+    top, bottom, left, right = box
+    corners = np.array([[top, left, 1], [top, right, 1], [bottom, left, 1], [bottom, right, 1]], dtype=np.float64)
+    rows, cols = (amap @ corners.T)[:2]
+    t, b = max(0, int(rows.min())), min(shape[0], math.ceil(rows.max()))
+    le, r = max(0, int(cols.min())), min(shape[1], math.ceil(cols.max()))
+    if b <= t or r <= le:
+        return None
+    mask = np.zeros(shape, dtype=bool)
+    mask[t:b, le:r] = True
+    ys, xs = np.nonzero(apply_dihedral(mask, INVERSE[name]))
+    return int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+
+
 def _rank(v: Verdict) -> tuple[bool, float]:
     """The attempt worth reporting: a possible duplicate first, then the closest to passing."""
     return v.possible, v.score - v.local_max_diff
@@ -803,6 +821,7 @@ def _read_regions(
     again, regions = left_out
     if not _decide(again, limits)[0]:
         return verdict
+    regions = [replace(r, box_b=_box_in_b(r.box, amap, name, b.size)) for r in regions]
     content = [r for r in regions if r.kind == "content"]
     if not content:
         reason = "Same picture after alignment."

@@ -13,7 +13,16 @@ from dedup.imaging.index import pairs_within, to_unsigned
 from dedup.matching.candidates import match_radius
 from dedup.matching.clusters import clusters_sync, match_lock
 from dedup.matching.edges import edge_compare, fingerprints_of, graph_from
-from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, NotDuplicatePair
+from dedup.models import (
+    Cluster,
+    ClusterMember,
+    ConfirmedDuplicatePair,
+    Fingerprint,
+    HashEntry,
+    MatchEdge,
+    MatchKind,
+    NotDuplicatePair,
+)
 
 
 @dataclass
@@ -61,6 +70,14 @@ def _compare_all(pairs: Iterable[tuple[int, int]], batch: int = 2000) -> dict[tu
     return edges
 
 
+def _confirmations_apply(edges: dict[tuple[int, int], MatchEdge]) -> None:
+    """Possible duplicates a curator confirmed stay verified, whatever verification says again."""
+    for pair in ConfirmedDuplicatePair.objects.values_list("version_a_id", "version_b_id"):
+        if (edge := edges.get(pair)) is not None:
+            edge.is_duplicate, edge.kind = True, MatchKind.NEAR
+            edge.evidence = {**edge.evidence, "confirmed": True}
+
+
 def clusters_rebuild() -> RebuildReport:
     """Recompute every edge and cluster from stored fingerprints; curators' decisions are kept."""
     report = RebuildReport()
@@ -71,6 +88,7 @@ def clusters_rebuild() -> RebuildReport:
     candidates = _candidate_pairs_bulk(done)
     report.candidate_pairs = len(candidates)
     edges = _compare_all(candidates)
+    _confirmations_apply(edges)
     rejected = set(NotDuplicatePair.objects.values_list("version_a_id", "version_b_id"))
     verified = [pair for pair, edge in edges.items() if edge.is_duplicate and pair not in rejected]
     parts = [c for c in components((), verified) if len(c) > 1]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from dedup.review import views
+from dedup.review import views, views_possible
 
 urlpatterns = [
     path("", views.queue, name="review-queue"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("clusters/<int:pk>/undo/", views.cluster_undo, name="review-undo"),
     path("clusters/<int:pk>/skip/", views.cluster_skip, name="review-skip"),
     path("clusters/<int:pk>/pair/", views.pair_not_duplicate, name="review-pair"),
+    path("possible/", views_possible.possible_list, name="review-possible"),
+    path("possible/decide/", views_possible.possible_decide, name="review-possible-decide"),
 ]

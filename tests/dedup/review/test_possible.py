@@ -1,0 +1,74 @@
+"""Possible duplicates: listed with the differing place outlined, confirmed into a cluster or declined, by
+curators only; both decisions survive rebuild_clusters."""
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from collections_app.models import AuditEvent
+from dedup.matching.rebuild import clusters_rebuild
+from dedup.models import ClusterMember, ConfirmedDuplicatePair, NotDuplicatePair
+from tests.images import encode
+from tests.pictures import make_form, random_form_template, random_form_values
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def possible_pair(add_version):
+    """One form filled with two names: verification can say only that one place differs."""
+    rng = np.random.default_rng(6)
+    template = random_form_template(rng)
+    values = random_form_values(rng, template)
+    chan = add_version("forms/chan.png", encode(make_form(template, {**values, "Name": "Chan Tai-man"}), "PNG"))
+    other = make_form(template, {**values, "Name": "Wong Siu-fong"})
+    wong = add_version("forms/wong.png", encode(other.resize((other.width // 2, other.height // 2)), "PNG"))
+    assert not ClusterMember.objects.exists()
+    return chan, wong
+
+
+def _sign_in(client, role_user, role):
+    user = role_user(role)
+    client.force_login(user)
+    return user
+
+
+def test_the_list_shows_the_pair_with_the_differing_place_outlined_on_both(client, role_user, possible_pair):
+    _sign_in(client, role_user, "viewer")
+    assert client.get(reverse("review-possible")).status_code == 403
+    _sign_in(client, role_user, "curator")
+    response = client.get(reverse("review-possible"))
+    assert response.status_code == 200
+    (row,) = response.context["rows"]
+    for outline in (row["outline_a"], row["outline_b"]):
+        assert 0 <= outline["top"] < 100 and 0 < outline["height"] <= 100 and 0 < outline["width"] <= 100
+    assert response.content.decode().count('class="region"') == 2
+
+
+def test_confirming_joins_the_two_in_a_cluster_and_survives_a_rebuild(client, role_user, possible_pair):
+    chan, wong = possible_pair
+    _sign_in(client, role_user, "curator")
+    response = client.post(
+        reverse("review-possible-decide"), {"version_a": chan.pk, "version_b": wong.pk, "decision": "confirm"}
+    )
+    assert response.status_code == 302
+    members = set(ClusterMember.objects.values_list("version_id", flat=True))
+    assert members == {chan.pk, wong.pk}
+    assert AuditEvent.objects.filter(action="pair.confirmed_duplicate").count() == 1
+    assert ConfirmedDuplicatePair.objects.count() == 1
+    clusters_rebuild()
+    assert set(ClusterMember.objects.values_list("version_id", flat=True)) == {chan.pk, wong.pk}
+    assert client.get(reverse("review-possible")).context["rows"] == []
+
+
+def test_declining_is_remembered_as_not_duplicates(client, role_user, possible_pair):
+    chan, wong = possible_pair
+    viewer = role_user("viewer", "v2")
+    client.force_login(viewer)
+    decide = {"version_a": chan.pk, "version_b": wong.pk, "decision": "decline"}
+    assert client.post(reverse("review-possible-decide"), decide).status_code == 403
+    _sign_in(client, role_user, "curator")
+    client.post(reverse("review-possible-decide"), decide)
+    assert NotDuplicatePair.objects.filter(version_a_id=chan.pk, version_b_id=wong.pk).exists()
+    assert client.get(reverse("review-possible")).context["rows"] == []
+    assert not ClusterMember.objects.exists()
