@@ -88,6 +88,8 @@ class Item(models.Model):
             ("approve_authoritative", _("Can approve another officer's choice of authoritative version")),
             ("verify_copy", _("Can check whether a copy matches the collection")),
         ]
+        # The catalogue lists newest first; search indexes are in migration 0010 (PostgreSQL only).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="item_newest_first")]
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.title or self.title_zh}".strip()
