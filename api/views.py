@@ -29,8 +29,8 @@ from collections_app.failures import failure_text
 from collections_app.login_throttle import client_ip, sign_in_refusal
 from collections_app.models import IngestBatch, Item, Source, Version
 from collections_app.search import items_search, versions_search
-from collections_app.templatetags.site_time import site_time_text
 from collections_app.services import batch_create
+from collections_app.templatetags.site_time import site_time_text
 from collections_app.uploads import BatchNotYours, SidecarRefused, batch_check_open, batch_upload
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster

@@ -5,19 +5,22 @@ On PostgreSQL every branch is answered from an index made by migration 0010: tri
 identifiers; an English full-text index finds words by their stem ("bridges" finds "bridge"). A trigram index
 cannot serve a query of two characters (it holds no trigram), and two characters are a whole word in Chinese,
 so a GIN index of each row's two-character pieces (a stored column, `dupfinder_bigrams`) serves those.
-Elsewhere (SQLite, the demo) the same fields are searched with `icontains`.
+A term found in more than MATCH_LIST_LIMIT rows is not listed in full: rows are tested one by one in the
+page's order until the page is full, and the count stops at the limit. Elsewhere (SQLite, the demo) the
+same fields are searched with `icontains`.
 """
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from collections_app.models import Item, Version
 
+# A term found at most this often is answered from the list of its matches' ids; one found more often (a common
+# Chinese word) is tested row by row in the list's order, and pages say "more than" this many instead of counting.
+MATCH_LIST_LIMIT = 1000
 # Item fields searched as text: the curated Dublin Core fields a user would type part of.
 ITEM_TEXT_FIELDS = ("identifier", "title", "title_zh", "creator", "description")
-# As the migration indexes them; subjects is a JSON list, searched as its text.
-_ITEM_TRIGRAM_SQL = ITEM_TEXT_FIELDS + ("(subjects::text)",)
 # Columns PostgreSQL computes and stores (migration 0010), so the index's re-check reads rather than recomputes.
 _ITEM_BIGRAM_SQL = "search_bigrams"
 _ITEM_FULLTEXT_SQL = "search_fulltext"
@@ -29,24 +32,29 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _item_field_sql(text: str) -> tuple[str, list]:
-    """SQL selecting the ids of items whose own fields hold `text`."""
-    table = Item._meta.db_table
+def _item_condition(text: str, alias: str) -> tuple[str, list]:
+    """SQL true for a row of the item table `alias` whose own fields hold `text`."""
     if len(text) == 2:
-        return f"SELECT id FROM {table} WHERE {_ITEM_BIGRAM_SQL} @> ARRAY[lower(%s)]", [text]
+        return f"{alias}.{_ITEM_BIGRAM_SQL} @> ARRAY[lower(%s)]", [text]
     pattern = like_pattern(text)
-    where = " OR ".join(f"{column} ILIKE %s" for column in _ITEM_TRIGRAM_SQL)
-    sql = f"SELECT id FROM {table} WHERE {where}"
-    fulltext = f"SELECT id FROM {table} WHERE {_ITEM_FULLTEXT_SQL} @@ plainto_tsquery('english'::regconfig, %s)"
-    return f"{sql} UNION {fulltext}", [pattern] * len(_ITEM_TRIGRAM_SQL) + [text]
+    parts = [f"{alias}.{column} ILIKE %s" for column in ITEM_TEXT_FIELDS] + [f"({alias}.subjects::text) ILIKE %s"]
+    parts.append(f"{alias}.{_ITEM_FULLTEXT_SQL} @@ plainto_tsquery('english'::regconfig, %s)")
+    return "(" + " OR ".join(parts) + ")", [pattern] * (len(parts) - 1) + [text]
 
 
-def _filename_sql(text: str, column: str) -> tuple[str, list]:
-    """SQL selecting `column` (id or item_id) of versions whose original file name holds `text`."""
-    table = Version._meta.db_table
+def _filename_condition(text: str, alias: str) -> tuple[str, list]:
+    """SQL true for a row of the version table `alias` whose original file name holds `text`."""
     if len(text) == 2:
-        return f"SELECT {column} FROM {table} WHERE {_FILENAME_BIGRAM_SQL} @> ARRAY[lower(%s)]", [text]
-    return f"SELECT {column} FROM {table} WHERE original_filename ILIKE %s", [like_pattern(text)]
+        return f"{alias}.{_FILENAME_BIGRAM_SQL} @> ARRAY[lower(%s)]", [text]
+    return f"{alias}.original_filename ILIKE %s", [like_pattern(text)]
+
+
+def _ids_if_few(sql: str, params: list) -> list[int] | None:
+    """The ids `sql` selects when there are at most MATCH_LIST_LIMIT rows, else None (read no further)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM ({sql}) AS found LIMIT %s", [*params, MATCH_LIST_LIMIT + 1])
+        rows = cursor.fetchall()
+    return None if len(rows) > MATCH_LIST_LIMIT else sorted({row[0] for row in rows})
 
 
 def _item_fields_q(text: str) -> Q:
@@ -64,9 +72,19 @@ def items_search(*, queryset: QuerySet[Item], text: str) -> QuerySet[Item]:
     if connection.vendor != "postgresql":
         by_filename = Version.objects.filter(original_filename__icontains=text).values("item_id")
         return queryset.filter(_item_fields_q(text) | Q(pk__in=by_filename))
-    fields_sql, fields_params = _item_field_sql(text)
-    names_sql, names_params = _filename_sql(text, "item_id")
-    return queryset.filter(pk__in=RawSQL(f"{fields_sql} UNION {names_sql}", [*fields_params, *names_params]))
+    item, version = Item._meta.db_table, Version._meta.db_table
+    fields, fields_params = _item_condition(text, "i")
+    names, names_params = _filename_condition(text, "v")
+    ids = _ids_if_few(
+        f"SELECT i.id FROM {item} i WHERE {fields} UNION ALL SELECT v.item_id FROM {version} v WHERE {names}",
+        [*fields_params, *names_params],
+    )
+    if ids is not None:
+        return queryset.filter(pk__in=ids)
+    # A common term: tested row by row in the page's order, so the first page is found without every match.
+    fields, fields_params = _item_condition(text, item)
+    names = f"EXISTS (SELECT 1 FROM {version} v WHERE v.item_id = {item}.id AND {names})"
+    return queryset.filter(RawSQL(f"({fields} OR {names})", [*fields_params, *names_params], BooleanField()))
 
 
 def versions_search(*, queryset: QuerySet[Version], text: str) -> QuerySet[Version]:
@@ -77,8 +95,16 @@ def versions_search(*, queryset: QuerySet[Version], text: str) -> QuerySet[Versi
     if connection.vendor != "postgresql":
         items = Item.objects.filter(_item_fields_q(text)).values("pk")
         return queryset.filter(Q(original_filename__icontains=text) | Q(item_id__in=items))
-    fields_sql, fields_params = _item_field_sql(text)
-    names_sql, names_params = _filename_sql(text, "id")
-    # One UNION of ids, not an OR of two IN lists: an OR would read every version to test both.
-    of_items = f"SELECT id FROM {Version._meta.db_table} WHERE item_id IN ({fields_sql})"
-    return queryset.filter(pk__in=RawSQL(f"{names_sql} UNION {of_items}", [*names_params, *fields_params]))
+    item, version = Item._meta.db_table, Version._meta.db_table
+    names, names_params = _filename_condition(text, "v")
+    fields, fields_params = _item_condition(text, "i")
+    ids = _ids_if_few(
+        f"SELECT v.id FROM {version} v WHERE {names} "
+        f"UNION ALL SELECT v.id FROM {item} i JOIN {version} v ON v.item_id = i.id WHERE {fields}",
+        [*names_params, *fields_params],
+    )
+    if ids is not None:
+        return queryset.filter(pk__in=ids)
+    names, names_params = _filename_condition(text, version)
+    fields = f"EXISTS (SELECT 1 FROM {item} i WHERE i.id = {version}.item_id AND {fields})"
+    return queryset.filter(RawSQL(f"({names} OR {fields})", [*names_params, *fields_params], BooleanField()))

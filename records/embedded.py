@@ -1,4 +1,4 @@
-"""The item page's metadata: what each version carried (EXIF, IPTC, XMP, sidecar) and where each curated value came from."""
+"""The item page's metadata: what each version carried (EXIF, IPTC, XMP, sidecar), where curated values came from."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +51,9 @@ def version_metadata(*, version: Version) -> EmbeddedMetadata:
         data = row.data or {}
         if row.origin == ImportedMetadata.Origin.EMBEDDED:
             summary = data.get("summary") or {}
-            shown.summary = [(str(label), _text(summary[key])) for key, label in SUMMARY_LABELS.items() if summary.get(key)]
+            shown.summary = [
+                (str(label), _text(summary[key])) for key, label in SUMMARY_LABELS.items() if summary.get(key)
+            ]
             for key, name in SECTIONS.items():
                 if data.get(key):
                     shown.sections.append((name, [(str(tag), _text(value)) for tag, value in data[key].items()]))

@@ -15,8 +15,13 @@ ITEM, VERSION, CLUSTER = "collections_app.item", "collections_app.version", "ded
 def target_labels(*, events: Iterable[AuditEvent]) -> dict[tuple[str, str], str]:
     """("collections_app.version", "35") → "Version 35 of HKM-2026-0001", for every event's target (two queries)."""
     events = list(events)
-    ids = {kind: {e.target_id for e in events if e.target_type == kind and e.target_id.isdigit()} for kind in (ITEM, VERSION)}
-    versions = Version.objects.select_related("item").only("pk", "item__identifier").in_bulk([int(i) for i in ids[VERSION]])
+    ids = {
+        kind: {e.target_id for e in events if e.target_type == kind and e.target_id.isdigit()}
+        for kind in (ITEM, VERSION)
+    }
+    versions = (
+        Version.objects.select_related("item").only("pk", "item__identifier").in_bulk([int(i) for i in ids[VERSION]])
+    )
     items = Item.objects.only("pk", "identifier").in_bulk([int(i) for i in ids[ITEM]])
     labels: dict[tuple[str, str], str] = {}
     for event in events:

@@ -22,7 +22,18 @@ from records.copy_check import VerificationTooLarge, copy_check
 from records.forms import DecisionForm, MarkAuthoritativeForm, VerifyForm
 
 # Times in exports are UTC, and the column says so; pages show Hong Kong time.
-EXPORT_FIELDS = ("id", "time_utc", "actor", "action", "target", "reason", "before", "after", "previous_hash", "entry_hash")
+EXPORT_FIELDS = (
+    "id",
+    "time_utc",
+    "actor",
+    "action",
+    "target",
+    "reason",
+    "before",
+    "after",
+    "previous_hash",
+    "entry_hash",
+)
 
 
 def _outcome(request: HttpRequest, item_id: int, action, done: str) -> HttpResponse:

@@ -19,7 +19,7 @@ def zone_name(moment: datetime) -> str:
 
 
 def site_time_text(value: datetime | None) -> str:
-    """"01/12/2026 19:30 (Hong Kong time)": what the pages, and the upload page's script, show for a time."""
+    """ "01/12/2026 19:30 (Hong Kong time)": what the pages, and the upload page's script, show for a time."""
     if not value:
         return ""
     local = timezone.localtime(value)

@@ -56,7 +56,11 @@ def _found(text: str) -> set[str]:
         ("香港", set()),
     ],
 )
-def test_search_finds_items_by_any_part_of_their_fields_or_file_names(catalogue, text, expected):
+@pytest.mark.parametrize("match_list_limit", [1000, 0], ids=["listed", "tested row by row"])
+def test_search_finds_items_by_any_part_of_their_fields_or_file_names(
+    catalogue, text, expected, match_list_limit, monkeypatch
+):
+    monkeypatch.setattr(search, "MATCH_LIST_LIMIT", match_list_limit)
     assert _found(text) == expected
 
 
@@ -75,8 +79,11 @@ def test_without_postgresql_the_same_fields_are_searched_with_icontains(catalogu
     assert _found("scan_001") == {"HKM-2026-0001"}
 
 
-def test_the_versions_search_finds_a_file_by_its_name_or_by_its_items_fields(catalogue):
+@pytest.mark.parametrize("match_list_limit", [1000, 0], ids=["listed", "tested row by row"])
+def test_the_versions_search_finds_a_file_by_its_name_or_by_its_items_fields(catalogue, match_list_limit, monkeypatch):
     from collections_app.models import Version
+
+    monkeypatch.setattr(search, "MATCH_LIST_LIMIT", match_list_limit)
 
     def names(text):
         found = search.versions_search(queryset=Version.objects.all(), text=text)
@@ -168,11 +175,21 @@ def test_a_page_of_results_costs_the_same_few_queries_however_many_items_it_show
         chosen = VersionFactory(item=item, source=source, status="done")
         VersionFactory(item=item, source=source, status="done")
         Item.objects.filter(pk=item.pk).update(authoritative_version=chosen)
-    # Session, user, two for permissions, the source list of the filters, the count and the page.
-    with django_assert_max_num_queries(7):
+    # Session, user, two for permissions, the source list of the filters, the matches' ids, the count, the page.
+    with django_assert_max_num_queries(8):
         response = viewer_client.get("/items/", {"q": "harbour"})
     assert len(response.context["page"]) == 24
     assert response.context["page"].paginator.count == 30
+
+
+def test_past_the_match_limit_the_page_says_more_than_instead_of_counting(viewer_client, catalogue, monkeypatch):
+    from collections_app import views
+
+    monkeypatch.setattr(search, "MATCH_LIST_LIMIT", 1)
+    monkeypatch.setattr(views, "MATCH_LIST_LIMIT", 1)
+    response = viewer_client.get("/items/", {"sort": "identifier"})
+    assert "More than 1 match: add words or filters to narrow them." in response.content.decode()
+    assert _identifiers(response) == ["HKM-2026-0001", "LIB-1950-0003"]  # two counted, one more than the limit
 
 
 def test_the_catalogue_needs_the_view_permission(client, make_user, catalogue):

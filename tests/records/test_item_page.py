@@ -85,7 +85,11 @@ def test_a_merge_in_the_trail_shows_each_changed_value_before_and_after(officer,
     }
     after = {
         "items": {
-            str(item.pk): {"title": "Star Ferry pier", "creator": "Information Services Department", "merged_into": None},
+            str(item.pk): {
+                "title": "Star Ferry pier",
+                "creator": "Information Services Department",
+                "merged_into": None,
+            },
             str(other.pk): {"title": "Ferry pier, Central", "creator": "", "merged_into": item.pk},
         },
         "authoritative_version": item.versions.get().pk,
