@@ -112,11 +112,11 @@ def queries(rng: random.Random, n: int) -> dict[str, list[str]]:
 
 
 def page_seconds(filter_class, queryset, text: str) -> tuple[float, int]:
-    """Seconds to count the matches and read the first page, as the catalogue view does."""
-    from django.core.paginator import Paginator
+    """Seconds to count the matches (up to the cap) and read the first page, as the catalogue view does."""
+    from collections_app.search import CappedPaginator
 
     started = time.perf_counter()
-    page = Paginator(filter_class({"q": text}, queryset=queryset).qs, PAGE_SIZE).get_page(1)
+    page = CappedPaginator(filter_class({"q": text}, queryset=queryset).qs, PAGE_SIZE).get_page(1)
     rows = list(page)
     total = page.paginator.count
     elapsed = time.perf_counter() - started

@@ -6,19 +6,23 @@ identifiers; an English full-text index finds words by their stem ("bridges" fin
 cannot serve a query of two characters (it holds no trigram), and two characters are a whole word in Chinese,
 so a GIN index of each row's two-character pieces (a stored column, `dupfinder_bigrams`) serves those.
 A term found in more than MATCH_LIST_LIMIT rows is not listed in full: rows are tested one by one in the
-page's order until the page is full, and the count stops at the limit. Elsewhere (SQLite, the demo) the
+page's order until the page is full; and counts stop at COUNT_LIMIT. Elsewhere (SQLite, the demo) the
 same fields are searched with `icontains`.
 """
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 
 from collections_app.models import Item, Version
 
 # A term found at most this often is answered from the list of its matches' ids; one found more often (a common
-# Chinese word) is tested row by row in the list's order, and pages say "more than" this many instead of counting.
-MATCH_LIST_LIMIT = 1000
+# Chinese word) is tested row by row in the list's order, which finds a page after a few rows when matches are
+# that dense. Pages count up to COUNT_LIMIT matches and say "more than" past it.
+MATCH_LIST_LIMIT = 20_000
+COUNT_LIMIT = 1000
 # Item fields searched as text: the curated Dublin Core fields a user would type part of.
 ITEM_TEXT_FIELDS = ("identifier", "title", "title_zh", "creator", "description")
 # Columns PostgreSQL computes and stores (migration 0010), so the index's re-check reads rather than recomputes.
@@ -57,6 +61,11 @@ def _ids_if_few(sql: str, params: list) -> list[int] | None:
     return None if len(rows) > MATCH_LIST_LIMIT else sorted({row[0] for row in rows})
 
 
+def _one_of(table: str, ids: list[int]) -> RawSQL:
+    # One array parameter rather than an IN list of up to MATCH_LIST_LIMIT parameters, parsed on every query.
+    return RawSQL(f"{table}.id = ANY(%s)", [ids], BooleanField())
+
+
 def _item_fields_q(text: str) -> Q:
     q = Q(subjects__icontains=text)
     for field in ITEM_TEXT_FIELDS:
@@ -80,7 +89,7 @@ def items_search(*, queryset: QuerySet[Item], text: str) -> QuerySet[Item]:
         [*fields_params, *names_params],
     )
     if ids is not None:
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(_one_of(item, ids))
     # A common term: tested row by row in the page's order, so the first page is found without every match.
     fields, fields_params = _item_condition(text, item)
     names = f"EXISTS (SELECT 1 FROM {version} v WHERE v.item_id = {item}.id AND {names})"
@@ -104,7 +113,19 @@ def versions_search(*, queryset: QuerySet[Version], text: str) -> QuerySet[Versi
         [*names_params, *fields_params],
     )
     if ids is not None:
-        return queryset.filter(pk__in=ids)
+        return queryset.filter(_one_of(version, ids))
     names, names_params = _filename_condition(text, version)
     fields = f"EXISTS (SELECT 1 FROM {item} i WHERE i.id = {version}.item_id AND {fields})"
     return queryset.filter(RawSQL(f"({names} OR {fields})", [*names_params, *fields_params], BooleanField()))
+
+
+class CappedPaginator(Paginator):
+    """Counts at most one more than COUNT_LIMIT rows: past that, pages say "more than" and stop counting."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_LIMIT + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_LIMIT

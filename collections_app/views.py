@@ -5,12 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import TooManyFilesSent
 from django.core.files.storage import storages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseGone
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +18,7 @@ from collections_app.filters import ItemFilter, VersionFilter
 from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
-from collections_app.search import MATCH_LIST_LIMIT
+from collections_app.search import COUNT_LIMIT, CappedPaginator
 from collections_app.streaming import original_download, stored_file_response
 from collections_app.uploads import (
     BatchNotYours,
@@ -44,18 +42,6 @@ CATALOGUE_PAGE_SIZE = 24
 LAYOUTS = ("grid", "list")
 
 
-class CappedPaginator(Paginator):
-    """Counts at most one more than MATCH_LIST_LIMIT rows: past that, pages say "more than" and stop counting."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: MATCH_LIST_LIMIT + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > MATCH_LIST_LIMIT
-
-
 def _catalogue_page(request, filterset, template: str, **extra):
     """One page of a filtered list, with the query string kept for the page links and the layout switch."""
     page = CappedPaginator(filterset.qs, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -70,7 +56,7 @@ def _catalogue_page(request, filterset, template: str, **extra):
         "query": query.urlencode(),
         "query_without_layout": without_layout.urlencode(),
         "layout": layout,
-        "match_limit": MATCH_LIST_LIMIT,
+        "match_limit": COUNT_LIMIT,
         **extra,
     }
     status = 200 if filterset.is_bound and filterset.is_valid() else 400

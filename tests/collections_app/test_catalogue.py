@@ -185,8 +185,8 @@ def test_a_page_of_results_costs_the_same_few_queries_however_many_items_it_show
 def test_past_the_match_limit_the_page_says_more_than_instead_of_counting(viewer_client, catalogue, monkeypatch):
     from collections_app import views
 
-    monkeypatch.setattr(search, "MATCH_LIST_LIMIT", 1)
-    monkeypatch.setattr(views, "MATCH_LIST_LIMIT", 1)
+    monkeypatch.setattr(search, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(views, "COUNT_LIMIT", 1)
     response = viewer_client.get("/items/", {"sort": "identifier"})
     assert "More than 1 match: add words or filters to narrow them." in response.content.decode()
     assert _identifiers(response) == ["HKM-2026-0001", "LIB-1950-0003"]  # two counted, one more than the limit
