@@ -21,7 +21,7 @@ from collections_app.models import Item, Version
 # A term found at most this often is answered from the list of its matches' ids; one found more often (a common
 # Chinese word) is tested row by row in the list's order, which finds a page after a few rows when matches are
 # that dense. Pages count up to COUNT_LIMIT matches and say "more than" past it.
-MATCH_LIST_LIMIT = 20_000
+MATCH_LIST_LIMIT = 5000
 COUNT_LIMIT = 1000
 # Item fields searched as text: the curated Dublin Core fields a user would type part of.
 ITEM_TEXT_FIELDS = ("identifier", "title", "title_zh", "creator", "description")
