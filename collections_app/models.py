@@ -184,6 +184,8 @@ class Version(models.Model):
         verbose_name_plural = _("versions")
         permissions = [("set_legal_hold", _("Can place or lift a legal hold on a version"))]
         indexes = [
+            # The versions list, newest first (migration 0010 holds the search indexes).
+            models.Index(fields=["-uploaded_at", "-id"], name="version_newest_first"),
             # The requeue sweep's lookup: unfinished versions by when they were last queued.
             models.Index(
                 Coalesce("queued_at", "uploaded_at"),

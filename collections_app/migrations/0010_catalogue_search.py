@@ -95,4 +95,8 @@ class Migration(migrations.Migration):
             model_name="item",
             index=models.Index(fields=["-created_at", "-id"], name="item_newest_first"),
         ),
+        migrations.AddIndex(
+            model_name="version",
+            index=models.Index(fields=["-uploaded_at", "-id"], name="version_newest_first"),
+        ),
     ]
