@@ -8,11 +8,14 @@ And where django-filter reads a boolean it does not understand as "not given", t
 import django_filters
 from django import forms
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import filters as drf_filters
 from rest_framework import serializers
 
+from collections_app.filters import ItemFilterBase, VersionFilterBase
 from dedup.review.filters import ClusterFilter
 
 
@@ -61,3 +64,49 @@ class ApiClusterFilter(ClusterFilter):
 
     source = IdFilter(label=ClusterFilter.base_filters["source"].label, method="filter_source")
     skipped = TrueOrFalseFilter(label=ClusterFilter.base_filters["skipped"].label, method="filter_skipped")
+
+
+class CatalogueSearchFilter(drf_filters.SearchFilter):
+    """DRF's SearchFilter convention, one text parameter named `q`, answered by the catalogue's own search.
+
+    The view names the search function (`catalogue_search`), so /api/v1/items/?q= finds what /items/?q= does.
+    """
+
+    search_param = "q"
+    search_description = gettext_lazy(
+        "Part of an identifier, a title in English or Chinese, the description, creator, subjects or a file name."
+    )
+
+    def filter_queryset(self, request, queryset, view):
+        text = request.query_params.get(self.search_param, "")
+        return view.catalogue_search(queryset=queryset, text=text) if text.strip() else queryset
+
+
+class ApiItemFilter(ItemFilterBase):
+    """The catalogue's item filters, with ids and booleans as strict as the schema says."""
+
+    FILTER_DEFAULTS = ApiFilterSet.FILTER_DEFAULTS
+    source = IdFilter(label=ItemFilterBase.base_filters["source"].label, method="filter_source")
+    in_cluster = TrueOrFalseFilter(label=ItemFilterBase.base_filters["in_cluster"].label, method="filter_in_cluster")
+    authoritative = TrueOrFalseFilter(
+        label=ItemFilterBase.base_filters["authoritative"].label, method="filter_authoritative"
+    )
+    legal_hold = TrueOrFalseFilter(label=ItemFilterBase.base_filters["legal_hold"].label, method="filter_legal_hold")
+
+    class Meta(ItemFilterBase.Meta):
+        fields = ["identifier", "creator", "merged_into"]
+
+
+class ApiVersionFilter(VersionFilterBase):
+    """The catalogue's version filters, with ids and booleans as strict as the schema says."""
+
+    FILTER_DEFAULTS = ApiFilterSet.FILTER_DEFAULTS
+    source = IdFilter(label=VersionFilterBase.base_filters["source"].label, field_name="source")
+    in_cluster = TrueOrFalseFilter(label=VersionFilterBase.base_filters["in_cluster"].label, method="filter_in_cluster")
+    authoritative = TrueOrFalseFilter(
+        label=VersionFilterBase.base_filters["authoritative"].label, method="filter_authoritative"
+    )
+    legal_hold = TrueOrFalseFilter(label=VersionFilterBase.base_filters["legal_hold"].label, field_name="legal_hold")
+
+    class Meta(VersionFilterBase.Meta):
+        fields = ["batch", "item", "sha256"]

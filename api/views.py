@@ -11,6 +11,7 @@ from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -20,14 +21,16 @@ from rest_framework.views import APIView
 from api import selectors as api_selectors
 from api import serializers as s
 from api import services as api_services
-from api.filters import ApiClusterFilter
+from api.filters import ApiClusterFilter, ApiFilterBackend, ApiItemFilter, ApiVersionFilter, CatalogueSearchFilter
 from api.parsers import UploadMultiPartParser
 from api.schema import VALIDATION_ERROR
 from collections_app import selectors, services, sidecar
 from collections_app.failures import failure_text
 from collections_app.login_throttle import client_ip, sign_in_refusal
 from collections_app.models import IngestBatch, Item, Source, Version
+from collections_app.search import items_search, versions_search
 from collections_app.services import batch_create
+from collections_app.templatetags.site_time import site_time_text
 from collections_app.uploads import BatchNotYours, SidecarRefused, batch_check_open, batch_upload
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
@@ -60,7 +63,12 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Item.objects.all()
     serializer_class = s.ItemSerializer
-    filterset_fields = ["identifier", "creator", "merged_into"]
+    # The catalogue page's search (?q=) and filters, with DRF's ?ordering= (a minus sign for descending).
+    filter_backends = [ApiFilterBackend, CatalogueSearchFilter, OrderingFilter]
+    filterset_class = ApiItemFilter
+    catalogue_search = staticmethod(items_search)
+    ordering_fields = ["identifier", "title", "title_zh", "created_at"]
+    ordering = ["-created_at", "-id"]
     action_permissions = {"by_identifier": ["collections_app.view_item"]}
 
     @extend_schema(responses={200: s.ItemSerializer, 302: REDIRECT_TO_ITEM})
@@ -92,7 +100,11 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
         "fingerprint__rendition", "fingerprint__content", "fingerprint__timings"
     )
     serializer_class = s.VersionSerializer
-    filterset_fields = ["status", "source", "batch", "item", "sha256", "format"]
+    filter_backends = [ApiFilterBackend, CatalogueSearchFilter, OrderingFilter]
+    filterset_class = ApiVersionFilter
+    catalogue_search = staticmethod(versions_search)
+    ordering_fields = ["uploaded_at", "original_filename", "byte_size"]
+    ordering = ["-uploaded_at", "-id"]
     action_permissions = {"retry": ["collections_app.view_version", "collections_app.add_version"]}
 
     @extend_schema(
@@ -272,6 +284,8 @@ def _already(version: Version | None, request: Request) -> dict | None:
         "url": request.build_absolute_uri(earlier.get_absolute_url()),
         "uploader": earlier.uploader.get_username() if earlier.uploader else None,
         "uploaded_at": earlier.uploaded_at.isoformat(),
+        # As the pages write it (site time zone and format), so the upload page need not use the browser's.
+        "uploaded_at_text": site_time_text(earlier.uploaded_at),
         "source": earlier.source.name,
     }
 

@@ -88,6 +88,8 @@ class Item(models.Model):
             ("approve_authoritative", _("Can approve another officer's choice of authoritative version")),
             ("verify_copy", _("Can check whether a copy matches the collection")),
         ]
+        # The catalogue lists newest first; search indexes are in migration 0010 (PostgreSQL only).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="item_newest_first")]
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.title or self.title_zh}".strip()
@@ -182,6 +184,8 @@ class Version(models.Model):
         verbose_name_plural = _("versions")
         permissions = [("set_legal_hold", _("Can place or lift a legal hold on a version"))]
         indexes = [
+            # The versions list, newest first (migration 0010 holds the search indexes).
+            models.Index(fields=["-uploaded_at", "-id"], name="version_newest_first"),
             # The requeue sweep's lookup: unfinished versions by when they were last queued.
             models.Index(
                 Coalesce("queued_at", "uploaded_at"),

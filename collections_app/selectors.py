@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from collections_app.audit import event_digest
 from collections_app.models import AuditEvent, IngestBatch, Item, Version
@@ -36,9 +37,9 @@ def batch_versions(*, batch: IngestBatch) -> QuerySet[Version]:
 
 
 def item_with_versions(*, item_id: int) -> Item:
-    return Item.objects.prefetch_related("versions__source", "versions__uploader", "versions__fingerprint").get(
-        pk=item_id
-    )
+    return Item.objects.prefetch_related(
+        "versions__source", "versions__uploader", "versions__fingerprint", "versions__imported_metadata"
+    ).get(pk=item_id)
 
 
 def catalogue_counts() -> dict[str, int]:
@@ -143,3 +144,32 @@ def batch_open_to(*, batch: IngestBatch, user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return batch.created_by_id == user.pk or user.has_perm(ADD_TO_ANY_BATCH_PERMISSION)
+
+
+def items_for_catalogue() -> QuerySet[Item]:
+    """Items not merged away, each with its number of versions and the version whose thumbnail stands for it.
+
+    That version is the authoritative one once it is processed, else the first processed one. Both come as
+    subqueries of the one query that reads the page, so a page costs the same few queries however long it is.
+    """
+    versions = Version.objects.filter(item=OuterRef("pk")).order_by()
+    done = versions.filter(status=Version.Status.DONE)
+    return (
+        Item.objects.filter(merged_into__isnull=True)
+        .annotate(
+            version_count=Coalesce(
+                Subquery(versions.values("item").annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+                0,
+            ),
+            shown_version_id=Coalesce(
+                Subquery(done.filter(pk=OuterRef("authoritative_version_id")).values("pk")),
+                Subquery(done.order_by("pk").values("pk")[:1]),
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def versions_for_catalogue() -> QuerySet[Version]:
+    """Every version with its item and source, newest first."""
+    return Version.objects.select_related("item", "source").order_by("-uploaded_at", "-pk")

@@ -1,4 +1,4 @@
-"""Catalogue pages: home, upload, batch progress, item detail, and authorised file streaming."""
+"""Catalogue pages: home, browse and search, upload, batch progress, and authorised file streaming."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,9 +14,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from collections_app import selectors, services, sidecar
+from collections_app.filters import ItemFilter, VersionFilter
 from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
+from collections_app.search import COUNT_LIMIT, CappedPaginator
 from collections_app.streaming import original_download, stored_file_response
 from collections_app.uploads import (
     BatchNotYours,
@@ -34,6 +36,45 @@ def home(request):
         "collections_app/home.html",
         {"counts": selectors.catalogue_counts(), "batches": IngestBatch.objects.select_related("source")[:10]},
     )
+
+
+CATALOGUE_PAGE_SIZE = 24
+LAYOUTS = ("grid", "list")
+
+
+def _catalogue_page(request, filterset, template: str, **extra):
+    """One page of a filtered list, with the query string kept for the page links and the layout switch."""
+    page = CappedPaginator(filterset.qs, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    layout = request.GET.get("layout") if request.GET.get("layout") in LAYOUTS else LAYOUTS[0]
+    without_layout = query.copy()
+    without_layout.pop("layout", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "query_without_layout": without_layout.urlencode(),
+        "layout": layout,
+        "match_limit": COUNT_LIMIT,
+        **extra,
+    }
+    status = 200 if filterset.is_bound and filterset.is_valid() else 400
+    return render(request, template, context, status=status)
+
+
+@require_perm("collections_app.view_item")
+def item_list(request):
+    """Browse and search the catalogue: items, each with its thumbnail and number of versions."""
+    filterset = ItemFilter(request.GET, queryset=selectors.items_for_catalogue())
+    return _catalogue_page(request, filterset, "collections_app/item_list.html")
+
+
+@require_perm("collections_app.view_version")
+def version_list(request):
+    """Every stored file, filtered as the catalogue is."""
+    filterset = VersionFilter(request.GET, queryset=selectors.versions_for_catalogue())
+    return _catalogue_page(request, filterset, "collections_app/version_list.html")
 
 
 # CsrfViewMiddleware reads the body before any view runs and answers a bare 400 when Django cannot parse it

@@ -1,6 +1,7 @@
 """Records-officer pages: authoritative choice and approval, audit trail export, identifier redirects, verification."""
 
 import json
+from datetime import UTC
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,12 +16,24 @@ from collections_app.failures import failure_text
 from collections_app.models import AuditEvent, AuthorityRequest, Item
 from collections_app.permissions import require_perm
 from dedup.imaging.errors import FingerprintError
-from records import selectors
+from records import embedded, selectors, trail
 from records import services as authority
 from records.copy_check import VerificationTooLarge, copy_check
 from records.forms import DecisionForm, MarkAuthoritativeForm, VerifyForm
 
-EXPORT_FIELDS = ("id", "time", "actor", "action", "target", "reason", "before", "after", "previous_hash", "entry_hash")
+# Times in exports are UTC, and the column says so; pages show Hong Kong time.
+EXPORT_FIELDS = (
+    "id",
+    "time_utc",
+    "actor",
+    "action",
+    "target",
+    "reason",
+    "before",
+    "after",
+    "previous_hash",
+    "entry_hash",
+)
 
 
 def _outcome(request: HttpRequest, item_id: int, action, done: str) -> HttpResponse:
@@ -83,7 +96,7 @@ def _decide(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
 def _event_row(event: AuditEvent) -> dict:
     return {
         "id": event.pk,
-        "time": event.created_at.isoformat(),
+        "time_utc": event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "actor": event.actor_label,
         "action": event.action,
         "target": f"{event.target_type}:{event.target_id}",
@@ -152,9 +165,17 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A merged-away item keeps its identifier as a redirect to the surviving item.
         return redirect("item-detail", item.merged_into_id)
     record = selectors.item_record(item=item)
+    # Shown beside each version and event; prefetched rows are the same objects the template iterates.
+    for version in item.versions.all():
+        version.embedded = embedded.version_metadata(version=version)
+    labels = trail.target_labels(events=record.trail)
+    for event in record.trail:
+        event.target_label = labels[event.target_type, event.target_id]
+        event.changes = trail.merge_changes(event=event) if event.action == "cluster.merge" else []
     context = {
         "item": item,
         "record": record,
+        "curated": embedded.curated_fields(item=item),
         "mark_form": MarkAuthoritativeForm(),
         "decision_form": DecisionForm(),
         "approval_required": settings.DUPFINDER_AUTHORITY_APPROVAL,

@@ -78,21 +78,13 @@
       const link = document.createElement("a");
       link.href = already.url;
       text(link, already.identifier);
-      const by = strings.uploadedBy.replace("%(who)s", already.uploader || "—").replace("%(when)s", when(already.uploaded_at));
+      const by = strings.uploadedBy.replace("%(who)s", already.uploader || "—").replace("%(when)s", already.uploaded_at_text || already.uploaded_at);
       const label = text(document.createElement("strong"), strings.already);
       label.className = "already";
       entry.result.append(label, " ", link, ", " + by);
     }
     entry.bar.value = entry.bar.max;
     updateOverall();
-  }
-
-  function when(iso) {
-    try {
-      return new Date(iso).toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
-    } catch (error) {
-      return iso;
-    }
   }
 
   function fail(entry, message) {

@@ -109,7 +109,8 @@ def test_uploader_drops_files_and_watches_the_batch_fill_in_then_retries_the_fai
     assert {name: row.get_attribute("data-result") for name, row in sent.items()} == dict.fromkeys(files, "created")
     duplicate = sent["01-harbour-copy.jpg"].text
     assert "Already in the collection:" in duplicate and earlier.item.identifier in duplicate
-    assert "uploaded by archivist" in duplicate
+    # In the site's time zone and format, as the batch page writes it, not the browser's.
+    assert "uploaded by archivist on 05/03/2024 10:00 (Hong Kong time)" in duplicate
     seen = browser.execute_script("return window.overallSeen")
     assert seen[-1][0] == seen[-1][1] and any(0 < value < top for value, top in seen), seen
     assert "5 of 5 files sent" in browser.find_element(By.ID, "overall-text").text
@@ -135,7 +136,7 @@ def test_uploader_drops_files_and_watches_the_batch_fill_in_then_retries_the_fai
         assert "truncated or corrupt" in rows["05-broken.jpg"].text
         copy = rows["01-harbour-copy.jpg"]
         assert "Already in the collection" in copy.text
-        assert "uploaded by archivist on 05/03/2024 10:00 from Photo Unit" in copy.text
+        assert "uploaded by archivist on 05/03/2024 10:00 (Hong Kong time) from Photo Unit" in copy.text
         link = copy.find_element(By.LINK_TEXT, earlier.item.identifier)
         assert link.get_attribute("href").endswith(earlier.item.get_absolute_url())
         assert "From Events portal: 5 files, 4 processed, 1 failed, 0 waiting." in browser.page_source

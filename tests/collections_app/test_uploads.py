@@ -112,7 +112,7 @@ def test_the_batch_page_polls_a_partial_that_shows_files_already_in_the_collecti
     row = partial[partial.index(f'data-version="{copy.pk}"') :].split("</tr>")[0]
     assert "Already in the collection" in row
     assert earlier.item.get_absolute_url() in row and earlier.item.identifier in row
-    assert "uploaded by archivist on 05/03/2024 10:00 from Photo Unit" in row
+    assert "uploaded by archivist on 05/03/2024 10:00 (Hong Kong time) from Photo Unit" in row
 
 
 def test_a_file_sent_before_with_another_batch_is_listed_with_who_stored_it(client, role_user, batch):

@@ -1,0 +1,131 @@
+"""Catalogue search: which items and versions a few typed characters find.
+
+On PostgreSQL every branch is answered from an index made by migration 0010: trigram GIN indexes
+(gin_trgm_ops) serve `ILIKE '%text%'` over each field, which finds Chinese (no word breaks) and partial
+identifiers; an English full-text index finds words by their stem ("bridges" finds "bridge"). A trigram index
+cannot serve a query of two characters (it holds no trigram), and two characters are a whole word in Chinese,
+so a GIN index of each row's two-character pieces (a stored column, `dupfinder_bigrams`) serves those.
+A term found in more than MATCH_LIST_LIMIT rows is not listed in full: rows are tested one by one in the
+page's order until the page is full; and counts stop at COUNT_LIMIT. Elsewhere (SQLite, the demo) the
+same fields are searched with `icontains`.
+"""
+
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
+
+from collections_app.models import Item, Version
+
+# A term found at most this often is answered from the list of its matches' ids; one found more often (a common
+# Chinese word) is tested row by row in the list's order, which finds a page after a few rows when matches are
+# that dense. Pages count up to COUNT_LIMIT matches and say "more than" past it.
+MATCH_LIST_LIMIT = 5000
+COUNT_LIMIT = 1000
+# Item fields searched as text: the curated Dublin Core fields a user would type part of.
+ITEM_TEXT_FIELDS = ("identifier", "title", "title_zh", "creator", "description")
+# Columns PostgreSQL computes and stores (migration 0010), so the index's re-check reads rather than recomputes.
+_ITEM_BIGRAM_SQL = "search_bigrams"
+_ITEM_FULLTEXT_SQL = "search_fulltext"
+_FILENAME_BIGRAM_SQL = "filename_bigrams"
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with the wildcards a user typed matched as themselves."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _item_condition(text: str, alias: str) -> tuple[str, list]:
+    """SQL true for a row of the item table `alias` whose own fields hold `text`."""
+    if len(text) == 2:
+        return f"{alias}.{_ITEM_BIGRAM_SQL} @> ARRAY[lower(%s)]", [text]
+    pattern = like_pattern(text)
+    parts = [f"{alias}.{column} ILIKE %s" for column in ITEM_TEXT_FIELDS] + [f"({alias}.subjects::text) ILIKE %s"]
+    parts.append(f"{alias}.{_ITEM_FULLTEXT_SQL} @@ plainto_tsquery('english'::regconfig, %s)")
+    return "(" + " OR ".join(parts) + ")", [pattern] * (len(parts) - 1) + [text]
+
+
+def _filename_condition(text: str, alias: str) -> tuple[str, list]:
+    """SQL true for a row of the version table `alias` whose original file name holds `text`."""
+    if len(text) == 2:
+        return f"{alias}.{_FILENAME_BIGRAM_SQL} @> ARRAY[lower(%s)]", [text]
+    return f"{alias}.original_filename ILIKE %s", [like_pattern(text)]
+
+
+def _ids_if_few(sql: str, params: list) -> list[int] | None:
+    """The ids `sql` selects when there are at most MATCH_LIST_LIMIT rows, else None (read no further)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM ({sql}) AS found LIMIT %s", [*params, MATCH_LIST_LIMIT + 1])
+        rows = cursor.fetchall()
+    return None if len(rows) > MATCH_LIST_LIMIT else sorted({row[0] for row in rows})
+
+
+def _one_of(table: str, ids: list[int]) -> RawSQL:
+    # One array parameter rather than an IN list of up to MATCH_LIST_LIMIT parameters, parsed on every query.
+    return RawSQL(f"{table}.id = ANY(%s)", [ids], BooleanField())
+
+
+def _item_fields_q(text: str) -> Q:
+    q = Q(subjects__icontains=text)
+    for field in ITEM_TEXT_FIELDS:
+        q |= Q(**{f"{field}__icontains": text})
+    return q
+
+
+def items_search(*, queryset: QuerySet[Item], text: str) -> QuerySet[Item]:
+    """The items of `queryset` whose fields, or the file name of one of whose versions, hold `text`."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if connection.vendor != "postgresql":
+        by_filename = Version.objects.filter(original_filename__icontains=text).values("item_id")
+        return queryset.filter(_item_fields_q(text) | Q(pk__in=by_filename))
+    item, version = Item._meta.db_table, Version._meta.db_table
+    fields, fields_params = _item_condition(text, "i")
+    names, names_params = _filename_condition(text, "v")
+    ids = _ids_if_few(
+        f"SELECT i.id FROM {item} i WHERE {fields} UNION ALL SELECT v.item_id FROM {version} v WHERE {names}",
+        [*fields_params, *names_params],
+    )
+    if ids is not None:
+        return queryset.filter(_one_of(item, ids))
+    # A common term: tested row by row in the page's order, so the first page is found without every match.
+    fields, fields_params = _item_condition(text, item)
+    names = f"EXISTS (SELECT 1 FROM {version} v WHERE v.item_id = {item}.id AND {names})"
+    return queryset.filter(RawSQL(f"({fields} OR {names})", [*fields_params, *names_params], BooleanField()))
+
+
+def versions_search(*, queryset: QuerySet[Version], text: str) -> QuerySet[Version]:
+    """The versions of `queryset` whose file name holds `text`, or whose item's fields do."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if connection.vendor != "postgresql":
+        items = Item.objects.filter(_item_fields_q(text)).values("pk")
+        return queryset.filter(Q(original_filename__icontains=text) | Q(item_id__in=items))
+    item, version = Item._meta.db_table, Version._meta.db_table
+    names, names_params = _filename_condition(text, "v")
+    fields, fields_params = _item_condition(text, "i")
+    ids = _ids_if_few(
+        f"SELECT v.id FROM {version} v WHERE {names} "
+        f"UNION ALL SELECT v.id FROM {item} i JOIN {version} v ON v.item_id = i.id WHERE {fields}",
+        [*names_params, *fields_params],
+    )
+    if ids is not None:
+        return queryset.filter(_one_of(version, ids))
+    names, names_params = _filename_condition(text, version)
+    fields = f"EXISTS (SELECT 1 FROM {item} i WHERE i.id = {version}.item_id AND {fields})"
+    return queryset.filter(RawSQL(f"({names} OR {fields})", [*names_params, *fields_params], BooleanField()))
+
+
+class CappedPaginator(Paginator):
+    """Counts at most one more than COUNT_LIMIT rows: past that, pages say "more than" and stop counting."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_LIMIT + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_LIMIT
