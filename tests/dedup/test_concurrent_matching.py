@@ -100,9 +100,7 @@ def test_two_copies_finishing_together_are_verified_once_and_never_under_a_lock(
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("workers", [2, 4])
-def test_many_workers_on_copies_chains_and_merging_components_end_in_the_clusters_rebuild_gives(
-    live_broker, workers
-):
+def test_many_workers_on_copies_chains_and_merging_components_end_in_the_clusters_rebuild_gives(live_broker, workers):
     files = {}
     for n in range(3):
         files.update(_copies(200 + n, f"p{n}"))
