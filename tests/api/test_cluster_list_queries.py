@@ -15,7 +15,12 @@ def _clusters(n: int, members: int) -> None:
         cluster = Cluster.objects.create(confidence=0.9)
         for m in range(members):
             version = Version.objects.create(
-                item=ItemFactory(), source=source, file=f"x/{c}-{m}.jpg", original_filename="x.jpg", sha256=f"{c:032x}{m:032x}", byte_size=1
+                item=ItemFactory(),
+                source=source,
+                file=f"x/{c}-{m}.jpg",
+                original_filename="x.jpg",
+                sha256=f"{c:032x}{m:032x}",
+                byte_size=1,
             )
             ClusterMember.objects.create(cluster=cluster, version=version, kind=MatchKind.NEAR, score=0.9)
 
