@@ -190,6 +190,15 @@ def _psql(dbname: str, sql: str) -> list[list[str]]:
     return [line.split("\t") for line in out.splitlines() if line]
 
 
+def _wait_for_worker(python: str, tree: Path, env: dict[str, str]) -> None:
+    """Until the worker answers a ping: a loaded machine can take far longer than a fixed pause to start it."""
+    ping = "from config.celery_app import app; import sys; sys.exit(0 if app.control.ping(timeout=1) else 1)"
+    for _ in range(120):
+        if subprocess.run([python, "-c", ping], cwd=tree, env=env, capture_output=True).returncode == 0:
+            return
+    raise RuntimeError("the worker did not answer within two minutes")
+
+
 def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile: bool = False) -> dict:
     dbname = f"dupfinder_throughput_{label}_{concurrency}{'_prof' if profile else ''}"
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=True)
@@ -221,7 +230,7 @@ def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile
         stderr=open(tmp / "worker.log", "w"),  # noqa: SIM115 - closed with the process
     )
     try:
-        time.sleep(4)
+        _wait_for_worker(python, tree, env)
         started = time.monotonic()
         subprocess.run(
             [*manage, "ingest", str(dataset), "--source", "bench", "--wait", "--timeout", "7200"],
@@ -230,6 +239,13 @@ def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        while (
+            _psql(dbname, "SELECT count(*) FROM collections_app_version WHERE status IN ('pending', 'processing')")[0][
+                0
+            ]
+            != "0"
+        ):
+            time.sleep(0.5)
         elapsed = time.monotonic() - started
         subprocess.run(
             [*manage, "export_clusters", "--output", str(tmp / "clusters.json")], cwd=tree, env=env, check=True
