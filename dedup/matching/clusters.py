@@ -57,17 +57,22 @@ def version_match(*, version_id: int) -> None:
         return
     edges_ensure(((version_id, other) for other in candidates_for(fingerprint=fingerprint)), claimant=version_id)
     component = _component_verified(version_id)
-    for attempt in range(COMPONENT_LOCK_ATTEMPTS):
+    for _attempt in range(COMPONENT_LOCK_ATTEMPTS):
         with transaction.atomic():
             match_lock()
             component_lock(component)
             current = component_of(version_id)
-            if current <= component or attempt == COMPONENT_LOCK_ATTEMPTS - 1:
-                component_lock(current - component)  # still growing after every attempt: lock the newcomers too
+            if current <= component:
                 _regroup(current)
                 return
         # Another worker joined the component meanwhile: verify the newcomers outside the lock, then again.
         component = _component_verified(version_id)
+    # Still growing after every attempt: regroup what is there now, its versions locked in one ordered step
+    # (never one more lock while holding others, which could deadlock). The worker that grew it regroups after.
+    with transaction.atomic():
+        match_lock()
+        component_lock(component_of(version_id))
+        _regroup(component_of(version_id))
 
 
 def _component_verified(version_id: int) -> set[int]:
