@@ -35,7 +35,7 @@ from collections_app.uploads import BatchNotYours, SidecarRefused, batch_check_o
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review
-from dedup.review.selectors import review_queue
+from dedup.selectors import clusters_listed
 from records.copy_check import VerificationTooLarge, copy_check
 
 CHANGE_CLUSTER = ["dedup.view_cluster", "dedup.change_cluster"]
@@ -146,7 +146,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Cluster.objects.none()
-        return review_queue(user=self.request.user)
+        return clusters_listed(user=self.request.user)
 
     def filter_queryset(self, queryset):
         # The queue's filters (open, not skipped by default) choose what is listed, not what can be opened.

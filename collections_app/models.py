@@ -4,7 +4,8 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -36,8 +37,38 @@ class Source(models.Model):
         return self.name
 
 
+# PostgreSQL hands out identifier numbers from this sequence: never the same twice, however many hosts ask.
+IDENTIFIER_SEQUENCE = "collections_app_item_identifier_seq"
+
+
+class IdentifierCounter(models.Model):
+    """The last identifier number given out, for databases without sequences (SQLite, the embedded default)."""
+
+    series = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.series}: {self.value}"
+
+
+def _next_identifier_number() -> int:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [IDENTIFIER_SEQUENCE])
+            return cursor.fetchone()[0]
+    with transaction.atomic():  # SQLite's IMMEDIATE transactions serialise the increment
+        IdentifierCounter.objects.get_or_create(series="item")
+        IdentifierCounter.objects.filter(series="item").update(value=F("value") + 1)
+        return IdentifierCounter.objects.get(series="item").value
+
+
 def _new_identifier() -> str:
-    return f"DR-{uuid.uuid4().hex[:10].upper()}"
+    """The next number in DUPFINDER_IDENTIFIER_PATTERN, e.g. DR-2026-000123; one typed in by hand is skipped."""
+    while True:
+        number = _next_identifier_number()
+        identifier = settings.DUPFINDER_IDENTIFIER_PATTERN.format(year=timezone.localdate().year, number=number)
+        if not Item.objects.filter(identifier=identifier).exists():
+            return identifier
 
 
 class Item(models.Model):

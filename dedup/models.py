@@ -200,3 +200,23 @@ class ClusterSkip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster_id} skipped by {self.user_id}"
+
+
+class PairClaim(models.Model):
+    """A worker's claim to verify one pair, written before it verifies: the first claim wins, so no two workers
+    verify the same pair. `claimed_by` is the version whose processing made the claim; a claim with no edge
+    whose claimant is no longer being processed (its run died) may be taken over."""
+
+    version_a = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    version_b = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    claimed_by = models.ForeignKey(Version, null=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version_a", "version_b"], name="pairclaim_unique_pair"),
+            models.CheckConstraint(condition=models.Q(version_a__lt=models.F("version_b")), name="pairclaim_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_a_id}~{self.version_b_id} claimed by {self.claimed_by_id}"

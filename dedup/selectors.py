@@ -1,8 +1,10 @@
 """Reads for duplicate detection."""
 
-from django.db.models import Prefetch
+from typing import Any
 
-from dedup.models import Cluster, ClusterMember, MatchEdge, NotDuplicatePair
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+
+from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge, NotDuplicatePair
 
 
 def clusters_export() -> list[dict]:
@@ -57,3 +59,18 @@ def possible_pairs_export() -> list[dict]:
         }
         for edge in possible_pairs()
     ]
+
+
+def clusters_listed(*, user: Any) -> QuerySet[Cluster]:
+    """The review queue as the API lists it, in a fixed number of queries whatever the page size: members
+    carry every field the API shows (none loaded one by one later), and the size is counted per listed
+    cluster by a subquery, which a COUNT of the page leaves out, instead of grouping every member first."""
+    members = ClusterMember.objects.only("cluster_id", "version_id", "kind", "score", "added_at")
+    size = ClusterMember.objects.filter(cluster=OuterRef("pk")).values("cluster").annotate(n=Count("*")).values("n")
+    return (
+        Cluster.objects.annotate(
+            size=Subquery(size), skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user))
+        )
+        .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
+        .order_by("-confidence", "pk")
+    )

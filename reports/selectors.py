@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.urls import reverse
@@ -151,17 +152,48 @@ def cluster_duplicates() -> Iterator[tuple[MemberRow, list[MemberRow]]]:
         yield kept, [m for m in members if m.version_id != kept.version_id]
 
 
+# The members a cluster does not keep (kept: the authoritative one, else the largest file; see _kept), summed
+# in the database per cluster status, source and kind: the dashboard never brings members into Python.
+_DUPLICATE_TOTALS_SQL = """
+SELECT status, source, kind, count(*), coalesce(sum(byte_size), 0) FROM (
+    SELECT c.status, s.name AS source, m.kind, v.byte_size, row_number() OVER (
+        PARTITION BY m.cluster_id ORDER BY
+            (v.duplicate_of_id IS NOT NULL),
+            (coalesce(i.authoritative_version_id = v.id, false)) DESC,
+            v.byte_size DESC,
+            v.id
+    ) AS rank
+    FROM {member} m
+    JOIN {cluster} c ON c.id = m.cluster_id
+    JOIN {version} v ON v.id = m.version_id
+    JOIN {source} s ON s.id = v.source_id
+    JOIN {item} i ON i.id = v.item_id
+    WHERE c.status <> %s
+) AS ranked WHERE rank > 1 GROUP BY status, source, kind
+"""
+
+
 def _add_duplicates(figures: Figures, sources: dict[str, Breakdown], kinds: dict[str, Breakdown]) -> None:
-    for kept, duplicates in cluster_duplicates():
-        for member in duplicates:
-            figures.duplicate_versions += 1
-            figures.duplicate_bytes += member.byte_size
-            if kept.cluster_status == Cluster.Status.OPEN:
-                figures.open_duplicate_versions += 1
-                figures.open_duplicate_bytes += member.byte_size
-            for row in (sources.setdefault(member.source, Breakdown(member.source)), kinds[member.kind]):
-                row.duplicate_versions += 1
-                row.duplicate_bytes += member.byte_size
+    sql = _DUPLICATE_TOTALS_SQL.format(
+        member=ClusterMember._meta.db_table,
+        cluster=Cluster._meta.db_table,
+        version=Version._meta.db_table,
+        source=Version._meta.get_field("source").related_model._meta.db_table,
+        item=Item._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Cluster.Status.DISMISSED])
+        totals = cursor.fetchall()
+    for status, source, kind, n, total in totals:
+        size = int(total)  # PostgreSQL sums bigints as numeric
+        figures.duplicate_versions += n
+        figures.duplicate_bytes += size
+        if status == Cluster.Status.OPEN:
+            figures.open_duplicate_versions += n
+            figures.open_duplicate_bytes += size
+        for row in (sources.setdefault(source, Breakdown(source)), kinds.setdefault(kind, Breakdown(kind))):
+            row.duplicate_versions += n
+            row.duplicate_bytes += size
 
 
 def _size(queryset: QuerySet[Version]) -> tuple[int, int]:

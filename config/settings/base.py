@@ -197,6 +197,12 @@ DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 # each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.
 DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=8)
 DUPFINDER_STRICTNESS = env.str("DUPFINDER_STRICTNESS", default="balanced")
+# A component of verified copies past this many versions is a sign of a false chain: it is held, its new
+# members verified against their candidates and the earliest DUPFINDER_COMPONENT_SAMPLE members only.
+# Identifiers given to new items: {number} comes from a database sequence (never repeats), {year} is this year.
+DUPFINDER_IDENTIFIER_PATTERN = env.str("DUPFINDER_IDENTIFIER_PATTERN", default="DR-{year}-{number:06d}")
+DUPFINDER_MAX_COMPONENT = env.int("DUPFINDER_MAX_COMPONENT", default=50)
+DUPFINDER_COMPONENT_SAMPLE = env.int("DUPFINDER_COMPONENT_SAMPLE", default=8)
 # Review: ordered rules that suggest a cluster's authoritative version; the first rule that separates the
 # members decides, later ones break ties. Names: source_trust, lossless_format, pixel_count,
 # earliest_capture, metadata_completeness (see dedup/review/rules.py).

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from collections_app.models import Version
@@ -44,13 +45,10 @@ def candidates_near(
     within it of one of `upright` (all unsigned; `upright` is part of `hashes`), or with the same checksum
     (distance 0): version id -> distance. Probes the shared index in PostgreSQL in one query."""
     upright, hashes = sorted(set(upright)), sorted(set(hashes))
-    condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
-    entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
-    exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
-    if exclude_version_id is not None:
-        entries = entries.exclude(version_id=exclude_version_id)
-        exact = exact.exclude(pk=exclude_version_id)
-    rows = entries.values_list("version_id", "value", "upright").iterator(chunk_size=5000)
+    if connection.vendor == "postgresql":
+        rows, exact_ids = _probe_sql(upright, hashes, sha256, exclude_version_id)
+    else:
+        rows, exact_ids = _probe_orm(upright, hashes, sha256, exclude_version_id)
     by_kind: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
     for version_id, value, is_upright in rows:
         by_kind[is_upright].append((version_id, to_unsigned(value)))
@@ -58,9 +56,59 @@ def candidates_near(
     for queries, kind_rows in ((hashes, by_kind[True]), (upright, by_kind[False])):
         for version_id, distance, _variant in candidate_filter(queries, kind_rows, match_radius()):
             best[version_id] = min(distance, best.get(version_id, 64))
-    for version_id in exact.values_list("pk", flat=True):
+    for version_id in exact_ids:
         best[version_id] = 0
     return best
+
+
+def _block_arrays(hashes: Iterable[int]) -> list[list[int]]:
+    probes: list[set[int]] = [set(), set(), set(), set()]
+    for value in hashes:
+        for column, values in zip(probes, probe_blocks(value, match_radius()), strict=False):
+            column |= values
+    return [sorted(values) for values in probes]
+
+
+# One round trip: the entries sharing a probed block (any entry for the upright probes, upright entries for
+# the rest), then the versions with the same checksum, told apart by a NULL value. Arrays bind as one
+# parameter each, where an IN list binds thousands.
+_PROBE_SQL = """
+SELECT h.version_id, h.value, h.upright FROM dedup_hashentry h
+JOIN collections_app_version v ON v.id = h.version_id
+WHERE v.status <> %(failed)s AND h.version_id <> %(exclude)s AND (
+    h.b0 = ANY(%(u0)s) OR h.b1 = ANY(%(u1)s) OR h.b2 = ANY(%(u2)s) OR h.b3 = ANY(%(u3)s)
+    OR (h.upright AND (h.b0 = ANY(%(a0)s) OR h.b1 = ANY(%(a1)s) OR h.b2 = ANY(%(a2)s) OR h.b3 = ANY(%(a3)s))))
+UNION ALL
+SELECT v.id, NULL, NULL FROM collections_app_version v JOIN dedup_fingerprint f ON f.version_id = v.id
+WHERE v.sha256 = %(sha)s AND v.status <> %(failed)s AND v.id <> %(exclude)s
+"""
+
+
+def _probe_sql(
+    upright: list[int], hashes: list[int], sha256: str, exclude: int | None
+) -> tuple[list[tuple[int, int, bool]], list[int]]:
+    params: dict[str, object] = {"failed": Version.Status.FAILED, "exclude": -1 if exclude is None else exclude}
+    params["sha"] = sha256
+    for prefix, values in (("u", upright), ("a", hashes)):
+        for n, column in enumerate(_block_arrays(values)):
+            params[f"{prefix}{n}"] = column
+    with connection.cursor() as cursor:
+        cursor.execute(_PROBE_SQL, params)
+        found = cursor.fetchall()
+    rows = [(v, value, is_upright) for v, value, is_upright in found if value is not None]
+    return rows, [v for v, value, _ in found if value is None]
+
+
+def _probe_orm(
+    upright: list[int], hashes: list[int], sha256: str, exclude: int | None
+) -> tuple[list[tuple[int, int, bool]], list[int]]:
+    condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
+    entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
+    exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
+    if exclude is not None:
+        entries = entries.exclude(version_id=exclude)
+        exact = exact.exclude(pk=exclude)
+    return list(entries.values_list("version_id", "value", "upright")), list(exact.values_list("pk", flat=True))
 
 
 def candidates_for_hashes(

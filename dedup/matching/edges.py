@@ -4,11 +4,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
+from collections_app.models import Version
 from dedup.imaging.compare import PairResult, Side, compare_pair
 from dedup.imaging.verify import Rendition
-from dedup.models import Fingerprint, MatchEdge, NotDuplicatePair
+from dedup.models import Fingerprint, MatchEdge, NotDuplicatePair, PairClaim
 
 # Correlation after the best alignment below which a refused pair was never lined up: it says nothing either way.
 UNALIGNED_SCORE = 0.5
@@ -48,22 +50,47 @@ def fingerprints_of(ids: Iterable[int]) -> dict[int, Fingerprint]:
     return {f.version_id: f for f in Fingerprint.objects.select_related("version").filter(version_id__in=list(ids))}
 
 
-def edges_ensure(pairs: Iterable[tuple[int, int]]) -> None:
-    """Verify the pairs that have no edge yet and store them; concurrent workers may store the same pair."""
+def edges_ensure(pairs: Iterable[tuple[int, int]], *, claimant: int | None = None) -> None:
+    """Verify the pairs that have no edge yet and store them.
+
+    With a `claimant` (the version being processed) each pair is claimed first and verified only by the worker
+    whose claim won, so two workers never verify one pair; the other leaves it to the winner, which groups
+    its component after writing the edge. Runs outside any transaction: claims and edges commit at once.
+    """
     pairs = {(min(a, b), max(a, b)) for a, b in pairs if a != b}
     if not pairs:
         return
-    known = set(
-        MatchEdge.objects.filter(
-            version_a_id__in={a for a, _ in pairs}, version_b_id__in={b for _, b in pairs}
-        ).values_list("version_a_id", "version_b_id")
-    )
-    missing = sorted(pairs - known)
+    missing = sorted(pairs - edges_known(pairs))
+    if claimant is not None:
+        missing = pairs_claim(missing, claimant=claimant)
     if not missing:
         return
     prints = fingerprints_of({v for pair in missing for v in pair})
     edges = [edge_compare(prints[a], prints[b]) for a, b in missing if a in prints and b in prints]
     MatchEdge.objects.bulk_create(edges, ignore_conflicts=True)
+
+
+def edges_known(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    known = MatchEdge.objects.filter(
+        version_a_id__in={a for a, _ in pairs}, version_b_id__in={b for _, b in pairs}
+    ).values_list("version_a_id", "version_b_id")
+    return pairs & set(known)
+
+
+def pairs_claim(pairs: list[tuple[int, int]], *, claimant: int) -> list[tuple[int, int]]:
+    """The pairs this run may verify: claimed now, or claimed earlier by a run that is gone and left no edge."""
+    if not pairs:
+        return []
+    PairClaim.objects.bulk_create(
+        [PairClaim(version_a_id=a, version_b_id=b, claimed_by_id=claimant) for a, b in pairs], ignore_conflicts=True
+    )
+    wanted = Q(version_a_id__in={a for a, _ in pairs}, version_b_id__in={b for _, b in pairs})
+    edge = MatchEdge.objects.filter(version_a_id=OuterRef("version_a_id"), version_b_id=OuterRef("version_b_id"))
+    # A claimant no longer being processed finished (its edges are written) or died before writing them.
+    stale = ~Q(claimed_by_id=claimant) & ~Q(claimed_by__status=Version.Status.PROCESSING)
+    PairClaim.objects.filter(wanted, stale, ~Exists(edge)).update(claimed_by_id=claimant, claimed_at=timezone.now())
+    mine = set(PairClaim.objects.filter(wanted, claimed_by_id=claimant).values_list("version_a_id", "version_b_id"))
+    return [pair for pair in pairs if pair in mine]
 
 
 @dataclass
@@ -73,13 +100,16 @@ class Graph:
     duplicates: dict[tuple[int, int], MatchEdge] = field(default_factory=dict)
     rejected: set[tuple[int, int]] = field(default_factory=set)
     unaligned: set[tuple[int, int]] = field(default_factory=set)  # refused without being aligned
+    # Every pair with an edge; None means all pairs were verified. A pair never verified has no say.
+    checked: set[tuple[int, int]] | None = None
 
     def same_picture(self, a: int, b: int) -> bool:
         key = (min(a, b), max(a, b))
         return key in self.duplicates and key not in self.rejected
 
     def undecided(self, a: int, b: int) -> bool:
-        return (min(a, b), max(a, b)) in self.unaligned
+        key = (min(a, b), max(a, b))
+        return key in self.unaligned or (self.checked is not None and key not in self.checked)
 
 
 def unaligned(edge: MatchEdge) -> bool:
@@ -115,9 +145,10 @@ def graph_of(ids: set[int]) -> Graph:
 
 def graph_from(edges: Iterable[MatchEdge], rejected: set[tuple[int, int]]) -> Graph:
     """The graph incremental matching and rebuild_clusters both group on."""
-    graph = Graph(rejected=rejected)
+    graph = Graph(rejected=rejected, checked=set())
     for edge in edges:
         key = (edge.version_a_id, edge.version_b_id)
+        graph.checked.add(key)
         if edge.is_duplicate:
             graph.duplicates[key] = edge
         elif unaligned(edge):

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from collections_app.models import Version
@@ -78,6 +79,15 @@ def _confirmations_apply(edges: dict[tuple[int, int], MatchEdge]) -> None:
             edge.evidence = {**edge.evidence, "confirmed": True}
 
 
+def _pairs_to_verify(part: list[int]) -> set[tuple[int, int]]:
+    """All pairs of a component, or, past the size limit (held, as incremental matching holds it), each member
+    against the earliest members only."""
+    if len(part) <= settings.DUPFINDER_MAX_COMPONENT:
+        return {(a, b) for a in part for b in part if a < b}
+    sample = sorted(part)[: settings.DUPFINDER_COMPONENT_SAMPLE]
+    return {(min(a, b), max(a, b)) for a in part for b in sample if a != b}
+
+
 def clusters_rebuild() -> RebuildReport:
     """Recompute every edge and cluster from stored fingerprints; curators' decisions are kept."""
     report = RebuildReport()
@@ -92,11 +102,11 @@ def clusters_rebuild() -> RebuildReport:
     rejected = set(NotDuplicatePair.objects.values_list("version_a_id", "version_b_id"))
     verified = [pair for pair, edge in edges.items() if edge.is_duplicate and pair not in rejected]
     parts = [c for c in components((), verified) if len(c) > 1]
-    intra = {(a, b) for c in parts for a in c for b in c if a < b and (a, b) not in edges}
+    intra = {pair for c in parts for pair in _pairs_to_verify(c) if pair not in edges}
     edges.update(_compare_all(intra))
     report.verified_pairs = sum(edge.is_duplicate for edge in edges.values())
     with transaction.atomic():
-        match_lock()
+        match_lock(exclusive=True)
         MatchEdge.objects.all().delete()
         MatchEdge.objects.bulk_create(edges.values(), batch_size=2000)
         graph = graph_from(edges.values(), rejected)

@@ -1,0 +1,219 @@
+"""Pages and candidate search at collection scale: a PostgreSQL collection built in bulk SQL, measured by two trees.
+
+    .venv/bin/python -m bench.scale --base /tmp/throughput-base [--versions 1000000] [--keep]
+
+Builds (once, with this tree's migrations) a database of `--versions` versions, each with a fingerprint and
+17 searchable hashes (3 upright), random or document-like (`--hashes documents`: most hashes near a few
+hundred page-like centres), and one open cluster per `--cluster-every` versions (2-3 members). Then each tree
+(the baseline and this one) measures against that same database, in its own process: the candidate probe of
+one version (a stored version's hashes with a few bits flipped) p50 / p95 over `--queries` probes, and the
+review queue, `/api/v1/clusters/` and `/reports/` pages (p50 / p95 and queries per request, through
+Django's test client as a superuser). Printed side by side with the ratio head / base. Not part of the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+BUILD_SQL = """
+INSERT INTO collections_app_source (name, kind, trust_priority, description)
+    VALUES ('Scale', 'department', 0, '') ON CONFLICT DO NOTHING;
+INSERT INTO collections_app_item (identifier, title, title_zh, description, creator, date, subjects, rights,
+        created_at, updated_at, provenance)
+    SELECT 'SCALE-' || n, '', '', '', '', '', '[]', '', now(), now(), '{{}}' FROM generate_series(1, {n}) AS n;
+INSERT INTO collections_app_version (item_id, file, original_filename, original_path, source_id, byte_size, sha256,
+        format, width, height, status, error_code, error_params, uploaded_at, legal_hold, quarantine_name)
+    SELECT i.id, 'scale/' || i.id || '.jpg', i.id || '.jpg', 'scale/' || i.id || '.jpg',
+        (SELECT id FROM collections_app_source WHERE name = 'Scale'), 100000 + (i.id % 5000),
+        md5(i.id::text) || md5((i.id + 1)::text), 'JPEG', 1000, 800, 'done', '', '{{}}', now(), false, ''
+    FROM collections_app_item i WHERE i.identifier LIKE 'SCALE-%';
+UPDATE collections_app_item i SET authoritative_version_id = v.id FROM collections_app_version v WHERE v.item_id = i.id;
+INSERT INTO dedup_fingerprint (version_id, phash, dhash, phash_dihedral, phash_centre, mode, bit_depth, page_count,
+        orientation, captured_at, rendition, rendition_width, rendition_height, content, content_width,
+        content_height, thumb_small, thumb_preview, timings, created_at)
+    SELECT id, 0, 0, '[]', '[]', 'RGB', 8, 1, 1, '', '\\x00', 1, 1, '', 0, 0, '', '', '{{}}', now()
+    FROM collections_app_version;
+"""
+
+# Random 64-bit hashes, or page-like ones: a few hundred centres with 0-6 bits flipped.
+HASH_SQL = {
+    "random": "(floor(random() * 4294967296)::bigint << 32) | floor(random() * 4294967296)::bigint",
+    "documents": (
+        "((hashint8(v.id % 300) # (1::bigint << (floor(random() * 63))::int)"
+        " # (1::bigint << (floor(random() * 63))::int) # (1::bigint << (floor(random() * 63))::int)))"
+    ),
+}
+
+ENTRIES_SQL = """
+INSERT INTO dedup_hashentry (version_id, value, upright, b0, b1, b2, b3)
+    SELECT version_id, value, upright, (value >> 48) & 65535, (value >> 32) & 65535, (value >> 16) & 65535,
+        value & 65535
+    FROM (SELECT v.id AS version_id, {hash} AS value, k < 3 AS upright
+          FROM collections_app_version v, generate_series(0, 16) AS k) AS h
+    ON CONFLICT DO NOTHING;
+"""
+
+CLUSTERS_SQL = """
+INSERT INTO dedup_cluster (status, confidence, created_at, updated_at)
+    SELECT 'open', random(), now(), now() FROM generate_series(1, {clusters});
+INSERT INTO dedup_clustermember (cluster_id, version_id, kind, score, evidence, added_at)
+    SELECT c.id, v.id, 'near', 0.9, '{{}}', now()
+    FROM (SELECT id, row_number() OVER (ORDER BY id) AS r FROM dedup_cluster) AS c
+    JOIN collections_app_version v ON v.id BETWEEN (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version)
+        AND (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version) + 1 + (c.r % 2);
+ANALYZE;
+"""
+
+
+def _psql(dbname: str, sql: str) -> str:
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", dbname, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def build(dbname: str, versions: int, hashes: str, every: int) -> None:
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", DATABASE_URL=_dsn(dbname))
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=HERE, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    started = time.monotonic()
+    _psql(dbname, BUILD_SQL.format(n=versions))
+    _psql(dbname, ENTRIES_SQL.format(hash=HASH_SQL[hashes]))
+    _psql(dbname, CLUSTERS_SQL.format(clusters=versions // every, every=every))
+    print(f"built {versions:,} versions ({hashes} hashes) in {time.monotonic() - started:.0f} s")
+
+
+def _dsn(dbname: str) -> str:
+    return f"postgres://postgres@127.0.0.1:5432/{dbname}"
+
+
+# --- measuring, inside each tree ----------------------------------------------------------------------------
+
+
+def _percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"p50": statistics.median(ordered), "p95": ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]}
+
+
+def measure(queries: int, pages: int) -> dict:
+    sys.path.insert(0, os.getcwd())
+    import random
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from dedup.imaging.index import to_unsigned
+    from dedup.matching.candidates import candidates_near
+    from dedup.models import HashEntry
+
+    rng = random.Random(7)
+    top = HashEntry.objects.order_by("-version_id").values_list("version_id", flat=True).first()
+    probes = []
+    for _ in range(queries):
+        version_id = rng.randint(1, top)
+        rows = list(HashEntry.objects.filter(version_id=version_id).values_list("value", "upright"))
+        flipped = [(to_unsigned(v) ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)), u) for v, u in rows]
+        probes.append(flipped)
+    timings = []
+    for hashes in probes:
+        if not hashes:
+            continue
+        start = time.perf_counter()
+        candidates_near(upright=[h for h, u in hashes if u], hashes=[h for h, _ in hashes], sha256="-")
+        timings.append(1000 * (time.perf_counter() - start))
+    result = {"candidate query (ms)": _percentiles(timings)}
+    user, _ = get_user_model().objects.get_or_create(username="scale-bench", defaults={"is_superuser": True})
+    user.is_superuser = user.is_staff = True
+    user.save()
+    client = Client()
+    client.force_login(user)
+    for name, url in (("review queue", "/review/"), ("API clusters", "/api/v1/clusters/"), ("dashboard", "/reports/")):
+        samples, counts = [], []
+        for _ in range(pages):
+            reset_queries()
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.get(url, HTTP_HOST="localhost")
+                samples.append(1000 * (time.perf_counter() - start))
+            counts.append(len(captured.captured_queries))
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+        result[f"{name} (ms)"] = _percentiles(samples)
+        result[f"{name} queries"] = {"p50": statistics.median(counts), "p95": max(counts)}
+    return result
+
+
+def run_tree(tree: Path, dbname: str, queries: int, pages: int) -> dict:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", DATABASE_URL=_dsn(dbname), DJANGO_DEBUG="0")
+    python = tree / ".venv" / "bin" / "python"
+    out = subprocess.run(
+        [str(python if python.exists() else sys.executable), str(Path(__file__).resolve()), "--measure"]
+        + [str(queries), str(pages)],
+        cwd=tree,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
+        print(json.dumps(measure(int(sys.argv[2]), int(sys.argv[3]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True, help="Root of the baseline tree (an unpacked copy of main).")
+    parser.add_argument("--head", default=str(HERE))
+    parser.add_argument("--versions", type=int, default=1_000_000)
+    parser.add_argument("--hashes", choices=sorted(HASH_SQL), default="random")
+    parser.add_argument("--cluster-every", type=int, default=3, help="One open cluster per this many versions.")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--db", default="dupfinder_throughput_scale")
+    parser.add_argument("--reuse", action="store_true", help="Measure an existing database built earlier.")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    if not args.reuse:
+        build(args.db, args.versions, args.hashes, args.cluster_every)
+    try:
+        results = {
+            label: run_tree(Path(tree), args.db, args.queries, args.pages)
+            for label, tree in (
+                ("base", args.base),
+                ("head", args.head),
+            )
+        }
+    finally:
+        if not args.keep:
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", args.db])
+    print(f"\n{args.versions:,} versions, {args.hashes} hashes, {args.versions // args.cluster_every:,} open clusters")
+    print(f"{'':28} {'base p50':>10} {'base p95':>10} {'head p50':>10} {'head p95':>10} {'p95 head/base':>14}")
+    for name in results["head"]:
+        b, h = results["base"][name], results["head"][name]
+        ratio = f"{h['p95'] / b['p95']:.2f}x" if b["p95"] else "-"
+        print(f"{name:28} {b['p50']:>10.1f} {b['p95']:>10.1f} {h['p50']:>10.1f} {h['p95']:>10.1f} {ratio:>14}")
+
+
+if __name__ == "__main__":
+    main()
