@@ -54,7 +54,7 @@ def pillow_errors(max_pixels: int) -> Iterator[None]:
         yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # The warning arrives here only where a warnings filter turned it into an error.
-        raise _too_large(_pixels_in(str(exc)), _effective_limit(max_pixels)) from exc
+        raise too_large(_pixels_in(str(exc)), _effective_limit(max_pixels)) from exc
     except MemoryError as exc:
         raise FingerprintError(Failure.OUT_OF_MEMORY) from exc
     except PILLOW_ERRORS as exc:
@@ -72,7 +72,7 @@ def open_image(fp: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
     with image:
         # The header gives the size; refuse before any pixel buffer is allocated.
         if image.width * image.height > max_pixels:
-            raise _too_large(image.width * image.height, max_pixels)
+            raise too_large(image.width * image.height, max_pixels)
         yield image
 
 
@@ -92,7 +92,8 @@ def _megapixels(pixels: int) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
-def _too_large(pixels: int | None, limit: int) -> FingerprintError:
+def too_large(pixels: int | None, limit: int) -> FingerprintError:
+    """The refusal of a picture over the pixel limit, in megapixels as shown."""
     if pixels:
         return FingerprintError(Failure.TOO_LARGE, pixels=_megapixels(pixels), limit=_megapixels(limit))
     return FingerprintError(Failure.TOO_LARGE, limit=_megapixels(limit))

@@ -21,6 +21,7 @@ def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
         upright=upright_hashes(fingerprint),
         hashes=searchable_hashes(fingerprint),
         sha256=fingerprint.version.sha256,
+        page_number=fingerprint.version.page_number,
         exclude_version_id=fingerprint.version_id,
     )
 
@@ -38,7 +39,12 @@ def _block_condition(hashes: Iterable[int]) -> Q:
 
 
 def candidates_near(
-    *, upright: Iterable[int], hashes: Iterable[int], sha256: str, exclude_version_id: int | None = None
+    *,
+    upright: Iterable[int],
+    hashes: Iterable[int],
+    sha256: str,
+    page_number: int | None = None,
+    exclude_version_id: int | None = None,
 ) -> dict[int, int]:
     """Processed versions with an upright hash within the Hamming radius of any of `hashes`, or any hash
     within it of one of `upright` (all unsigned; `upright` is part of `hashes`), or with the same checksum
@@ -46,7 +52,10 @@ def candidates_near(
     upright, hashes = sorted(set(upright)), sorted(set(hashes))
     condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
     entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
-    exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
+    # The same bytes: the same file, and for a page of a PDF the same page of it.
+    exact = Version.objects.filter(sha256=sha256, page_number=page_number, fingerprint__isnull=False).exclude(
+        status=Version.Status.FAILED
+    )
     if exclude_version_id is not None:
         entries = entries.exclude(version_id=exclude_version_id)
         exact = exact.exclude(pk=exclude_version_id)
