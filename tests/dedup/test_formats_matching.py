@@ -113,3 +113,38 @@ def test_a_pdf_with_javascript_is_refused_at_intake_with_the_reason_and_nothing_
         )
     assert outcome.status == "not_image" and "JavaScript" in outcome.message
     assert Version.objects.count() == count
+
+
+def test_the_review_and_verify_pages_say_which_page_of_the_pdf_matched_and_a_page_can_be_authoritative(
+    client, make_user
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from dedup.review.services import cluster_merge
+
+    pages, rng = _document_pages(8, 2)
+    document = _add("minutes/1963.pdf", pdf_of(*pages, resolution=100))
+    scan = _add("scans/1963-p2.tif", encode(rescan(rng, pages[1]), "TIFF"))
+    page_2 = document.pages.get(page_number=2)
+    cluster = ClusterMember.objects.get(version=page_2).cluster
+    assert set(cluster.members.values_list("version_id", flat=True)) == {page_2.pk, scan.pk}
+    client.force_login(
+        make_user(
+            "curator",
+            ["dedup.view_cluster", "dedup.change_cluster", "collections_app.view_version", "collections_app.view_item"],
+        )
+    )
+    with translation.override("en"):
+        html = client.get(reverse("review-cluster", args=[cluster.pk]), headers={"accept-language": "en"}).content
+    assert "page 2 of the PDF" in html.decode()
+    cluster_merge(cluster_id=cluster.pk, actor=make_user("alice"), authoritative_id=page_2.pk)
+    page_2.item.refresh_from_db()
+    assert page_2.item.authoritative_version_id == page_2.pk
+    client.force_login(make_user("officer", ["collections_app.verify_copy", "collections_app.view_item"]))
+    found = encode(rescan(rng, pages[1]).resize((600, 800)), quality=85)
+    answer = client.post(
+        reverse("verify"), {"file": SimpleUploadedFile("found.jpg", found)}, headers={"accept-language": "en"}
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 200 and "It is page 2 of that PDF." in text and "(page 2 of 1963.pdf)" in text
