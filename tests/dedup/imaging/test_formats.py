@@ -217,3 +217,18 @@ def test_picture_bytes_that_spell_an_active_name_by_chance_do_not_refuse_a_pdf()
     spelled = image.replace(b"stream\n\xff\xd8\xff", b"stream\n\xff\xd8\xff\xfe\x00\x12/JS /Launch ok!\x00", 1)
     assert spelled != image
     assert identify(io.BytesIO(spelled)) == "PDF"
+
+
+@pytest.mark.parametrize(("options", "levels"), [({}, 5), ({"num_resolutions": 2}, 1), ({"tile_size": (256, 256)}, 5)])
+def test_a_jpeg_2000_master_is_decoded_from_the_wavelet_level_its_header_allows(options, levels):
+    from dedup.imaging.decode import _codestream_levels
+
+    big = scene(19, (2400, 1800))
+    data = encode(big, "JPEG2000", **options)
+    assert _codestream_levels(data[:4096]) == levels
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.reduce = min(levels, 1)  # what decode_display asks of OpenJPEG for a 2400 px picture
+        opened.load()
+        assert opened.size == ((1200, 900) if levels else (2400, 1800))
+    master, png = fingerprint_file(io.BytesIO(data)), fingerprint_file(io.BytesIO(encode(big, "PNG")))
+    assert (master.width, master.height) == (2400, 1800) and _distance(master.phash, png.phash) <= 4
