@@ -92,7 +92,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
         "fingerprint__rendition", "fingerprint__content", "fingerprint__timings"
     )
     serializer_class = s.VersionSerializer
-    filterset_fields = ["status", "source", "batch", "item", "sha256", "format"]
+    filterset_fields = ["status", "source", "batch", "item", "sha256", "format", "parent"]
     action_permissions = {"retry": ["collections_app.view_version", "collections_app.add_version"]}
 
     @extend_schema(

@@ -148,3 +148,20 @@ def test_the_review_and_verify_pages_say_which_page_of_the_pdf_matched_and_a_pag
     )
     text = answer.content.decode()
     assert answer.status_code == 200 and "It is page 2 of that PDF." in text and "(page 2 of 1963.pdf)" in text
+
+
+def test_the_api_lists_a_documents_pages_with_their_numbers(role_user):
+    from rest_framework.test import APIClient
+
+    from api.services import token_issue
+
+    pages, _rng = _document_pages(9, 2)
+    document = _add("letters/bundle.pdf", pdf_of(*pages))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=role_user('viewer')).token}")
+    body = client.get("/api/v1/versions/", {"parent": document.pk}).json()
+    rows = sorted(body["results"], key=lambda row: row["page_number"])
+    assert [(row["parent"], row["page_number"], row["format"]) for row in rows] == [
+        (document.pk, 1, "PDF"),
+        (document.pk, 2, "PDF"),
+    ]
