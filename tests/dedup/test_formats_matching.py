@@ -165,3 +165,17 @@ def test_the_api_lists_a_documents_pages_with_their_numbers(role_user):
         (document.pk, 1, "PDF"),
         (document.pk, 2, "PDF"),
     ]
+
+
+def test_the_item_page_of_a_page_links_the_whole_pdf_and_the_documents_page_shows_no_missing_thumbnail(
+    client, make_user
+):
+    pages, _rng = _document_pages(10, 1)
+    document = _add("letters/one.pdf", pdf_of(*pages))
+    page = document.pages.get()
+    client.force_login(make_user("viewer", ["collections_app.view_item", "collections_app.view_version"]))
+    with translation.override("en"):
+        shown = client.get(page.item.get_absolute_url(), headers={"accept-language": "en"}).content.decode()
+        whole = client.get(document.item.get_absolute_url(), headers={"accept-language": "en"}).content.decode()
+    assert "page 1 of the PDF" in shown and f"/versions/{document.pk}/file/" in shown
+    assert "PDF document" in whole and f"/versions/{document.pk}/thumb/" not in whole
