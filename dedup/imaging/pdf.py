@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import mmap
 import re
 import zlib
 from collections.abc import Iterator
@@ -83,12 +85,26 @@ def pdf_check(fp: BinaryIO, *, max_pages: int) -> int:
     with open_pdf(fp, max_pages=max_pages) as document:
         pages = len(document)
         found = _active_in_document(document)
-    fp.seek(0)
-    found = found or _active_in_bytes(fp.read())
-    fp.seek(0)
+    if not found:
+        with _whole_file(fp) as data:
+            found = _active_in_bytes(data)
     if found:
         raise FingerprintError(found)
     return pages
+
+
+@contextmanager
+def _whole_file(fp: BinaryIO) -> Iterator[bytes | mmap.mmap]:
+    """The file's bytes for scanning: mapped when it is a file on disk (an upload may be hundreds of MB)."""
+    try:
+        mapped = mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        fp.seek(0)
+        yield fp.read()
+    else:
+        with mapped:
+            yield mapped
+    fp.seek(0)
 
 
 def _active_in_document(document: pdfium.PdfDocument) -> Failure | None:
@@ -102,7 +118,7 @@ def _active_in_document(document: pdfium.PdfDocument) -> Failure | None:
     return None
 
 
-def _active_in_bytes(data: bytes) -> Failure | None:
+def _active_in_bytes(data: bytes | mmap.mmap) -> Failure | None:
     """Active names anywhere in the file's objects, including those packed in compressed object streams.
 
     Stream bodies other than object streams (pictures, page drawing) are skipped: binary data spells "/JS" by

@@ -232,3 +232,11 @@ def test_a_jpeg_2000_master_is_decoded_from_the_wavelet_level_its_header_allows(
         assert opened.size == ((1200, 900) if levels else (2400, 1800))
     master, png = fingerprint_file(io.BytesIO(data)), fingerprint_file(io.BytesIO(encode(big, "PNG")))
     assert (master.width, master.height) == (2400, 1800) and _distance(master.phash, png.phash) <= 4
+
+
+def test_a_pdf_on_disk_is_scanned_for_active_content_as_well_as_one_in_memory(tmp_path):
+    path = tmp_path / "upload.pdf"
+    path.write_bytes(hand_made_pdf(b"/OpenAction 5 0 R", object_stream=b"<< /S /Launch /F (run.exe) >>"))
+    with path.open("rb") as handle, pytest.raises(FingerprintError) as caught:
+        identify(handle)
+    assert caught.value.code == Failure.PDF_LAUNCH_ACTION
