@@ -179,3 +179,16 @@ def test_the_item_page_of_a_page_links_the_whole_pdf_and_the_documents_page_show
         whole = client.get(document.item.get_absolute_url(), headers={"accept-language": "en"}).content.decode()
     assert "page 1 of the PDF" in shown and f"/versions/{document.pk}/file/" in shown
     assert "PDF document" in whole and f"/versions/{document.pk}/thumb/" not in whole
+
+
+@pytest.mark.django_db(transaction=True)  # processing runs once each file's transaction commits
+def test_ingest_inline_of_a_folder_waits_for_every_page_and_clusters_each_with_its_scan(tmp_path, capsys):
+    from django.core.management import call_command
+
+    pages, rng = _document_pages(11, 2)
+    (tmp_path / "volume.pdf").write_bytes(pdf_of(*pages, resolution=100))
+    (tmp_path / "p2.tif").write_bytes(encode(rescan(rng, pages[1]), "TIFF"))
+    call_command("ingest", str(tmp_path), source="Registry", inline=True)
+    out = capsys.readouterr().out
+    assert "Created 4 versions" in out and "Processed: 4 done, 0 failed." in out  # document, its 2 pages, the scan
+    assert _clusters() == [["p2.tif", "volume.pdf#page=2"]]
