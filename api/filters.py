@@ -109,4 +109,4 @@ class ApiVersionFilter(VersionFilterBase):
     legal_hold = TrueOrFalseFilter(label=VersionFilterBase.base_filters["legal_hold"].label, field_name="legal_hold")
 
     class Meta(VersionFilterBase.Meta):
-        fields = ["batch", "item", "sha256"]
+        fields = ["batch", "item", "sha256", "parent"]

@@ -97,6 +97,8 @@ class VersionSerializer(serializers.ModelSerializer):
             "error",
             "processed_at",
             "duplicate_of",
+            "parent",  # a page of a PDF: the document's version, and which page (null otherwise)
+            "page_number",
             "fingerprint",
         ]
 

@@ -18,9 +18,33 @@ _MESSAGES: dict[str, str] = {
         "Not an image this system can read (HEIC/HEIF/AVIF photos are not supported yet)."
     ),
     Failure.PDF_DOCUMENT: gettext_noop("Not an image this system can read (looks like a PDF document)."),
+    Failure.PDF_UNREADABLE: gettext_noop("The PDF is damaged or not a PDF after all: %(detail)s."),
+    Failure.PDF_PASSWORD: gettext_noop("The PDF is locked with a password, so its pages cannot be read."),
+    Failure.PDF_NO_PAGES: gettext_noop("The PDF has no pages."),
+    Failure.PDF_TOO_MANY_PAGES: gettext_noop(
+        "The PDF has %(pages)s pages, more than the limit of %(limit)s; split it into smaller files."
+    ),
+    Failure.PDF_PAGE_MISSING: gettext_noop("The PDF has no page %(page)s (it has %(pages)s)."),
+    Failure.PDF_PAGE_NEEDED: gettext_noop(
+        "The PDF has %(pages)s pages; check one page at a time, as an image, or add the PDF to the collection."
+    ),
+    Failure.PDF_JAVASCRIPT: gettext_noop(
+        "The PDF contains JavaScript (or a form that runs scripts), so it is refused: a reader could run it."
+    ),
+    Failure.PDF_EMBEDDED_FILE: gettext_noop(
+        "The PDF carries embedded files or media, so it is refused; save the pages without attachments."
+    ),
+    Failure.PDF_LAUNCH_ACTION: gettext_noop(
+        "The PDF has an action that starts a program or opens another file, so it is refused."
+    ),
+    Failure.NETPBM: gettext_noop(
+        "Netpbm images (PPM, PGM, PBM, PAM) are not accepted: they carry no metadata. Convert them to TIFF or PNG."
+    ),
+    Failure.VIDEO: gettext_noop("Not an image this system can read (looks like a video or audio file)."),
     Failure.TEXT_DOCUMENT: gettext_noop("Not an image this system can read (looks like HTML/SVG/text)."),
     Failure.UNSUPPORTED_TYPE: gettext_noop(
-        "Not an image this system can read (unsupported file type; expected JPEG, PNG, TIFF, WebP, GIF or BMP)."
+        "Not an image this system can read (unsupported file type; expected JPEG, PNG, TIFF, WebP, GIF, BMP, "
+        "HEIC/HEIF, AVIF, JPEG 2000 or PDF)."
     ),
     Failure.POLYGLOT: gettext_noop(
         "The file is an image with a web page, script or archive hidden in it, so it is refused."

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.validators import validate_identifier
-from dedup.imaging.formats import SUFFIXES
+from dedup.imaging.formats import PDF, SUFFIXES
 
 
 class Source(models.Model):
@@ -202,6 +202,17 @@ class Version(models.Model):
         on_delete=models.SET_NULL,
         related_name="duplicates",
     )
+    # A page of a PDF: its own version (own item, cluster and authority) stored as the one file of its document,
+    # the version `parent`, which is not fingerprinted itself. Both are null for every other version.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("document"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pages",
+    )
+    page_number = models.PositiveIntegerField(_("page"), null=True, blank=True)
     # Storage reclamation (reports app): a superseded file may move to quarantine storage and later be purged;
     # the row, its fingerprint, metadata and thumbnails stay. A legal hold keeps the file where it is.
     legal_hold = models.BooleanField(_("legal hold"), default=False)
@@ -233,6 +244,16 @@ class Version(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(byte_size__gte=0), name="version_byte_size_non_negative"),
             models.CheckConstraint(
+                condition=models.Q(parent__isnull=True, page_number__isnull=True)
+                | models.Q(parent__isnull=False, page_number__gte=1),
+                name="version_page_has_document_and_number",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "page_number"],
+                condition=models.Q(parent__isnull=False),
+                name="version_unique_document_page",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(purged_at__isnull=True) | models.Q(quarantined_at__isnull=False),
                 name="version_purged_only_from_quarantine",
             ),
@@ -247,6 +268,20 @@ class Version(models.Model):
     @property
     def pixel_count(self) -> int:
         return (self.width or 0) * (self.height or 0)
+
+    @property
+    def is_page(self) -> bool:
+        return self.page_number is not None
+
+    @property
+    def is_document(self) -> bool:
+        """A PDF stored once for its pages: the pages are fingerprinted and matched, not the document."""
+        return self.format == PDF and self.page_number is None
+
+    @property
+    def bytes_key(self) -> str:
+        """What "the same bytes" means for matching: the file's checksum, and for a page also its number."""
+        return self.sha256 if self.page_number is None else f"{self.sha256}#page={self.page_number}"
 
     @property
     def is_finished(self) -> bool:

@@ -110,15 +110,15 @@ def versions_already_in_collection(*, versions: Iterable[Version]) -> dict[int, 
     """For each version, the earliest other processed version with the same bytes (sha256), with its uploader."""
     by_sha: dict[str, list[Version]] = {}
     for version in versions:
-        by_sha.setdefault(version.sha256, []).append(version)
+        by_sha.setdefault(version.bytes_key, []).append(version)  # a page of a PDF: the same page of the same file
     earlier = (
-        Version.objects.filter(sha256__in=list(by_sha), status=Version.Status.DONE)
+        Version.objects.filter(sha256__in=[key.partition("#")[0] for key in by_sha], status=Version.Status.DONE)
         .select_related("item", "uploader", "source")
         .order_by("pk")
     )
     found: dict[int, Version] = {}
     for other in earlier:
-        for version in by_sha[other.sha256]:
+        for version in by_sha.get(other.bytes_key, []):
             if other.pk < version.pk and version.pk not in found:
                 found[version.pk] = other
     return found

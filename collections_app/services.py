@@ -10,14 +10,17 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.audit import AUDIT_LOCK_KEY, event_digest, json_normalise
 from collections_app.failures import failure_text
-from collections_app.models import AuditEvent, IngestBatch, Item, Source, Version
+from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, Item, Source, Version
 from collections_app.signals import processing_requested
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import identify
+from dedup.imaging.formats import PDF
+from dedup.imaging.pdf import document_metadata, pdf_page_count
 
 CHUNK = 1024 * 1024
 
@@ -137,11 +140,13 @@ def version_ingest(
     try:
         # The type comes from the bytes, never the name or declared type; only the header is parsed here,
         # so a file whose pixels turn out damaged fails later in the worker, with a reason.
-        image_format = identify(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+        image_format = identify(
+            fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS, max_pages=settings.DUPFINDER_MAX_PDF_PAGES
+        )
     except FingerprintError as exc:
         return _refusal(exc)
     try:
-        version = _version_create(
+        version, page_ids = _version_create(
             fileobj=fileobj,
             original_filename=original_filename,
             original_path=original_path,
@@ -156,7 +161,8 @@ def version_ingest(
         # Another process ingested the same file from the same path at the same moment.
         existing = Version.objects.filter(source=source, original_path=original_path, sha256=sha256).first()
         return IngestOutcome("already_ingested", _("Already ingested from this source and path."), existing)
-    transaction.on_commit(partial(_processing_request, version_id=version.pk, inline=process_inline))
+    for pk in page_ids or [version.pk]:
+        transaction.on_commit(partial(_processing_request, version_id=pk, inline=process_inline))
     return IngestOutcome("created", _("Stored; processing is queued."), version)
 
 
@@ -172,7 +178,8 @@ def _version_create(
     sha256: str,
     size: int,
     image_format: str,
-) -> Version:
+) -> tuple[Version, list[int]]:
+    """The new version, and for a PDF the ids of its page versions (the ones to process)."""
     user = uploader if getattr(uploader, "is_authenticated", False) else None
     item = Item.objects.create(title=PurePath(original_filename).stem[:500])
     version = Version(
@@ -197,16 +204,61 @@ def _version_create(
             )
             % {"name": original_filename}
         ) from exc
+    if image_format == PDF:  # the document itself is not fingerprinted: its pages are, each as a version
+        version.status, version.processed_at = Version.Status.DONE, timezone.now()
     version.save()
     item.authoritative_version = version
     item.save(update_fields=["authoritative_version"])
+    facts = {"item": item.identifier, "original_path": original_path, "sha256": sha256, "source": source.name}
+    pages = pdf_page_count(fileobj, max_pages=settings.DUPFINDER_MAX_PDF_PAGES) if image_format == PDF else 0
     audit_record(
-        actor=uploader,
-        action="version.ingest",
-        target=version,
-        after={"item": item.identifier, "original_path": original_path, "sha256": sha256, "source": source.name},
+        actor=uploader, action="version.ingest", target=version, after=facts | ({"pages": pages} if pages else {})
     )
-    return version
+    page_ids = (
+        _document_pages_create(document=version, pages=pages, fileobj=fileobj, uploader=uploader) if pages else []
+    )
+    return version, page_ids
+
+
+def _document_pages_create(*, document: Version, pages: int, fileobj: IO[bytes], uploader: Any) -> list[int]:
+    """One item and version per page of a stored PDF, sharing its file; the document's metadata kept with it."""
+    ImportedMetadata.objects.create(
+        version=document,
+        origin=ImportedMetadata.Origin.EMBEDDED,
+        data={"pdf": {"pages": pages, **document_metadata(fileobj, max_pages=settings.DUPFINDER_MAX_PDF_PAGES)}},
+    )
+    stem = PurePath(document.original_filename).stem
+    items = Item.objects.bulk_create(
+        Item(title=(_("%(name)s, page %(page)d") % {"name": stem, "page": n})[:500]) for n in range(1, pages + 1)
+    )
+    versions = Version.objects.bulk_create(
+        Version(
+            item=item,
+            parent=document,
+            page_number=n,
+            file=document.file.name,  # the document's file, stored once
+            original_filename=document.original_filename,
+            original_path=f"{document.original_path}#page={n}" if document.original_path else "",
+            source=document.source,
+            batch=document.batch,
+            uploader=document.uploader,
+            byte_size=document.byte_size,
+            sha256=document.sha256,
+            format=PDF,
+        )
+        for n, item in enumerate(items, start=1)
+    )
+    for item, version in zip(items, versions, strict=True):
+        item.authoritative_version = version
+    Item.objects.bulk_update(items, ["authoritative_version"])
+    for version in versions:
+        audit_record(
+            actor=uploader,
+            action="version.ingest",
+            target=version,
+            after={"item": version.item.identifier, "document": document.pk, "page": version.page_number},
+        )
+    return [version.pk for version in versions]
 
 
 class VersionNotRetryable(Exception):

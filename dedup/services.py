@@ -112,9 +112,17 @@ def version_process(
 
 def _process(version_id: int) -> str:
     version = Version.objects.get(pk=version_id)
+    if version.is_document:  # a PDF is fingerprinted page by page, each page its own version
+        Version.objects.filter(pk=version_id).update(status=Version.Status.DONE, processed_at=timezone.now())
+        return Version.Status.DONE
     try:
         with version.file.open("rb") as handle:
-            data = fingerprint_file(handle, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+            data = fingerprint_file(
+                handle,
+                max_pixels=settings.DUPFINDER_MAX_PIXELS,
+                page=version.page_number,
+                max_pages=settings.DUPFINDER_MAX_PDF_PAGES,
+            )
     except FingerprintError as exc:
         version_mark_failed(version_id=version_id, failure=exc)
         return Version.Status.FAILED

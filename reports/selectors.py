@@ -46,6 +46,7 @@ def reclaim_candidates() -> QuerySet[Version]:
             legal_hold=False,
             quarantined_at__isnull=True,
             duplicate_of__quarantined_at__isnull=True,
+            parent__isnull=True,  # a page of a PDF shares the document's file with the other pages: never moved alone
         )
         .exclude(Exists(Item.objects.filter(authoritative_version=OuterRef("pk"), merged_into__isnull=True)))
         .select_related("source", "duplicate_of")

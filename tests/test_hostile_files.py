@@ -22,6 +22,7 @@ from collections_app.models import IngestBatch, Version
 from collections_app.services import source_get_or_create
 from dedup.services import version_process
 from tests.api.conftest import api_as  # noqa: F401 - API clients authenticated by token
+from tests.dedup.imaging.test_formats import hand_made_pdf, pdf_of
 from tests.factories import ItemFactory, SourceFactory
 from tests.images import encode, png_header_only, scene, zip_of
 
@@ -139,6 +140,16 @@ def _jpeg_that_is_also_javascript() -> bytes:
     return data[:2] + app0 + b"\xff\xfe" + struct.pack(">H", len(script) + 2) + script + data[2:] + b"*/"
 
 
+def _pdf_with_attachment() -> bytes:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf_of(scene(24)))
+    document.new_attachment("invoice.exe").set_data(b"MZ not really a program")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class Case:
     name: str  # the name it is sent under
@@ -174,6 +185,26 @@ CORPUS = [
     Case("looping-pages.tif", _tiff_whose_pages_loop, "created", "done"),
     Case("scan.bmp", lambda: encode(scene(18), "BMP"), "created", "done"),
     Case("photo.webp", lambda: encode(scene(19), "WEBP"), "created", "done"),
+    Case("IMG_0001.HEIC", lambda: encode(scene(25), "HEIF"), "created", "done", lambda v: v.format == "HEIF"),
+    Case("photo.avif", lambda: encode(scene(26), "AVIF"), "created", "done", lambda v: v.format == "AVIF"),
+    Case("master.jp2", lambda: encode(scene(27), "JPEG2000"), "created", "done", lambda v: v.format == "JPEG2000"),
+    Case("cut.heic", lambda: encode(scene(28), "HEIF")[:80], "HEIF header", "HEIF header"),
+    Case("photo.ppm", lambda: encode(scene(29), "PPM"), "Netpbm", "Netpbm"),
+    Case("clip.mp4", lambda: b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(512), "video", "video"),
+    Case(
+        "form.pdf",
+        lambda: hand_made_pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
+        "JavaScript",
+        "JavaScript",
+    ),
+    Case(
+        "launch.pdf",
+        lambda: hand_made_pdf(b"/OpenAction << /S /Launch /F (cmd.exe) >>"),
+        "starts a program",
+        "starts a program",
+    ),
+    Case("attached.pdf", _pdf_with_attachment, "embedded files", "embedded files"),
+    Case("not-really.pdf", lambda: b"%PDF-1.7\n" + bytes(300), "The PDF is damaged", "The PDF is damaged"),
 ]
 CASES = pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
 

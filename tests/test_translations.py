@@ -204,7 +204,16 @@ def test_every_reason_fingerprinting_fails_with_is_shown_in_chinese(kind, chines
     assert shown != english and re.search(r"[\u4e00-\u9fff]", shown), english
 
 
-SAMPLE_PARAMS = {"limit": 200, "pixels": "250", "format": "JPEG", "detail": "x", "version": 7, "text": "x"}
+SAMPLE_PARAMS = {
+    "limit": 200,
+    "pixels": "250",
+    "format": "JPEG",
+    "detail": "x",
+    "version": 7,
+    "text": "x",
+    "pages": 20,
+    "page": 3,
+}
 
 
 @pytest.mark.parametrize("code", list(Failure))

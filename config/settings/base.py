@@ -189,9 +189,13 @@ STORAGES = {
 DUPFINDER_QUARANTINE_RETENTION_DAYS = env.int("DUPFINDER_QUARANTINE_RETENTION_DAYS", default=30)
 
 # Upload limits (bytes / pixels); files above them are refused before they are stored (the pixel count is read
-# from the header). Only JPEG, PNG, TIFF, WebP, GIF and BMP are accepted, decided from the bytes (dedup/formats.py).
+# from the header). Only JPEG, PNG, TIFF, WebP, GIF, BMP, HEIC/HEIF, AVIF, JPEG 2000 and PDF are accepted, decided
+# from the bytes (dedup/imaging/formats.py).
 DUPFINDER_MAX_UPLOAD_BYTES = env.int("DUPFINDER_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
 DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
+# A PDF with more pages than this is refused; each page becomes a version of its own, held to the pixel limit
+# above (README "Formats").
+DUPFINDER_MAX_PDF_PAGES = env.int("DUPFINDER_MAX_PDF_PAGES", default=500)
 # Matching: candidates are versions whose perceptual hashes (any rotation/mirror, with or without
 # borders) differ in at most this many bits (0-8, the index guarantees no candidate within it is missed);
 # each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.

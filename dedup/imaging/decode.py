@@ -54,7 +54,7 @@ def pillow_errors(max_pixels: int) -> Iterator[None]:
         yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # The warning arrives here only where a warnings filter turned it into an error.
-        raise _too_large(_pixels_in(str(exc)), _effective_limit(max_pixels)) from exc
+        raise too_large(_pixels_in(str(exc)), _effective_limit(max_pixels)) from exc
     except MemoryError as exc:
         raise FingerprintError(Failure.OUT_OF_MEMORY) from exc
     except PILLOW_ERRORS as exc:
@@ -72,7 +72,7 @@ def open_image(fp: BinaryIO, max_pixels: int) -> Iterator[ImageFile.ImageFile]:
     with image:
         # The header gives the size; refuse before any pixel buffer is allocated.
         if image.width * image.height > max_pixels:
-            raise _too_large(image.width * image.height, max_pixels)
+            raise too_large(image.width * image.height, max_pixels)
         yield image
 
 
@@ -92,7 +92,8 @@ def _megapixels(pixels: int) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
-def _too_large(pixels: int | None, limit: int) -> FingerprintError:
+def too_large(pixels: int | None, limit: int) -> FingerprintError:
+    """The refusal of a picture over the pixel limit, in megapixels as shown."""
     if pixels:
         return FingerprintError(Failure.TOO_LARGE, pixels=_megapixels(pixels), limit=_megapixels(limit))
     return FingerprintError(Failure.TOO_LARGE, limit=_megapixels(limit))
@@ -125,10 +126,15 @@ def decode_display(image: ImageFile.ImageFile) -> Decoded:
     if scale > 1:
         # Only JPEG implements draft: libjpeg then skips most of the inverse DCT work.
         image.draft(None, (max(1, image.width // scale), max(1, image.height // scale)))
-    factor = max(1, max(image.size) // THUMB_PREVIEW)
+    levels = _jpeg2000_levels(image, longest) if image.format == "JPEG2000" else 0
+    if levels:
+        image.reduce = levels  # OpenJPEG decodes only the wavelet levels down to this size
+    factor = (
+        max(1, (max(width, height) >> levels) // THUMB_PREVIEW) if levels else max(1, max(image.size) // THUMB_PREVIEW)
+    )
     display = _decode_tiff_in_bands(image, factor) if factor > 1 else None
     if display is None:
-        image.load()
+        image = _load(image, levels)
         display = _shrink(image, factor, _display_converter(image))
     orientation = _orientation(image)
     if orientation in _ORIENTATION_FIX:
@@ -136,6 +142,66 @@ def decode_display(image: ImageFile.ImageFile) -> Decoded:
     if orientation >= 5:  # the transposing orientations swap width and height
         width, height = height, width
     return Decoded(display, orientation, width, height)
+
+
+def _load(image: ImageFile.ImageFile, levels: int) -> ImageFile.ImageFile:
+    try:
+        image.load()
+        if levels:
+            image.reduce = 0  # decoded: Image.reduce() is a method again (the plugin shadows it with this setting)
+    except PILLOW_ERRORS:
+        if not levels:
+            raise
+        # A tile whose own header allows fewer levels than the main header: decoded whole after all.
+        image.fp.seek(0)
+        image = Image.open(image.fp, formats=["JPEG2000"])
+        image.load()
+    return image
+
+
+# --- JPEG 2000 levels ---------------------------------------------------------------
+# A JPEG 2000 file holds its picture as wavelet levels, each half the size of the one above: decoding stops
+# at the level just above preview size, so a 100 MP master costs a fraction of its full decode, in time and memory.
+_SOC_SIZ, _COD, _COC, _SOT = b"\xff\x4f\xff\x51", b"\xff\x52", b"\xff\x53", b"\xff\x90"
+_HEADER_BYTES = 64 * 1024
+_MAX_LEVELS = 5
+
+
+def _jpeg2000_levels(image: ImageFile.ImageFile, longest: int) -> int:
+    """How many wavelet levels to skip: the codestream's own count (main header), kept above preview size."""
+    wanted = 0
+    while wanted < _MAX_LEVELS and longest >> (wanted + 1) >= _PREVIEW_MIN_SIDE:
+        wanted += 1
+    if not wanted or image.fp is None:
+        return 0
+    position = image.fp.tell()
+    image.fp.seek(0)
+    head = image.fp.read(_HEADER_BYTES)
+    image.fp.seek(position)
+    stored = _codestream_levels(head)
+    return min(wanted, stored) if stored else 0
+
+
+def _codestream_levels(head: bytes) -> int | None:
+    """The fewest decomposition levels the main header's COD and COC segments name, None when unread."""
+    start = head.find(_SOC_SIZ)
+    if start < 0:
+        return None
+    marker = start + 2
+    components = struct.unpack_from(">H", head, marker + 38)[0] if len(head) >= marker + 40 else 0
+    found: list[int] = []
+    while marker + 4 <= len(head) and head[marker : marker + 2] != _SOT:
+        kind, length = head[marker : marker + 2], struct.unpack_from(">H", head, marker + 2)[0]
+        if kind == _COD and marker + 9 < len(head):
+            found.append(head[marker + 9])  # Lcod, Scod, SGcod (4 bytes), then the level count
+        elif kind == _COC:
+            offset = marker + 5 + (2 if components >= 257 else 1)  # Lcoc, Ccoc (1 or 2 bytes), Scoc
+            if offset < len(head):
+                found.append(head[offset])
+        if length < 2:
+            return None
+        marker += 2 + length
+    return min(found) if found else None
 
 
 def _orientation(image: Image.Image) -> int:

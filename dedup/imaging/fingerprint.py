@@ -11,13 +11,17 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image
 
-from dedup.imaging.decode import bit_depth, decode_display, open_image, page_count, pillow_errors
+from dedup.imaging.decode import Decoded, bit_depth, decode_display, open_image, page_count, pillow_errors
 from dedup.imaging.errors import Failure, FingerprintError
+from dedup.imaging.formats import PDF
 from dedup.imaging.hashes import centre_phashes, hashes, trimmed_phash
 from dedup.imaging.metadata import extract_metadata
+from dedup.imaging.pdf import document_metadata, is_pdf, pdf_check, render_page
 from dedup.imaging.reading import Source, read_source
 from dedup.imaging.renditions import content_rendition, renditions
-from dedup.imaging.sniff import is_polyglot
+from dedup.imaging.sniff import SNIFF_BYTES, is_pdf_polyglot, is_polyglot
+
+MAX_PAGES = 500
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,16 @@ class Fingerprint:
     timings: dict[str, float]
 
 
-def identify(fp: BinaryIO, *, max_pixels: int = 200_000_000) -> str:
-    """The format of a seekable image file, from its header and bytes alone (no pixel is decoded).
+def identify(fp: BinaryIO, *, max_pixels: int = 200_000_000, max_pages: int = MAX_PAGES) -> str:
+    """The format of a seekable image file or PDF, from its header and bytes alone (no pixel is decoded).
 
-    Raises FingerprintError when the file is not one of OPEN_FORMATS, claims more than `max_pixels`,
-    or is a polyglot: an image that also carries a web page, a script or a ZIP archive.
+    Raises FingerprintError when the file is not one of OPEN_FORMATS or a PDF, claims more than `max_pixels`,
+    or is a polyglot: an image that also carries a web page, a script or a ZIP archive; and for a PDF, when it
+    has more than `max_pages` pages, a password, or active content (scripts, attachments, launch actions).
     """
+    if _is_pdf(fp):
+        pdf_pages(fp, max_pages=max_pages)
+        return PDF
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
@@ -66,12 +74,33 @@ def identify(fp: BinaryIO, *, max_pixels: int = 200_000_000) -> str:
     return image_format
 
 
-def fingerprint_file(source: Source, *, max_pixels: int = 200_000_000) -> Fingerprint:
-    """Fingerprint the first page or frame of an image file (a path or a binary file object)."""
+def pdf_pages(fp: BinaryIO, *, max_pages: int = MAX_PAGES) -> int:
+    """How many pages a PDF that may be stored has; FingerprintError with the reason it may not."""
+    if is_pdf_polyglot(fp):
+        raise FingerprintError(Failure.POLYGLOT)
+    return pdf_check(fp, max_pages=max_pages)
+
+
+def _is_pdf(fp: BinaryIO) -> bool:
+    fp.seek(0)
+    found = is_pdf(fp.read(SNIFF_BYTES))
+    fp.seek(0)
+    return found
+
+
+def fingerprint_file(
+    source: Source, *, max_pixels: int = 200_000_000, page: int | None = None, max_pages: int = MAX_PAGES
+) -> Fingerprint:
+    """Fingerprint the first page or frame of an image file (a path or a binary file object), or page `page`
+    (1-based) of a PDF; a PDF of one page may leave `page` out."""
     watch = _Stopwatch()
     with ExitStack() as stack:
         fp, sha256, byte_size = read_source(source, stack)
         watch.lap("read")
+        if _is_pdf(fp):
+            return _fingerprint_page(
+                fp, sha256, byte_size, watch, page=page, max_pixels=max_pixels, max_pages=max_pages
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with pillow_errors(max_pixels):
@@ -79,39 +108,76 @@ def fingerprint_file(source: Source, *, max_pixels: int = 200_000_000) -> Finger
                 pages, bits = page_count(image), bit_depth(image)
                 decoded = decode_display(image)
         watch.lap("decode")
-        grey, thumbnails = renditions(decoded.display)
-        matted = content_rendition(decoded.display, grey)
-        watch.lap("thumbs")
-        phash, dhash, dihedral = hashes(grey)
-        trimmed = trimmed_phash(np.asarray(grey))
-        centre = centre_phashes(np.asarray(grey))
-        watch.lap("hash")
         metadata = extract_metadata(image)
         metadata["warnings"] = _decode_warnings(caught) + metadata["warnings"]
         watch.lap("metadata")
-        return Fingerprint(
-            sha256=sha256,
-            byte_size=byte_size,
-            format=image.format or "",
-            mode=image.mode,
-            bit_depth=bits,
-            page_count=pages,
-            width=decoded.width,
-            height=decoded.height,
-            orientation=decoded.orientation,
-            phash=phash,
-            dhash=dhash,
-            phash_dihedral=dihedral,
-            phash_trimmed=trimmed,
-            phash_centre=centre,
-            rendition=grey.tobytes(),
-            rendition_size=grey.size,
-            content=matted.tobytes() if matted else b"",
-            content_size=matted.size if matted else (0, 0),
-            thumbnails=thumbnails,
-            metadata=metadata,
-            timings=watch.laps,
-        )
+        described = _Described(sha256, byte_size, image.format or "", image.mode, bits, pages, metadata)
+        return _fingerprint_decoded(decoded, described, watch)
+
+
+@dataclass(frozen=True)
+class _Described:
+    """What the file says about itself, beside the decoded pixels."""
+
+    sha256: str
+    byte_size: int
+    format: str
+    mode: str
+    bit_depth: int
+    page_count: int
+    metadata: dict[str, Any]
+
+
+def _fingerprint_page(
+    fp: BinaryIO, sha256: str, byte_size: int, watch: _Stopwatch, *, page: int | None, max_pixels: int, max_pages: int
+) -> Fingerprint:
+    """One page of a PDF, rendered as a scan of it would be decoded, then fingerprinted the same way."""
+    if page is None:  # a PDF not stored through identify: checked here, and only a single page stands for it
+        pages = pdf_pages(fp, max_pages=max_pages)
+        if pages > 1:
+            raise FingerprintError(Failure.PDF_PAGE_NEEDED, pages=pages)
+        page = 1
+    rendered = render_page(fp, page=page, max_pages=max_pages, max_pixels=max_pixels)
+    watch.lap("decode")
+    metadata = extract_metadata(rendered.display)
+    metadata["pdf"] = {"page": page, "pages": rendered.page_count, **document_metadata(fp, max_pages=max_pages)}
+    watch.lap("metadata")
+    decoded = Decoded(rendered.display, 1, rendered.width, rendered.height)
+    described = _Described(sha256, byte_size, PDF, rendered.display.mode, 8, rendered.page_count, metadata)
+    return _fingerprint_decoded(decoded, described, watch)
+
+
+def _fingerprint_decoded(decoded: Decoded, described: _Described, watch: _Stopwatch) -> Fingerprint:
+    grey, thumbnails = renditions(decoded.display)
+    matted = content_rendition(decoded.display, grey)
+    watch.lap("thumbs")
+    phash, dhash, dihedral = hashes(grey)
+    trimmed = trimmed_phash(np.asarray(grey))
+    centre = centre_phashes(np.asarray(grey))
+    watch.lap("hash")
+    return Fingerprint(
+        sha256=described.sha256,
+        byte_size=described.byte_size,
+        format=described.format,
+        mode=described.mode,
+        bit_depth=described.bit_depth,
+        page_count=described.page_count,
+        width=decoded.width,
+        height=decoded.height,
+        orientation=decoded.orientation,
+        phash=phash,
+        dhash=dhash,
+        phash_dihedral=dihedral,
+        phash_trimmed=trimmed,
+        phash_centre=centre,
+        rendition=grey.tobytes(),
+        rendition_size=grey.size,
+        content=matted.tobytes() if matted else b"",
+        content_size=matted.size if matted else (0, 0),
+        thumbnails=thumbnails,
+        metadata=described.metadata,
+        timings=watch.laps,
+    )
 
 
 class _Stopwatch:

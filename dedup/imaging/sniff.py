@@ -17,12 +17,20 @@ _IMAGE_MAGIC: dict[bytes, str] = {
     b"II*\x00": "TIFF",
     b"MM\x00*": "TIFF",
     b"BM": "BMP",
+    b"\x00\x00\x00\x0cjP  \r\n\x87\n": "JPEG2000",
+    b"\xffO\xffQ": "JPEG2000",  # a bare codestream (.j2k)
 }
+# ISO base media files: the brands of still pictures; any other brand is a video or a sound recording.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+# PBM, PGM, PPM (P1-P6 and the width and height, comments allowed), PAM (P7) and PFM (PF, Pf).
+_NETPBM = re.compile(rb"P[1-6](?:\s+|#[^\n]*\n)+\d+\s+\d+|P7\s|P[Ff]\s+\d+\s+\d+")
 # Old browsers looked for markup anywhere in the first bytes of a file; PDF readers accept "%PDF-" there too.
 _SNIFF_WINDOW = 1024
 _MARKUP_NEAR_START = re.compile(
     rb"<(?:(?:!doctype|html|head|body|script|iframe|svg|img|object|embed|meta)[\s/>]|a\s+href\b|\?php)|%PDF-", re.I
 )
+_MARKUP_NOT_PDF = re.compile(_MARKUP_NEAR_START.pattern.removesuffix(rb"|%PDF-"), re.I)
 # Long enough that pixel data never forms them by chance, short enough to catch a script anywhere.
 _ACTIVE_ANYWHERE = re.compile(rb"<(?:script|iframe)[\s/>]", re.I)
 _ACTIVE_OVERLAP = 16
@@ -32,7 +40,12 @@ def unidentified(head: bytes) -> FingerprintError:
     """Say what the file seems to be instead, from its first bytes."""
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[4:8] == b"ftyp":
-        return FingerprintError(Failure.HEIF_UNSUPPORTED)
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS or brand in _AVIF_BRANDS:
+            return FingerprintError(Failure.HEADER_UNREADABLE, format="AVIF" if brand in _AVIF_BRANDS else "HEIF")
+        return FingerprintError(Failure.VIDEO)
+    if _NETPBM.match(head):
+        return FingerprintError(Failure.NETPBM)
     if body.startswith(b"%PDF"):
         return FingerprintError(Failure.PDF_DOCUMENT)
     if body.startswith(b"<") or _looks_like_text(head):
@@ -40,6 +53,14 @@ def unidentified(head: bytes) -> FingerprintError:
     if fmt := next((f for magic, f in _IMAGE_MAGIC.items() if head.startswith(magic)), None):
         return FingerprintError(Failure.HEADER_UNREADABLE, format=fmt)
     return FingerprintError(Failure.UNSUPPORTED_TYPE)
+
+
+def is_pdf_polyglot(fp: BinaryIO) -> bool:
+    """Whether a PDF also carries a web page near its start or a ZIP archive (a PDF may begin "%PDF-" by rule)."""
+    fp.seek(0)
+    found = bool(_MARKUP_NOT_PDF.search(fp.read(_SNIFF_WINDOW))) or _holds_zip(fp)
+    fp.seek(0)
+    return found
 
 
 def _looks_like_text(head: bytes) -> bool:

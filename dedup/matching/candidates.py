@@ -22,6 +22,7 @@ def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
         upright=upright_hashes(fingerprint),
         hashes=searchable_hashes(fingerprint),
         sha256=fingerprint.version.sha256,
+        page_number=fingerprint.version.page_number,
         exclude_version_id=fingerprint.version_id,
     )
 
@@ -39,16 +40,21 @@ def _block_condition(hashes: Iterable[int]) -> Q:
 
 
 def candidates_near(
-    *, upright: Iterable[int], hashes: Iterable[int], sha256: str, exclude_version_id: int | None = None
+    *,
+    upright: Iterable[int],
+    hashes: Iterable[int],
+    sha256: str,
+    page_number: int | None = None,
+    exclude_version_id: int | None = None,
 ) -> dict[int, int]:
     """Processed versions with an upright hash within the Hamming radius of any of `hashes`, or any hash
     within it of one of `upright` (all unsigned; `upright` is part of `hashes`), or with the same checksum
     (distance 0): version id -> distance. Probes the shared index in PostgreSQL in one query."""
     upright, hashes = sorted(set(upright)), sorted(set(hashes))
     if connection.vendor == "postgresql":
-        rows, exact_ids = _probe_sql(upright, hashes, sha256, exclude_version_id)
+        rows, exact_ids = _probe_sql(upright, hashes, sha256, page_number, exclude_version_id)
     else:
-        rows, exact_ids = _probe_orm(upright, hashes, sha256, exclude_version_id)
+        rows, exact_ids = _probe_orm(upright, hashes, sha256, page_number, exclude_version_id)
     by_kind: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
     for version_id, value, is_upright in rows:
         by_kind[is_upright].append((version_id, to_unsigned(value)))
@@ -70,7 +76,8 @@ def _block_arrays(hashes: Iterable[int]) -> list[list[int]]:
 
 
 # One round trip: the entries sharing a probed block (any entry for the upright probes, upright entries for
-# the rest), then the versions with the same checksum, told apart by a NULL value. Arrays bind as one
+# the rest), then the versions with the same bytes (the same file, and for a page of a PDF the same page of
+# it), told apart by a NULL value. Arrays bind as one
 # parameter each, where an IN list binds thousands.
 _PROBE_SQL = """
 SELECT h.version_id, h.value, h.upright FROM dedup_hashentry h
@@ -80,15 +87,16 @@ WHERE v.status <> %(failed)s AND h.version_id <> %(exclude)s AND (
     OR (h.upright AND (h.b0 = ANY(%(a0)s) OR h.b1 = ANY(%(a1)s) OR h.b2 = ANY(%(a2)s) OR h.b3 = ANY(%(a3)s))))
 UNION ALL
 SELECT v.id, NULL, NULL FROM collections_app_version v JOIN dedup_fingerprint f ON f.version_id = v.id
-WHERE v.sha256 = %(sha)s AND v.status <> %(failed)s AND v.id <> %(exclude)s
+WHERE v.sha256 = %(sha)s AND v.page_number IS NOT DISTINCT FROM %(page)s AND v.status <> %(failed)s
+    AND v.id <> %(exclude)s
 """
 
 
 def _probe_sql(
-    upright: list[int], hashes: list[int], sha256: str, exclude: int | None
+    upright: list[int], hashes: list[int], sha256: str, page_number: int | None, exclude: int | None
 ) -> tuple[list[tuple[int, int, bool]], list[int]]:
     params: dict[str, object] = {"failed": Version.Status.FAILED, "exclude": -1 if exclude is None else exclude}
-    params["sha"] = sha256
+    params["sha"], params["page"] = sha256, page_number
     for prefix, values in (("u", upright), ("a", hashes)):
         for n, column in enumerate(_block_arrays(values)):
             params[f"{prefix}{n}"] = column
@@ -100,11 +108,13 @@ def _probe_sql(
 
 
 def _probe_orm(
-    upright: list[int], hashes: list[int], sha256: str, exclude: int | None
+    upright: list[int], hashes: list[int], sha256: str, page_number: int | None, exclude: int | None
 ) -> tuple[list[tuple[int, int, bool]], list[int]]:
     condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
     entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
-    exact = Version.objects.filter(sha256=sha256, fingerprint__isnull=False).exclude(status=Version.Status.FAILED)
+    exact = Version.objects.filter(sha256=sha256, page_number=page_number, fingerprint__isnull=False).exclude(
+        status=Version.Status.FAILED
+    )
     if exclude is not None:
         entries = entries.exclude(version_id=exclude)
         exact = exact.exclude(pk=exclude)

@@ -24,7 +24,14 @@ def stored_side(fingerprint: Fingerprint) -> Side:
     if fingerprint.content_width:
         content = Rendition(bytes(fingerprint.content), (fingerprint.content_width, fingerprint.content_height))
     return Side(
-        version.sha256, version.width, version.height, version.format, fingerprint.mode, fingerprint, rendition, content
+        version.bytes_key,
+        version.width,
+        version.height,
+        version.format,
+        fingerprint.mode,
+        fingerprint,
+        rendition,
+        content,
     )
 
 

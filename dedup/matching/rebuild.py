@@ -52,9 +52,9 @@ def _candidate_pairs_bulk(version_ids: list[int]) -> set[tuple[int, int]]:
         # The pairs incremental matching finds: an upright hash of either side near any hash of the other.
         keep = (a != b) & (upright[found[:, 0]] | upright[found[:, 1]])
         pairs = {(int(min(x, y)), int(max(x, y))) for x, y in zip(a[keep], b[keep], strict=False)}
-    by_checksum: dict[str, list[int]] = {}
-    for pk, sha in Version.objects.filter(pk__in=version_ids).values_list("pk", "sha256"):
-        by_checksum.setdefault(sha, []).append(pk)
+    by_checksum: dict[tuple[str, int | None], list[int]] = {}
+    for pk, sha, page in Version.objects.filter(pk__in=version_ids).values_list("pk", "sha256", "page_number"):
+        by_checksum.setdefault((sha, page), []).append(pk)  # pages of one PDF share its checksum
     for same in by_checksum.values():
         pairs |= {(a, b) for a in same for b in same if a < b}
     return pairs

@@ -99,7 +99,7 @@ def test_nothing_submitted_is_stored(verifier, official, original, settings):
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"%PDF-1.4 not really", "looks like a PDF"),
+        (b"%PDF-1.4 not really", "The PDF is damaged"),
         (b"hello, this is text", "looks like HTML/SVG/text"),
         (encode(scene(1))[:400], "truncated or corrupt"),
     ],
@@ -122,7 +122,7 @@ def test_the_verification_page_answers_in_words(verifier, official, original):
     assert "This copy is not the authoritative version." in html and official.item.identifier in html
     assert "400 × 300" in html and "800 × 600" in html
     bad = verifier.post(reverse("verify"), {"file": SimpleUploadedFile("x.jpg", b"%PDF-1.4")})
-    assert bad.status_code == 400 and "looks like a PDF" in bad.content.decode()
+    assert bad.status_code == 400 and "The PDF is damaged" in bad.content.decode()
 
 
 @pytest.mark.parametrize(

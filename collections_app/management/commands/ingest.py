@@ -219,7 +219,8 @@ class Command(BaseCommand):
                     skipped.append((relative, reason))
                     continue
                 if outcome.created:
-                    created.append(outcome.version.pk)
+                    # A PDF's pages are versions of their own: --wait waits for them, not for the stored document.
+                    created += [outcome.version.pk, *outcome.version.pages.values_list("pk", flat=True)]
                 elif outcome.status == "already_ingested":
                     already += 1
                 else:
