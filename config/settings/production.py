@@ -1,7 +1,8 @@
 """Production settings: PostgreSQL, Redis and secrets from the environment; HTTPS only."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import QUARANTINE_ROOT, REDIS_TRANSPORT_OPTIONS, env
+from config.settings.base import REDIS_TRANSPORT_OPTIONS, STORAGE_OPTIONS, env
+from config.storage import storages_setting
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -15,11 +16,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
 # Redis serves unless another is named (Django prefixes its keys, so they never meet Celery's).
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default=CELERY_BROKER_URL)}
 
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "quarantine": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": QUARANTINE_ROOT}},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+STORAGES = storages_setting(**STORAGE_OPTIONS, staticfiles="whitenoise.storage.CompressedManifestStaticFilesStorage")
 
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # SECURE_PROXY_SSL_HEADER follows DUPFINDER_PROXY_CLIENT_IP_HEADER (base.py): only a declared proxy is trusted.
