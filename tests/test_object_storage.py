@@ -65,8 +65,8 @@ def test_processing_twice_replaces_the_thumbnails_in_the_bucket_rather_than_addi
 
 def test_reclaim_moves_the_file_to_the_quarantine_prefix_and_restore_brings_it_back_byte_for_byte(
     s3,
-    collection,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    collection,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     a = collection["a"]
     key = f"media/{a.file.name}"
@@ -86,8 +86,8 @@ def test_reclaim_moves_the_file_to_the_quarantine_prefix_and_restore_brings_it_b
 
 def test_the_reclaim_and_restore_commands_work_on_object_storage(
     s3,
-    collection,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    collection,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     originals = set(s3.keys("media/originals/"))
     with django_capture_on_commit_callbacks(execute=True):

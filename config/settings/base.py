@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "health_check",
+    "django_prometheus",
     "collections_app",
     "dedup",
     "records",
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics; the pair must stay first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -54,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A file store that cannot be written to: 503 with the reason on pages (the API: EXCEPTION_HANDLER below).
     "collections_app.middleware.StorageUnavailableMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -198,6 +203,10 @@ STORAGE_OPTIONS = {
     "addressing": env.str("DJANGO_S3_ADDRESSING_STYLE", default=""),
 }
 STORAGES = storages_setting(**STORAGE_OPTIONS, staticfiles="django.contrib.staticfiles.storage.StaticFilesStorage")
+# /metrics (reports/metrics.py) answers only these client addresses or networks, or a request carrying
+# `Authorization: Bearer <DUPFINDER_METRICS_TOKEN>`; production lists no address by default (closed).
+DUPFINDER_METRICS_ALLOWED_IPS = env.list("DUPFINDER_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+DUPFINDER_METRICS_TOKEN = env.str("DUPFINDER_METRICS_TOKEN", default="")
 # Days a quarantined file must wait before `purge_quarantine` may delete it for good.
 DUPFINDER_QUARANTINE_RETENTION_DAYS = env.int("DUPFINDER_QUARANTINE_RETENTION_DAYS", default=30)
 

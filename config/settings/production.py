@@ -18,6 +18,9 @@ CACHES = {"default": env.cache("DJANGO_CACHE_URL", default=CELERY_BROKER_URL)}
 
 STORAGES = storages_setting(**STORAGE_OPTIONS, staticfiles="whitenoise.storage.CompressedManifestStaticFilesStorage")
 
+# /metrics is closed until an address (e.g. the Prometheus server's) or a token is named.
+DUPFINDER_METRICS_ALLOWED_IPS = env.list("DUPFINDER_METRICS_ALLOWED_IPS", default=[])
+
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # SECURE_PROXY_SSL_HEADER follows DUPFINDER_PROXY_CLIENT_IP_HEADER (base.py): only a declared proxy is trusted.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
