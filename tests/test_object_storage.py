@@ -1,6 +1,7 @@
 """DJANGO_STORAGE=s3: upload, processing, serving, reclamation and restore against a real S3 server on loopback."""
 
 import hashlib
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -90,8 +91,10 @@ def test_the_reclaim_and_restore_commands_work_on_object_storage(
     django_capture_on_commit_callbacks,
 ):
     originals = set(s3.keys("media/originals/"))
+    err = io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("reclaim_storage")
+        call_command("reclaim_storage", stderr=err)
+    assert "Reclaiming: 2/2 files (100%)" in err.getvalue()  # progress, in plain lines when not a terminal
     moved = list(Version.objects.filter(quarantined_at__isnull=False))
     assert {v.pk for v in moved} == {collection["a"].pk, collection["c"].pk}
     assert s3.keys("quarantine/") == sorted(f"quarantine/{v.quarantine_name}" for v in moved)
@@ -131,8 +134,6 @@ def test_a_worker_process_reads_and_writes_only_the_bucket(s3, live_broker):
 
     worker = start_worker("--pool=solo")
     try:
-        import io
-
         data = encode(scene(44), quality=90)
         source = source_get_or_create(name="Library")
         version = version_ingest(
