@@ -24,6 +24,8 @@ DUPFINDER_METRICS_ALLOWED_IPS = env.list("DUPFINDER_METRICS_ALLOWED_IPS", defaul
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # SECURE_PROXY_SSL_HEADER follows DUPFINDER_PROXY_CLIENT_IP_HEADER (base.py): only a declared proxy is trusted.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Probes and Prometheus talk to gunicorn directly over plain HTTP; a redirect to HTTPS would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
