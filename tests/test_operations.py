@@ -1,5 +1,6 @@
 """/healthz, /readyz and /metrics against the real database, broker, storage and a worker process."""
 
+import asyncio
 import re
 
 import pytest
@@ -44,26 +45,27 @@ def test_readyz_is_ready_only_once_a_worker_answers(client, live_broker):
     assert "Storage(quarantine): OK" in ready.content.decode()
 
 
-def test_readyz_reports_a_broker_and_a_store_that_cannot_be_reached(client, settings, tmp_path):
-    from config.celery_app import app
-
+def test_readyz_names_a_file_store_that_cannot_be_written(client, settings, tmp_path):
     blocked = tmp_path / "media"
     blocked.write_bytes(b"a file where the media folder should be")
     settings.MEDIA_ROOT = blocked
-    previous = app.conf.broker_write_url
-    app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/readyz")
-    finally:
-        app.conf.broker_write_url = previous
-        if app._pool is not None:  # the worker ping made a pool to the unreachable broker
-            app._pool.force_close_all()
-            app._pool = None
+    response = client.get("/readyz")
     text = response.content.decode()
     assert response.status_code == 503
-    assert "Broker: Unavailable: The broker cannot be reached." in text
     assert "Storage(default): Unavailable: The file store cannot be written to." in text
     assert "Storage(quarantine): OK" in text
+
+
+def test_the_broker_check_fails_when_the_broker_cannot_be_reached(monkeypatch):
+    from config.celery_app import app
+    from reports.health import Broker
+
+    connect = app.connection_for_write
+    monkeypatch.setattr(app, "connection_for_write", lambda *a, **k: connect("redis://127.0.0.1:1/0"))  # nothing there
+    result = asyncio.run(Broker().get_result())
+    assert str(result.error) == "Unavailable: The broker cannot be reached."
+    monkeypatch.undo()
+    assert asyncio.run(Broker().get_result()).error is None
 
 
 def test_readyz_checks_object_storage_too(client, s3):
