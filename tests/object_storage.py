@@ -4,9 +4,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from config.storage import storages_setting
 
@@ -32,6 +30,8 @@ class Bucket:
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """moto's S3 server on a free loopback port, shared by the session (each test has its own bucket)."""
+    from moto.server import ThreadedMotoServer  # imported here: every test session loads this module
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -49,6 +49,8 @@ def s3(s3_endpoint, settings, monkeypatch, tmp_path):
     credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION}
     for key, value in credentials.items():
         monkeypatch.setenv(key, value)
+    import boto3
+
     bucket = f"dupfinder-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
     client.create_bucket(Bucket=bucket)
