@@ -17,6 +17,7 @@ from collections_app.audit import AUDIT_LOCK_KEY, event_digest, json_normalise
 from collections_app.failures import failure_text
 from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, Item, Source, Version
 from collections_app.signals import processing_requested
+from collections_app.storage import STORAGE_ERRORS
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import identify
 from dedup.imaging.formats import PDF
@@ -195,7 +196,7 @@ def _version_create(
     )
     try:
         version.file.save(original_filename, File(fileobj), save=False)
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
         logger.error("Could not store %s: %s", original_filename, exc)
         raise StorageUnavailable(
             _(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from collections_app.exports import content_disposition
 from collections_app.models import Version
+from collections_app.storage import is_local
 from dedup.imaging.formats import MEDIA_TYPES, SUFFIXES
 
 # Opened on its own, a file is a sandboxed document that may run nothing and load nothing.
@@ -56,8 +57,10 @@ def _sendfile_target(storage: Storage, name: str) -> str | None:
     if header not in SENDFILE_HEADERS:
         raise ImproperlyConfigured(f"DUPFINDER_SENDFILE_HEADER must be one of {SENDFILE_HEADERS} or empty.")
     if header == "X-Accel-Redirect":
-        # One internal location maps the media root; other storages (quarantine) are streamed by Django.
-        return f"{settings.DUPFINDER_SENDFILE_PREFIX.rstrip('/')}/{quote(name)}" if storage is default_storage else None
+        # One internal location maps the media root; other storages (quarantine, object storage) are streamed.
+        if storage is not default_storage or not is_local(storage):
+            return None
+        return f"{settings.DUPFINDER_SENDFILE_PREFIX.rstrip('/')}/{quote(name)}"
     try:
         return storage.path(name)
     except NotImplementedError:  # object storage has no local path

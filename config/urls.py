@@ -7,8 +7,14 @@ from django.views import defaults
 
 from api.views import api_not_found
 from collections_app.login_throttle import ThrottledAuthenticationForm
+from reports.health import ReadinessView, liveness
+from reports.metrics import metrics_view
 
 urlpatterns = [
+    # Operations: probes open to all (they name components, nothing else), metrics by setting.
+    path("healthz", liveness, name="healthz"),
+    path("readyz", ReadinessView.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",

@@ -7,8 +7,6 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
@@ -17,6 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from collections_app.models import ImportedMetadata, Version
+from collections_app.storage import STORAGE_ERRORS, storage_replace
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import Fingerprint as FingerprintData
 from dedup.imaging.fingerprint import fingerprint_file
@@ -129,7 +128,7 @@ def _process(version_id: int) -> str:
     except FileNotFoundError:
         version_mark_failed(version_id=version_id, failure=FingerprintError(Failure.STORED_FILE_MISSING))
         return Version.Status.FAILED
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
         raise TransientStorageError(str(exc)) from exc
     fingerprint_record(version=version, data=data)
     version_match(version_id=version_id)
@@ -144,12 +143,11 @@ def _store_thumbnail(name: str, content: bytes) -> str:
     """Save one thumbnail under its fixed name; a store that cannot be written is a failure with its reason."""
     try:
         # Fixed names make a second run overwrite rather than pile up copies.
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        return default_storage.save(name, ContentFile(content))
-    except OSError as exc:  # full, read-only, unmounted: the version fails with these words, not "unexpected"
+        return storage_replace(name, content)
+    except STORAGE_ERRORS as exc:  # full, read-only, unmounted, bucket refused: these words, not "unexpected"
         logger.error("Could not write thumbnail %s: %s", name, exc)
-        raise FingerprintError(Failure.STORAGE_UNWRITABLE, detail=(exc.strerror or str(exc))[:200]) from exc
+        detail = getattr(exc, "strerror", None) or str(exc)
+        raise FingerprintError(Failure.STORAGE_UNWRITABLE, detail=detail[:200]) from exc
 
 
 @transaction.atomic

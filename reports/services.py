@@ -6,13 +6,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import Storage, default_storage, storages
+from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.models import Version
 from collections_app.services import audit_record
+from collections_app.storage import STORAGE_ERRORS, quarantine_storage
 from reports.selectors import reclaim_candidates
 
 CHUNK = 1024 * 1024
@@ -20,10 +21,6 @@ CHUNK = 1024 * 1024
 
 class ReclaimError(Exception):
     """A move that must not happen; the message is meant for the operator."""
-
-
-def quarantine_storage() -> Storage:
-    return storages["quarantine"]
 
 
 def _sha256(storage: Storage, name: str) -> str:
@@ -41,6 +38,10 @@ def _copy_verified(*, source: Storage, name: str, target: Storage, sha256: str) 
             stored = target.save(name, handle)
     except FileNotFoundError as exc:
         raise ReclaimError(_("The file %(name)s is missing; nothing was moved.") % {"name": name}) from exc
+    except STORAGE_ERRORS as exc:  # a full disk, a bucket that refuses or cannot be reached
+        raise ReclaimError(
+            _("The file store could not copy %(name)s just now; nothing was moved.") % {"name": name}
+        ) from exc
     if _sha256(target, stored) != sha256:
         target.delete(stored)
         raise ReclaimError(_("The copy of %(name)s does not match its checksum; nothing was moved.") % {"name": name})

@@ -16,6 +16,7 @@ from django.contrib.auth.models import Permission
 
 from config.celery_app import app as celery_app
 from tests.factories import PASSWORD, UserFactory
+from tests.object_storage import s3, s3_endpoint  # noqa: F401 - fixtures: an S3 server on loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

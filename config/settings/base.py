@@ -7,6 +7,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.storage import storages_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -32,6 +34,8 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "health_check",
+    "django_prometheus",
     "collections_app",
     "dedup",
     "records",
@@ -40,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics; the pair must stay first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -52,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A file store that cannot be written to: 503 with the reason on pages (the API: EXCEPTION_HANDLER below).
     "collections_app.middleware.StorageUnavailableMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,11 +187,26 @@ DUPFINDER_SENDFILE_PREFIX = env.str("DUPFINDER_SENDFILE_PREFIX", default="/prote
 # Superseded files moved aside by `reclaim_storage` until `purge_quarantine` (or `restore_version`).
 # https://docs.djangoproject.com/en/5.2/ref/settings/#storages
 QUARANTINE_ROOT = Path(env.str("DJANGO_QUARANTINE_ROOT", default=str(DATA_DIR / "quarantine")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "quarantine": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": QUARANTINE_ROOT}},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+# DJANGO_STORAGE: "filesystem" (MEDIA_ROOT and QUARANTINE_ROOT) or "s3" (S3-compatible object storage through
+# django-storages; credentials from boto3's chain, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an instance role).
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+DJANGO_STORAGE = env.str("DJANGO_STORAGE", default="filesystem")
+STORAGE_OPTIONS = {
+    "backend": DJANGO_STORAGE,
+    "quarantine_root": QUARANTINE_ROOT,
+    "bucket": env.str("DJANGO_S3_BUCKET", default=""),
+    "quarantine_bucket": env.str("DJANGO_S3_QUARANTINE_BUCKET", default=""),
+    "prefix": env.str("DJANGO_S3_PREFIX", default="media"),
+    "quarantine_prefix": env.str("DJANGO_S3_QUARANTINE_PREFIX", default="quarantine"),
+    "endpoint_url": env.str("DJANGO_S3_ENDPOINT_URL", default=""),
+    "region": env.str("DJANGO_S3_REGION", default=""),
+    "addressing": env.str("DJANGO_S3_ADDRESSING_STYLE", default=""),
 }
+STORAGES = storages_setting(**STORAGE_OPTIONS, staticfiles="django.contrib.staticfiles.storage.StaticFilesStorage")
+# /metrics (reports/metrics.py) answers only these client addresses or networks, or a request carrying
+# `Authorization: Bearer <DUPFINDER_METRICS_TOKEN>`; production lists no address by default (closed).
+DUPFINDER_METRICS_ALLOWED_IPS = env.list("DUPFINDER_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+DUPFINDER_METRICS_TOKEN = env.str("DUPFINDER_METRICS_TOKEN", default="")
 # Days a quarantined file must wait before `purge_quarantine` may delete it for good.
 DUPFINDER_QUARANTINE_RETENTION_DAYS = env.int("DUPFINDER_QUARANTINE_RETENTION_DAYS", default=30)
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATA_DIR, DATABASES, REDIS_TRANSPORT_OPTIONS, STORAGES, env
+from config.settings.base import DATA_DIR, DATABASES, DJANGO_STORAGE, REDIS_TRANSPORT_OPTIONS, STORAGES, env
 
 DATABASES["default"] = env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/dupfinder")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -15,4 +15,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Shared with the worker processes the integration tests start.
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(DATA_DIR / "test-media")))
 QUARANTINE_ROOT = Path(env.str("DJANGO_QUARANTINE_ROOT", default=str(DATA_DIR / "test-quarantine")))
-STORAGES["quarantine"]["OPTIONS"] = {"location": QUARANTINE_ROOT}
+if DJANGO_STORAGE == "filesystem":
+    STORAGES["quarantine"]["OPTIONS"] = {"location": QUARANTINE_ROOT}

@@ -11,6 +11,7 @@ from collections_app.models import Version
 from dedup.imaging.compare import PairResult, Side, compare_pair
 from dedup.imaging.verify import Rendition
 from dedup.models import Fingerprint, MatchEdge, NotDuplicatePair, PairClaim
+from dedup.telemetry import verification_timer
 
 # Correlation after the best alignment below which a refused pair was never lined up: it says nothing either way.
 UNALIGNED_SCORE = 0.5
@@ -37,7 +38,8 @@ def stored_side(fingerprint: Fingerprint) -> Side:
 
 def sides_compare(a: Side, b: Side) -> PairResult:
     """The comparison at the collection's strictness: the one place that setting is read."""
-    return compare_pair(a, b, strictness=settings.DUPFINDER_STRICTNESS)
+    with verification_timer():  # /metrics: dupfinder_verification_seconds
+        return compare_pair(a, b, strictness=settings.DUPFINDER_STRICTNESS)
 
 
 def edge_compare(a: Fingerprint, b: Fingerprint) -> MatchEdge:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from collections_app.models import Version
+from collections_app.progress import Progress, no_progress
 from dedup.imaging.grouping import anchored_linkage, components
 from dedup.imaging.index import pairs_within, to_unsigned
 from dedup.matching.candidates import match_radius
@@ -60,14 +61,18 @@ def _candidate_pairs_bulk(version_ids: list[int]) -> set[tuple[int, int]]:
     return pairs
 
 
-def _compare_all(pairs: Iterable[tuple[int, int]], batch: int = 2000) -> dict[tuple[int, int], MatchEdge]:
+def _compare_all(
+    pairs: Iterable[tuple[int, int]], batch: int = 2000, progress: Progress = no_progress, desc: str = "Verifying"
+) -> dict[tuple[int, int], MatchEdge]:
     pairs = sorted(pairs)
     edges: dict[tuple[int, int], MatchEdge] = {}
-    for start in range(0, len(pairs), batch):
-        chunk = pairs[start : start + batch]
-        prints = fingerprints_of({v for pair in chunk for v in pair})
-        for a, b in chunk:
-            edges[(a, b)] = edge_compare(prints[a], prints[b])
+    with progress(total=len(pairs), desc=desc, unit="pair") as bar:
+        for start in range(0, len(pairs), batch):
+            chunk = pairs[start : start + batch]
+            prints = fingerprints_of({v for pair in chunk for v in pair})
+            for a, b in chunk:
+                edges[(a, b)] = edge_compare(prints[a], prints[b])
+                bar.update()
     return edges
 
 
@@ -88,8 +93,11 @@ def _pairs_to_verify(part: list[int]) -> set[tuple[int, int]]:
     return {(min(a, b), max(a, b)) for a in part for b in sample if a != b}
 
 
-def clusters_rebuild() -> RebuildReport:
-    """Recompute every edge and cluster from stored fingerprints; curators' decisions are kept."""
+def clusters_rebuild(*, progress: Progress = no_progress) -> RebuildReport:
+    """Recompute every edge and cluster from stored fingerprints; curators' decisions are kept.
+
+    `progress(total=, desc=, unit=)` makes the bar the pair verification reports to (collections_app.progress).
+    """
     report = RebuildReport()
     statuses = Counter(Version.objects.values_list("status", flat=True))
     report.skipped = {status: n for status, n in statuses.items() if status != Version.Status.DONE}
@@ -97,13 +105,13 @@ def clusters_rebuild() -> RebuildReport:
     report.versions = len(done)
     candidates = _candidate_pairs_bulk(done)
     report.candidate_pairs = len(candidates)
-    edges = _compare_all(candidates)
+    edges = _compare_all(candidates, progress=progress)
     _confirmations_apply(edges)
     rejected = set(NotDuplicatePair.objects.values_list("version_a_id", "version_b_id"))
     verified = [pair for pair, edge in edges.items() if edge.is_duplicate and pair not in rejected]
     parts = [c for c in components((), verified) if len(c) > 1]
     intra = {pair for c in parts for pair in _pairs_to_verify(c) if pair not in edges}
-    edges.update(_compare_all(intra))
+    edges.update(_compare_all(intra, progress=progress, desc="Verifying within clusters"))
     report.verified_pairs = sum(edge.is_duplicate for edge in edges.values())
     with transaction.atomic():
         match_lock(exclusive=True)

@@ -16,9 +16,9 @@ from celery import current_app as celery_app  # config/__init__.py makes the pro
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
 from collections_app.failures import failure_text
+from collections_app.progress import progress
 from collections_app.selectors import failed_versions, versions_status_counts
 from collections_app.services import StorageUnavailable, batch_create, source_get_or_create, version_ingest
 from dedup.imaging.errors import Failure
@@ -198,7 +198,7 @@ class Command(BaseCommand):
         entries, skipped = _listing(root)
         root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | CLOEXEC)
         try:
-            for relative in tqdm(entries, desc="Ingesting", unit="file", file=self.stderr, disable=None):
+            for relative in progress(entries, desc="Ingesting", unit="file", stream=self.stderr):
                 try:
                     with _open_inside(root, root_fd, relative) as handle:
                         outcome = version_ingest(
@@ -233,7 +233,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         total = len(version_ids)
         last_finished, last_progress = -1, time.monotonic()
-        with tqdm(total=total, desc="Processing", unit="file", file=self.stderr, disable=None) as bar:
+        with progress(total=total, desc="Processing", unit="file", stream=self.stderr) as bar:
             while True:
                 counts = versions_status_counts(version_ids=version_ids)
                 finished = counts.get("done", 0) + counts.get("failed", 0)

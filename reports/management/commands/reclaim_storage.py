@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from collections_app.progress import progress
 from reports.management.actor import command_actor
 from reports.selectors import quarantined_not_superseded, reclaim_candidates
 from reports.services import ReclaimError, version_reclaim
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             return
         actor = command_actor(username=user, command="reclaim_storage")
         moved = freed = 0
-        for version in versions:
+        for version in progress(versions, desc=_("Reclaiming"), stream=self.stderr):
             try:
                 version_reclaim(version_id=version.pk, actor=actor, reason=reason)
             except ReclaimError as exc:
