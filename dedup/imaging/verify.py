@@ -88,6 +88,7 @@ TINT_GAIN = 0.75  # a region whose contrast is at most this share of the other's
 TINT_INLIERS = 0.6  # share of the region's pixels the tint explains
 SHIFT = 2  # px; the furthest a region's content may sit from where the whole-frame alignment puts it
 SHIFT_EXPLAINS = 0.5  # a shift that leaves at most this share of the difference: the same content, displaced
+SHIFT_RESIDUAL = 0.3  # RMS in units of contrast left after the shift: more is content that moved and changed
 MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
 FEATURES = 300  # ORB features per rendition: enough to tie a turned copy, few enough to stay cheap
 FEATURES_AGREE = 12  # matched features a turn, scale and shift must explain before it is tried
@@ -522,7 +523,7 @@ def _displaced(maps: _Maps, box: Box) -> bool:
         for dy in steps
         for dx in steps
     )
-    return best <= SHIFT_EXPLAINS * still
+    return best <= SHIFT_EXPLAINS * still and best <= SHIFT_RESIDUAL
 
 
 def _plain(x: np.ndarray) -> bool:
@@ -816,20 +817,24 @@ def _read_regions(
     a: Rendition,
     b: Rendition,
 ) -> Verdict:
-    """One picture when every departing place is something one side carries over the other; a possible
-    duplicate when one compact place shows other content on both sides; otherwise the verdict stands."""
+    """One picture when every departing place is something one side (always the same side) carries over the
+    other; a possible duplicate when one or two compact places show other content on both sides, or each side
+    carries something the other lacks; otherwise the verdict stands."""
     again, regions = left_out
     if not _decide(again, limits)[0]:
         return verdict
     regions = [replace(r, box_b=_box_in_b(r.box, amap, name, b.size)) for r in regions]
     content = [r for r in regions if r.kind == "content"]
+    carriers = {r.carrier for r in regions if r.carrier}
+    if len(carriers) > 1:  # each side carries something the other lacks: other content on both sides
+        content = [r for r in regions if r.carrier]
     if not content:
         reason = "Same picture after alignment."
         if any(r.carrier for r in regions):
             reason = "Same picture; one side carries something laid over the other (a caption, stamp or mark)."
         return replace(_verdict(True, reason, name, again, amap, a, b), regions=tuple(regions), region=regions[0].box)
-    (top, bottom, left, right), (w, h) = content[0].box, a.size
-    if len(content) == 1 and (bottom - top) * (right - left) <= POSSIBLE_MAX_AREA * w * h:
+    area = sum((bottom - top) * (right - left) for top, bottom, left, right in (r.box for r in content))
+    if len(content) <= 2 and area <= POSSIBLE_MAX_AREA * a.size[0] * a.size[1]:
         reason = "Same picture except one region, which may be laid over it or may be other content."
         return replace(verdict, possible=True, regions=tuple(regions), region=content[0].box, reason=reason)
     return verdict
