@@ -87,6 +87,7 @@ class Item(models.Model):
             ("mark_authoritative", _("Can mark a version of an item authoritative")),
             ("approve_authoritative", _("Can approve another officer's choice of authoritative version")),
             ("verify_copy", _("Can check whether a copy matches the collection")),
+            ("export_records", _("Can download archival packages (BagIt) and PREMIS event logs")),
         ]
 
     def __str__(self) -> str:
