@@ -308,27 +308,28 @@ def _document(events: QuerySet[AuditEvent], item_rows: QuerySet[Item], version_r
             identifiers: dict[int, str] = {}
             for item in item_rows.iterator(chunk_size=CHUNK):
                 identifiers[item.pk] = item.identifier
-                xf.write(_item_object(item))
+                xf.write(_item_object(item), pretty_print=True)
             yield out.take()
             for version in version_rows.iterator(chunk_size=CHUNK):
-                xf.write(_version_object(version))
+                xf.write(_version_object(version), pretty_print=True)
             yield out.take()
             people: dict[str, None] = {}
             for event in events.iterator(chunk_size=CHUNK):
                 links = event_links(event)
-                xf.write(_event_element(event, EVENT_KINDS.get(event.action, _local(event.action)), links, identifiers))
+                kind = EVENT_KINDS.get(event.action, _local(event.action))
+                xf.write(_event_element(event, kind, links, identifiers), pretty_print=True)
                 if event.action == "version.ingest" and event.after.get("sha256"):
-                    xf.write(_event_element(event, DIGEST, links, identifiers, suffix="-digest"))
+                    xf.write(_event_element(event, DIGEST, links, identifiers, suffix="-digest"), pretty_print=True)
                 if event.actor_id:
                     people.setdefault(event.actor_label)
                 yield out.take()
-            xf.write(
-                _agent_element(
-                    identifier_type=SOFTWARE_ID_TYPE, value=SOFTWARE_ID, name=SOFTWARE_NAME, agent_type="software"
-                )
+            software = _agent_element(
+                identifier_type=SOFTWARE_ID_TYPE, value=SOFTWARE_ID, name=SOFTWARE_NAME, agent_type="software"
             )
+            xf.write(software, pretty_print=True)
             for label in people:
-                xf.write(_agent_element(identifier_type=USER_ID_TYPE, value=label, name=label, agent_type="person"))
+                person = _agent_element(identifier_type=USER_ID_TYPE, value=label, name=label, agent_type="person")
+                xf.write(person, pretty_print=True)
     yield out.take()
 
 
