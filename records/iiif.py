@@ -127,12 +127,11 @@ def _canvas(pic: Picture, *, absolute: Absolute, authoritative: bool, manifest_i
         "service": [{"id": service, "type": "ImageService3", "profile": "level0"}],
     }
     name = version.original_path or version.original_filename
-    label = _("%(name)s (authoritative)") if authoritative else _("%(name)s")
     content_type, _download = original_download(version)
     canvas = {
         "id": canvas_id,
         "type": "Canvas",
-        "label": language_map(label, name=name),
+        "label": language_map(_("%(name)s (authoritative)"), name=name) if authoritative else _plain(name),
         "width": width,
         "height": height,
         "metadata": [
