@@ -103,11 +103,12 @@ def _version_ids(state: Any) -> set[int]:
         ids |= {int(pk) for pk in versions if str(pk).isdigit()}
     elif isinstance(versions, list):
         ids |= {v for v in versions if isinstance(v, int)}
-    chosen = state.get("authoritative_version")
-    if isinstance(chosen, dict):
-        chosen = chosen.get("id")
-    if isinstance(chosen, int):
-        ids.add(chosen)
+    for key in ("authoritative_version", "requested_version"):  # a version's state, or its number
+        chosen = state.get(key)
+        if isinstance(chosen, dict):
+            chosen = chosen.get("id")
+        if isinstance(chosen, int):
+            ids.add(chosen)
     return ids
 
 

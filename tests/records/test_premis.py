@@ -226,3 +226,20 @@ def test_export_premis_writes_a_file_for_an_item_or_a_range(collection, tmp_path
     schema.assertValid(etree.parse(str(tmp_path / "range.xml")))
     with pytest.raises(CommandError, match="Give --item"):
         call_command("export_premis", "--from", today)
+
+
+def test_a_request_waiting_for_approval_is_pending_and_names_the_requested_version(
+    collection, role_user, settings, schema
+):
+    settings.DUPFINDER_AUTHORITY_APPROVAL = True
+    item, a = collection["b"].item, collection["a"]
+    item_mark_authoritative(item_id=item.pk, version_id=a.pk, actor=role_user("records_officer"), reason="Scan")
+    events = _events(_document(item_premis(item=item, events=item_audit_events(item=item)), schema))
+    request = events[str(AuditEvent.objects.get(action="item.authority_request").pk)]
+    assert request.findtext("p:eventType", namespaces=NS) == "authoritative choice request"
+    assert request.findtext("p:eventOutcomeInformation/p:eventOutcome", namespaces=NS) == "pending approval"
+    linked = {
+        (o.findtext("p:linkingObjectIdentifierValue", namespaces=NS), o.findtext("p:linkingObjectRole", namespaces=NS))
+        for o in request.iterfind("p:linkingObjectIdentifier", NS)
+    }
+    assert (str(a.pk), "outcome") in linked
