@@ -118,6 +118,7 @@ class Item(models.Model):
             ("mark_authoritative", _("Can mark a version of an item authoritative")),
             ("approve_authoritative", _("Can approve another officer's choice of authoritative version")),
             ("verify_copy", _("Can check whether a copy matches the collection")),
+            ("export_records", _("Can download archival packages (BagIt) and PREMIS event logs")),
         ]
         # The catalogue lists newest first; search indexes are in migration 0010 (PostgreSQL only).
         indexes = [models.Index(fields=["-created_at", "-id"], name="item_newest_first")]

@@ -16,6 +16,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "collections_app.approve_authoritative",
         "collections_app.view_authorityrequest",
         "collections_app.set_legal_hold",
+        "collections_app.export_records",
     ],
     "administrator": [
         "collections_app.add_source",

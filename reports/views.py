@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collections_app.dublin_core import CSV_HEADER, dc_csv_rows, dc_xml_chunks
 from collections_app.exports import content_disposition, csv_lines
 from collections_app.permissions import require_perm
 from reports import charts, selectors
@@ -80,6 +81,22 @@ def download(request: HttpRequest, name: str, fmt: str) -> StreamingHttpResponse
     else:
         response = StreamingHttpResponse(_json_chunks(report()), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = content_disposition(f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt}")
+    return response
+
+
+@require_perm("reports.view_reports")
+@require_GET
+def manifest_dublin_core(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+    """The de-duplicated manifest as simple Dublin Core, one record per surviving item."""
+    rows = selectors.manifest_report()
+    if fmt == "csv":
+        body, content_type = csv_lines(dc_csv_rows(rows), header=CSV_HEADER), "text/csv; charset=utf-8"
+    elif fmt == "xml":
+        body, content_type = dc_xml_chunks(rows), "application/xml; charset=utf-8"
+    else:
+        raise Http404(_("No such report."))
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(f"manifest-dublin-core-{timezone.localdate():%Y-%m-%d}.{fmt}")
     return response
 
 

@@ -29,7 +29,7 @@ PO = ROOT / "locale" / "zh_Hant" / "LC_MESSAGES" / "django.po"
 # What makemessages reads: the project's own code and templates, not the virtualenv, data or tools.
 SOURCE_IGNORE = (".venv", ".git", ".hypothesis", "var", "bench", "tests", "docs", "__pycache__", ".*_cache", "*.mo")
 # Words a template may show as they are: formats, digest names and key names.
-UNTRANSLATED_OK = {"CSV", "JSON", "SHA-256", "Enter", "Esc"}
+UNTRANSLATED_OK = {"CSV", "JSON", "XML", "SHA-256", "Enter", "Esc"}
 HUMAN_ATTRIBUTES = re.compile(r'\b(title|alt|aria-label|placeholder|data-label)="([^"]*)"')
 
 

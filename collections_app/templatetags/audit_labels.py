@@ -13,6 +13,7 @@ ACTION_LABELS = {
     "version.purge": _("Deleted for good"),
     "version.legal_hold": _("Legal hold placed"),
     "version.legal_hold_lift": _("Legal hold lifted"),
+    "version.fixity_check": _("Fixity checked"),
     "item.sidecar_import": _("Metadata applied from a CSV"),
     "item.mark_authoritative": _("Authoritative version chosen"),
     "item.authority_request": _("Authoritative version requested"),

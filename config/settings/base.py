@@ -218,6 +218,9 @@ DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 # A PDF with more pages than this is refused; each page becomes a version of its own, held to the pixel limit
 # above (README "Formats").
 DUPFINDER_MAX_PDF_PAGES = env.int("DUPFINDER_MAX_PDF_PAGES", default=500)
+# A BagIt package downloaded from /records/exports/ is built on the web server; larger selections are made with
+# `manage.py export_bag`, which writes the bag straight to a folder.
+DUPFINDER_BAG_DOWNLOAD_MAX_BYTES = env.int("DUPFINDER_BAG_DOWNLOAD_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
 # Matching: candidates are versions whose perceptual hashes (any rotation/mirror, with or without
 # borders) differ in at most this many bits (0-8, the index guarantees no candidate within it is missed);
 # each candidate is then verified on aligned renditions. Strictness: strict, balanced or lenient.
@@ -358,6 +361,17 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": DUPFINDER_REQUEUE_INTERVAL_SECONDS},
     },
 }
+# Scheduled fixity checks (records.tasks.check_fixity, the same work as `manage.py check_fixity --sample N`): every
+# DUPFINDER_FIXITY_INTERVAL_HOURS (0 turns the schedule off) the DUPFINDER_FIXITY_SAMPLE files checked longest ago
+# (0: every file) have their SHA-256 recomputed; each check is an audit event, so successive runs cover the collection.
+DUPFINDER_FIXITY_INTERVAL_HOURS = env.float("DUPFINDER_FIXITY_INTERVAL_HOURS", default=24)
+DUPFINDER_FIXITY_SAMPLE = env.int("DUPFINDER_FIXITY_SAMPLE", default=1000)
+if DUPFINDER_FIXITY_INTERVAL_HOURS > 0:
+    CELERY_BEAT_SCHEDULE["check-fixity"] = {
+        "task": "records.tasks.check_fixity",
+        "schedule": DUPFINDER_FIXITY_INTERVAL_HOURS * 3600,
+        "options": {"expires": DUPFINDER_FIXITY_INTERVAL_HOURS * 3600},
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
