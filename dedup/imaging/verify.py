@@ -91,6 +91,7 @@ SHIFT_EXPLAINS = 0.5  # a shift that leaves at most this share of the difference
 SHIFT_RESIDUAL = 0.3  # RMS in units of contrast left after the shift: more is content that moved and changed
 MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
 FEATURES = 300  # ORB features per rendition: enough to tie a turned copy, few enough to stay cheap
+FEATURES_MAX_TURN = 20.0  # degrees; the skew of a rescan or a photographed print, not a quarter turn
 FEATURES_AGREE = 12  # matched features a turn, scale and shift must explain before it is tried
 GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
 
@@ -682,7 +683,10 @@ def _features_affine(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     if fit is None or int(inliers.sum()) < FEATURES_AGREE:
         return None
     swap = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.float64)  # (x, y) <-> (row, col)
-    return swap @ np.vstack([fit.astype(np.float64), [0, 0, 1]]) @ swap
+    amap = swap @ np.vstack([fit.astype(np.float64), [0, 0, 1]]) @ swap
+    # Larger turns are the dihedral transforms' to name (a quarter or half turn fitted here would be reported
+    # as the transform tried, not as the turn it is).
+    return amap if abs(_angle_of(amap)) <= FEATURES_MAX_TURN else None
 
 
 def meets(verdict: Verdict, strictness: str) -> bool:
