@@ -13,4 +13,5 @@ urlpatterns = [
     path("authority-requests/<int:pk>/approve/", views.authority_request_approve, name="authority-approve"),
     path("authority-requests/<int:pk>/reject/", views.authority_request_reject, name="authority-reject"),
     path("verify/", views.verify_page, name="verify"),
+    path("verify/statement.pdf", views.verify_statement_pdf, name="verify-statement-pdf"),
 ]
