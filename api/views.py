@@ -2,11 +2,11 @@
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +24,7 @@ from api.filters import ApiClusterFilter
 from api.parsers import UploadMultiPartParser
 from api.schema import VALIDATION_ERROR
 from collections_app import selectors, services, sidecar
+from collections_app.exports import content_disposition
 from collections_app.failures import failure_text
 from collections_app.login_throttle import client_ip, sign_in_refusal
 from collections_app.models import IngestBatch, Item, Source, Version
@@ -33,6 +34,7 @@ from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review
 from dedup.review.selectors import review_queue
+from records import statement
 from records.copy_check import VerificationTooLarge, copy_check
 
 CHANGE_CLUSTER = ["dedup.view_cluster", "dedup.change_cluster"]
@@ -323,6 +325,9 @@ class UploadView(APIView):
 class VerifyView(APIView):
     """Send a copy as a multipart `file`: which items it matches, how, and whether it is the authoritative version.
 
+    With `?statement=pdf` the answer is the printable statement instead (a PDF, in the request's language),
+    and its SHA-256 is recorded in the audit trail; `manage.py verify_statement FILE` finds it there.
+
     The file is fingerprinted in memory and compared exactly as matching compares stored versions; nothing
     is stored.
     """
@@ -332,6 +337,11 @@ class VerifyView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": s.VerifyUploadSerializer},
+        parameters=[
+            OpenApiParameter(
+                "statement", str, enum=["pdf"], description="pdf: answer with the printable statement, recorded."
+            )
+        ],
         responses={200: s.VerificationSerializer, 400: s.VerifyErrorSerializer},
         operation_id="verify_create",
     )
@@ -347,7 +357,16 @@ class VerifyView(APIView):
             return _verify_error(failure_text(exc.code, exc.params))
         except VerificationTooLarge:
             return _verify_error(_("The file is larger than the upload limit."))
-        return Response(s.VerificationSerializer(result, context={"request": request}).data)
+        as_pdf = request.query_params.get("statement") == "pdf"
+        facts = statement.statement_facts(result, checked_by=request.user.get_username(), pictures=as_pdf)
+        if as_pdf:
+            issued = statement.statement_issue(facts=facts, actor=request.user, language=get_language())
+            response = HttpResponse(issued.pdf, content_type="application/pdf")
+            response["Content-Disposition"] = content_disposition(f"statement-{issued.sha256[:12]}.pdf")
+            return response
+        worded = statement.statement_words(facts).answers
+        words = {answer.item.pk: w for answer, w in zip(result.items, worded, strict=True)}
+        return Response(s.VerificationSerializer(result, context={"request": request, "words": words}).data)
 
 
 def _verify_error(message: str) -> Response:

@@ -158,7 +158,7 @@ def _answer_facts(submitted, answer: ItemAnswer, with_pictures: bool) -> dict:
     }
 
 
-def statement_facts(verification: Verification, *, checked_by: str) -> dict:
+def statement_facts(verification: Verification, *, checked_by: str, pictures: bool = True) -> dict:
     """Everything the statement says, as codes and values (no words), JSON-ready."""
     sub = verification.submitted
     return {
@@ -172,7 +172,7 @@ def statement_facts(verification: Verification, *, checked_by: str) -> dict:
             "width": sub.width,
             "height": sub.height,
         },
-        "answers": [_answer_facts(sub, a, n < MAX_PICTURES) for n, a in enumerate(verification.items)],
+        "answers": [_answer_facts(sub, a, pictures and n < MAX_PICTURES) for n, a in enumerate(verification.items)],
     }
 
 

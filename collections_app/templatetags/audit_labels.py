@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "cluster.skip": _("Skipped for later"),
     "cluster.undo": _("Decision undone"),
     "pair.not_duplicate": _("Pair marked not duplicates"),
+    "statement.issue": _("Verification statement issued"),
 }
 
 
