@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 import pytest
-from django.core.management import CommandError, call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 from PIL import Image, ImageDraw
@@ -88,7 +88,8 @@ def test_a_rotated_copy_is_shown_turned_back_to_stand_as_the_authoritative_versi
 def test_an_exact_copy_is_the_authoritative_file_itself(client, officer, official):
     with open(official.file.path, "rb") as handle:
         words = _check(client, handle.read()).context["statement"].answers[0]
-    assert words.verdict == f"This file is the authoritative version of {official.item.identifier} itself, byte for byte."
+    identifier = official.item.identifier
+    assert words.verdict == f"This file is the authoritative version of {identifier} itself, byte for byte."
 
 
 def test_the_differing_region_is_outlined_on_both_pictures():
