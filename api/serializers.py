@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from collections_app.failures import skipped_reason
 from collections_app.models import IngestBatch, Item, SidecarRow, Source, Version
 from dedup.models import Cluster, ClusterMember, Fingerprint, MatchKind
 from dedup.review.selectors import MERGE_FIELDS
@@ -187,12 +188,35 @@ class BatchSerializer(serializers.ModelSerializer):
     waiting = serializers.IntegerField(read_only=True)
     # None for batches started from the command line (`manage.py ingest`).
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    skipped = serializers.JSONField(read_only=True)
+    skipped = serializers.SerializerMethodField(
+        help_text="Files not stored: path, reason code, its parameters and the reason in the reader's language."
+    )
+    channel = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField(help_text="The batch as pages name it, in the reader's language.")
 
     class Meta:
         model = IngestBatch
-        fields = ["id", "label", "source", "created_by", "created_at", "total", "done", "failed", "waiting", "skipped"]
+        fields = [
+            "id",
+            "label",
+            "channel",
+            "name",
+            "source",
+            "created_by",
+            "created_at",
+            "total",
+            "done",
+            "failed",
+            "waiting",
+            "skipped",
+        ]
         read_only_fields = ["created_at"]
+
+    def get_skipped(self, obj) -> list[dict]:
+        return [{**row, "reason": skipped_reason(row)} for row in obj.skipped]
+
+    def get_name(self, obj) -> str:
+        return str(obj)
 
 
 class BatchDetailSerializer(BatchSerializer):

@@ -6,6 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
@@ -225,7 +226,10 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         serializer.instance = batch_create(
-            source=data["source"], label=data.get("label", ""), created_by=self.request.user
+            source=data["source"],
+            label=data.get("label", ""),
+            created_by=self.request.user,
+            channel=IngestBatch.Channel.API,
         )
 
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -306,7 +310,8 @@ class UploadView(APIView):
                 uploader=request.user,
                 batch=data.get("batch"),
                 source=data.get("source"),
-                label=data.get("label") or _("API upload"),
+                label=data.get("label") or "",
+                channel=IngestBatch.Channel.API,
                 metadata=data["metadata"].read(sidecar.MAX_BYTES + 1) if data.get("metadata") else None,
             )
         except BatchNotYours as exc:
@@ -342,10 +347,17 @@ class VerifyView(APIView):
                 "statement", str, enum=["pdf"], description="pdf: answer with the printable statement, recorded."
             )
         ],
-        responses={200: s.VerificationSerializer, 400: s.VerifyErrorSerializer},
+        responses={
+            (200, "application/json"): s.VerificationSerializer,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (400, "application/json"): s.VerifyErrorSerializer,
+        },
         operation_id="verify_create",
     )
     def post(self, request: Request) -> Response:
+        wanted = request.query_params.get("statement")
+        if wanted not in (None, "pdf"):
+            return _verify_error(_("The only statement the API issues is “statement=pdf”."))
         upload = request.FILES.get("file")
         if upload is None:
             return _verify_error(_("Send the copy to check as a multipart form field named “file”."))
@@ -357,7 +369,7 @@ class VerifyView(APIView):
             return _verify_error(failure_text(exc.code, exc.params))
         except VerificationTooLarge:
             return _verify_error(_("The file is larger than the upload limit."))
-        as_pdf = request.query_params.get("statement") == "pdf"
+        as_pdf = wanted == "pdf"
         facts = statement.statement_facts(result, checked_by=request.user.get_username(), pictures=as_pdf)
         if as_pdf:
             issued = statement.statement_issue(facts=facts, actor=request.user, language=get_language())
