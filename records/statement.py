@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.utils import formats, timezone
@@ -194,10 +195,8 @@ def when(value: str | datetime) -> str:
     """A time in the site's time zone and format, with the zone named (Hong Kong time shown as such)."""
     moment = parse_datetime(value) if isinstance(value, str) else value
     local = timezone.localtime(moment)
-    return _("%(time)s (%(zone)s)") % {
-        "time": formats.date_format(local, "DATETIME_FORMAT"),
-        "zone": local.tzname(),
-    }
+    zone = _("Hong Kong time") if settings.TIME_ZONE == "Asia/Hong_Kong" else local.tzname()
+    return _("%(time)s (%(zone)s)") % {"time": formats.date_format(local, "DATETIME_FORMAT"), "zone": zone}
 
 
 def _trait_words(codes: list[str]) -> str:

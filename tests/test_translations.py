@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
 
-from collections_app.failures import failure_text
+from collections_app.failures import Refusal, failure_text, skipped_reason
+from collections_app.models import IngestBatch
 from collections_app.templatetags.audit_labels import ACTION_LABELS
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import fingerprint_file
@@ -204,16 +205,35 @@ def test_every_reason_fingerprinting_fails_with_is_shown_in_chinese(kind, chines
     assert shown != english and re.search(r"[\u4e00-\u9fff]", shown), english
 
 
-SAMPLE_PARAMS = {"limit": 200, "pixels": "250", "format": "JPEG", "detail": "x", "version": 7, "text": "x"}
+SAMPLE_PARAMS = {
+    **{"limit": 200, "pixels": "250", "format": "JPEG", "detail": "x", "version": 7, "text": "x"},
+    **{"length": 600, "name": "a.zip", "n": 3, "ratio": 900, "mb": 12, "line": 4},
+}
 
 
-@pytest.mark.parametrize("code", list(Failure))
+@pytest.mark.parametrize("code", [*Failure, *Refusal])
 def test_every_failure_code_has_words_in_both_languages(code, chinese):
     with translation.override("en"):
         english = failure_text(code, SAMPLE_PARAMS)
     assert english != code and "%(" not in english
     if code != Failure.RECORDED:
         assert re.search(r"[\u4e00-\u9fff]", failure_text(code, SAMPLE_PARAMS)), english
+
+
+@pytest.mark.parametrize("code", list(Refusal))
+def test_every_refusal_stored_on_a_batch_is_shown_in_the_readers_language(code, chinese):
+    row = {"path": "a.jpg", "code": code, "params": SAMPLE_PARAMS}
+    with translation.override("en"):
+        english = skipped_reason(row)
+    assert re.search(r"[\u4e00-\u9fff]", skipped_reason(row)) and skipped_reason(row) != english
+
+
+@pytest.mark.parametrize("channel", list(IngestBatch.Channel))
+def test_every_batch_channel_is_named_in_both_languages(channel, chinese):
+    batch = IngestBatch(channel=channel)
+    with translation.override("en"):
+        english, label = str(batch), str(channel.label)
+    assert english == label and re.search(r"[\u4e00-\u9fff]", str(batch))
 
 
 def test_a_code_this_version_does_not_know_is_shown_as_stored_and_an_old_sentence_word_for_word(chinese):

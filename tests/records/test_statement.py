@@ -67,7 +67,7 @@ def test_a_resized_copy_is_named_in_plain_words_with_the_authority_on_record(cli
         f"This file is a resized copy of the authoritative version of {identifier}; "
         "it is not the authoritative file itself." in html
     )
-    assert "Chosen as authoritative by officer on " in html and "(HKT)" in html
+    assert "Chosen as authoritative by officer on " in html and "(Hong Kong time)" in html
     assert "Reason on record: “Signed scan from the registry”" in html
     words = response.context["statement"].answers[0]
     assert words.matches[0]["kind_words"] == "Near duplicate (resized, recompressed, cropped or edited)"
