@@ -102,9 +102,37 @@ _TOO_LARGE = gettext_noop("The image is too large to process safely (%(pixels)s 
 _TOO_LARGE_NO_COUNT = gettext_noop("The image is too large to process safely (limit %(limit)s).")
 
 
+# Pillow's own words for a damaged file (kept as the CORRUPT code's detail, for administrators) and the plain
+# words a reader sees instead, first match wins.
+_DECODER_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("truncated",), gettext_noop("the file is truncated")),
+    (
+        ("tile cannot extend", "buffer is not large enough", "not enough data", "too short"),
+        gettext_noop("the picture data is shorter than the size its header states"),
+    ),
+    (
+        ("unsupported", "not supported", "unknown"),
+        gettext_noop("it uses a kind of compression this system cannot read"),
+    ),
+    (
+        ("broken data stream", "unrecognized data stream", "decoder error", "corrupt", "invalid", "bad "),
+        gettext_noop("the picture data is damaged"),
+    ),
+)
+_DECODER_DEFAULT = gettext_noop("the picture data could not be read")
+
+
+def decoder_words(detail: str) -> str:
+    """Pillow's message about a damaged file in plain words in the reader's language."""
+    lowered = str(detail).lower()
+    return gettext(next((words for keys, words in _DECODER_WORDS if any(k in lowered for k in keys)), _DECODER_DEFAULT))
+
+
 def failure_text(code: str, params: dict[str, Any] | None = None) -> str:
     """The sentence for a failure code in the active language; an unknown code is shown as itself."""
     params = params or {}
+    if code == Failure.CORRUPT and "detail" in params:
+        params = {**params, "detail": decoder_words(params["detail"])}
     if code == Failure.RECORDED:
         return str(params.get("text", ""))  # recorded in words before reasons were codes: shown as it was
     if code == Failure.TOO_LARGE:

@@ -220,6 +220,23 @@ def test_every_failure_code_has_words_in_both_languages(code, chinese):
         assert re.search(r"[\u4e00-\u9fff]", failure_text(code, SAMPLE_PARAMS)), english
 
 
+@pytest.mark.parametrize(
+    ("pillow", "plain"),
+    [
+        ("image file is truncated (3 bytes not processed)", "the file is truncated"),
+        ("broken data stream when reading image file", "the picture data is damaged"),
+        ("tile cannot extend outside image", "the picture data is shorter than the size its header states"),
+        ("encoder jpeg2k not available", "the picture data could not be read"),
+    ],
+)
+def test_pillows_own_words_for_a_damaged_file_are_shown_plainly_in_both_languages(pillow, plain, chinese):
+    with translation.override("en"):
+        english = failure_text(Failure.CORRUPT, {"detail": pillow})
+    assert english == f"The image is truncated or corrupt: {plain}." and pillow not in english
+    assert re.search(r"[\u4e00-\u9fff]", failure_text(Failure.CORRUPT, {"detail": pillow}))
+    assert not re.search(r"[A-Za-z]{3,}", failure_text(Failure.CORRUPT, {"detail": pillow}))
+
+
 @pytest.mark.parametrize("code", list(Refusal))
 def test_every_refusal_stored_on_a_batch_is_shown_in_the_readers_language(code, chinese):
     row = {"path": "a.jpg", "code": code, "params": SAMPLE_PARAMS}
