@@ -254,7 +254,9 @@ def decision_words(decision: dict | None) -> tuple[str, str]:
     """Who chose the authoritative version and when; and the reason on record."""
     if decision is None:
         return _("The audit trail holds no record of how this version became authoritative."), ""
-    params = {"who": decision["actor"], "when": when(decision["at"]), "asker": decision["requested_by"]}
+    # Files stored by `manage.py ingest` have no person behind them; the audit trail names the actor "system".
+    who = decision["actor"] if decision["actor"] != "system" else _("the folder import")
+    params = {"who": who, "when": when(decision["at"]), "asker": decision["requested_by"]}
     how = decision["how"]
     if how == "approved":
         text = _("Chosen as authoritative by %(asker)s and approved by %(who)s on %(when)s.") % params
