@@ -5,9 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from collections_app.failures import skipped_reason
 from collections_app.models import IngestBatch, Item, SidecarRow, Source, Version
 from dedup.models import Cluster, ClusterMember, Fingerprint, MatchKind
 from dedup.review.selectors import MERGE_FIELDS
+from records.statement import kind_words
 
 
 def hex64(value: int | None) -> str | None:
@@ -188,12 +190,35 @@ class BatchSerializer(serializers.ModelSerializer):
     waiting = serializers.IntegerField(read_only=True)
     # None for batches started from the command line (`manage.py ingest`).
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    skipped = serializers.JSONField(read_only=True)
+    skipped = serializers.SerializerMethodField(
+        help_text="Files not stored: path, reason code, its parameters and the reason in the reader's language."
+    )
+    channel = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField(help_text="The batch as pages name it, in the reader's language.")
 
     class Meta:
         model = IngestBatch
-        fields = ["id", "label", "source", "created_by", "created_at", "total", "done", "failed", "waiting", "skipped"]
+        fields = [
+            "id",
+            "label",
+            "channel",
+            "name",
+            "source",
+            "created_by",
+            "created_at",
+            "total",
+            "done",
+            "failed",
+            "waiting",
+            "skipped",
+        ]
         read_only_fields = ["created_at"]
+
+    def get_skipped(self, obj) -> list[dict]:
+        return [{**row, "reason": skipped_reason(row)} for row in obj.skipped]
+
+    def get_name(self, obj) -> str:
+        return str(obj)
 
 
 class BatchDetailSerializer(BatchSerializer):
@@ -288,21 +313,56 @@ class DifferenceSerializer(serializers.Serializer):
 class MatchedVersionSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="version.pk")
     kind = serializers.ChoiceField(choices=MatchKind.choices)
+    kind_label = serializers.SerializerMethodField(help_text="The kind of match in words, in the reader's language.")
     score = serializers.FloatField()
     authoritative = serializers.SerializerMethodField()
+
+    def get_kind_label(self, obj) -> str:
+        return kind_words(obj.kind)
 
     def get_authoritative(self, obj) -> bool:
         return obj.version == self.context["answer"].authoritative
 
 
+class AuthorityDecisionSerializer(serializers.Serializer):
+    """How the authoritative version came to be chosen, from the audit trail."""
+
+    how = serializers.ChoiceField(choices=["chosen", "approved", "merged", "uploaded"])
+    chosen_by = serializers.CharField(source="actor")
+    requested_by = serializers.CharField()
+    chosen_at = serializers.DateTimeField(source="at")
+    reason = serializers.CharField()
+    audit_event = serializers.IntegerField(source="event_id")
+
+
 class ItemAnswerSerializer(serializers.Serializer):
     item = VerifiedItemSerializer()
     kind = serializers.ChoiceField(choices=MatchKind.choices)
+    kind_label = serializers.SerializerMethodField(help_text="The kind of match in words, in the reader's language.")
     is_authoritative = serializers.BooleanField()
     authoritative_kind = serializers.CharField()
     authoritative_version = VerifiedVersionSerializer(source="authoritative", allow_null=True)
     differences = DifferenceSerializer(many=True)
     matched_versions = serializers.SerializerMethodField()
+    authority = AuthorityDecisionSerializer(source="decision", allow_null=True)
+    statement = serializers.SerializerMethodField(help_text="What this file is, in plain words (reader's language).")
+    authority_statement = serializers.SerializerMethodField(help_text="Who chose the authoritative version, when.")
+    reason_statement = serializers.SerializerMethodField(help_text="The reason on record, in words.")
+
+    def get_kind_label(self, obj) -> str:
+        return kind_words(obj.kind)
+
+    def _words(self, obj):
+        return self.context["words"][obj.item.pk]
+
+    def get_statement(self, obj) -> str:
+        return self._words(obj).verdict
+
+    def get_authority_statement(self, obj) -> str:
+        return self._words(obj).decision
+
+    def get_reason_statement(self, obj) -> str:
+        return self._words(obj).reason
 
     @extend_schema_field(MatchedVersionSerializer(many=True))
     def get_matched_versions(self, obj) -> list[dict]:
@@ -322,6 +382,8 @@ class VerificationSerializer(serializers.Serializer):
 
     matched = serializers.BooleanField()
     is_authoritative = serializers.SerializerMethodField()
+    checked_at = serializers.DateTimeField()
+    chain_head = serializers.CharField(help_text="The audit trail's head hash when the check was made.")
     submitted = SubmittedCopySerializer()
     items = ItemAnswerSerializer(many=True)
     stored = serializers.SerializerMethodField()

@@ -2,11 +2,12 @@
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -25,6 +26,7 @@ from api.filters import ApiClusterFilter, ApiFilterBackend, ApiItemFilter, ApiVe
 from api.parsers import UploadMultiPartParser
 from api.schema import VALIDATION_ERROR
 from collections_app import selectors, services, sidecar
+from collections_app.exports import content_disposition
 from collections_app.failures import failure_text
 from collections_app.login_throttle import client_ip, sign_in_refusal
 from collections_app.models import IngestBatch, Item, Source, Version
@@ -36,6 +38,7 @@ from dedup.imaging.errors import Failure, FingerprintError
 from dedup.models import Cluster
 from dedup.review import services as review
 from dedup.selectors import clusters_listed
+from records import statement
 from records.copy_check import VerificationTooLarge, copy_check
 
 CHANGE_CLUSTER = ["dedup.view_cluster", "dedup.change_cluster"]
@@ -235,7 +238,10 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         serializer.instance = batch_create(
-            source=data["source"], label=data.get("label", ""), created_by=self.request.user
+            source=data["source"],
+            label=data.get("label", ""),
+            created_by=self.request.user,
+            channel=IngestBatch.Channel.API,
         )
 
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -318,7 +324,8 @@ class UploadView(APIView):
                 uploader=request.user,
                 batch=data.get("batch"),
                 source=data.get("source"),
-                label=data.get("label") or _("API upload"),
+                label=data.get("label") or "",
+                channel=IngestBatch.Channel.API,
                 metadata=data["metadata"].read(sidecar.MAX_BYTES + 1) if data.get("metadata") else None,
             )
         except BatchNotYours as exc:
@@ -337,6 +344,9 @@ class UploadView(APIView):
 class VerifyView(APIView):
     """Send a copy as a multipart `file`: which items it matches, how, and whether it is the authoritative version.
 
+    With `?statement=pdf` the answer is the printable statement instead (a PDF, in the request's language),
+    and its SHA-256 is recorded in the audit trail; `manage.py verify_statement FILE` finds it there.
+
     The file is fingerprinted in memory and compared exactly as matching compares stored versions; nothing
     is stored.
     """
@@ -346,10 +356,22 @@ class VerifyView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": s.VerifyUploadSerializer},
-        responses={200: s.VerificationSerializer, 400: s.VerifyErrorSerializer},
+        parameters=[
+            OpenApiParameter(
+                "statement", str, enum=["pdf"], description="pdf: answer with the printable statement, recorded."
+            )
+        ],
+        responses={
+            (200, "application/json"): s.VerificationSerializer,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (400, "application/json"): s.VerifyErrorSerializer,
+        },
         operation_id="verify_create",
     )
     def post(self, request: Request) -> Response:
+        wanted = request.query_params.get("statement")
+        if wanted not in (None, "pdf"):
+            return _verify_error(_("The only statement the API issues is “statement=pdf”."))
         upload = request.FILES.get("file")
         if upload is None:
             return _verify_error(_("Send the copy to check as a multipart form field named “file”."))
@@ -361,7 +383,16 @@ class VerifyView(APIView):
             return _verify_error(failure_text(exc.code, exc.params))
         except VerificationTooLarge:
             return _verify_error(_("The file is larger than the upload limit."))
-        return Response(s.VerificationSerializer(result, context={"request": request}).data)
+        as_pdf = wanted == "pdf"
+        facts = statement.statement_facts(result, checked_by=request.user.get_username(), pictures=as_pdf)
+        if as_pdf:
+            issued = statement.statement_issue(facts=facts, actor=request.user, language=get_language())
+            response = HttpResponse(issued.pdf, content_type="application/pdf")
+            response["Content-Disposition"] = content_disposition(f"statement-{issued.sha256[:12]}.pdf")
+            return response
+        worded = statement.statement_words(facts).answers
+        words = {answer.item.pk: w for answer, w in zip(result.items, worded, strict=True)}
+        return Response(s.VerificationSerializer(result, context={"request": request, "words": words}).data)
 
 
 def _verify_error(message: str) -> Response:

@@ -1,12 +1,74 @@
-"""Failure codes (dedup.imaging.errors) in the reader's language, rendered when shown, never stored as words."""
+"""Failure and refusal codes in the reader's language, rendered when shown, never stored as words.
 
+Image reasons are dedup.imaging.errors.Failure codes; reasons only intake has (names, archives, sidecars)
+are Refusal codes here. Both are stored with their parameters and worded by `failure_text`.
+"""
+
+from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext, gettext_noop
 
 from dedup.imaging.errors import Failure
 
+
+class Refusal(StrEnum):
+    """Why intake did not store a file, beyond the image's own reasons (Failure)."""
+
+    ALREADY_INGESTED = "already_ingested"
+    NAME_TOO_LONG = "name_too_long"  # length, limit
+    PATH_TOO_LONG = "path_too_long"  # length, limit
+    ZIP_UNREADABLE = "zip_unreadable"  # name
+    ZIP_TOO_MANY = "zip_too_many"  # n, limit
+    ZIP_OUTSIDE = "zip_outside"  # name
+    ZIP_BOMB = "zip_bomb"  # name, ratio
+    ZIP_TOO_BIG = "zip_too_big"  # mb
+    CSV_NOT_UTF8 = "csv_not_utf8"  # line
+    CSV_NUL = "csv_nul"  # line
+    CSV_VALUE_TOO_LONG = "csv_value_too_long"  # line, limit
+    CSV_UNREADABLE = "csv_unreadable"  # line, detail: the csv module's words
+    CSV_TOO_LARGE = "csv_too_large"
+    CSV_NO_FILENAME = "csv_no_filename"
+
+
 _MESSAGES: dict[str, str] = {
+    Refusal.ALREADY_INGESTED: gettext_noop("Already ingested from this source and path."),
+    Refusal.NAME_TOO_LONG: gettext_noop(
+        "The file name is %(length)d characters long; the catalogue keeps names of up to %(limit)d. "
+        "Rename the file and send it again."
+    ),
+    Refusal.PATH_TOO_LONG: gettext_noop(
+        "The path is %(length)d characters long; the catalogue keeps paths of up to %(limit)d. "
+        "Shorten the folder names and send it again."
+    ),
+    Refusal.ZIP_UNREADABLE: gettext_noop("%(name)s is not a readable ZIP archive."),
+    Refusal.ZIP_TOO_MANY: gettext_noop(
+        "The ZIP holds %(n)d entries, more than the limit of %(limit)d; split it into smaller archives."
+    ),
+    Refusal.ZIP_OUTSIDE: gettext_noop(
+        "The ZIP contains %(name)s, a path that points outside the archive; nothing was extracted."
+    ),
+    Refusal.ZIP_BOMB: gettext_noop(
+        "%(name)s expands %(ratio)d times, which looks like a zip bomb; nothing was extracted."
+    ),
+    Refusal.ZIP_TOO_BIG: gettext_noop("The ZIP expands to %(mb)d MB, too much to extract."),
+    Refusal.CSV_NOT_UTF8: gettext_noop(
+        "Line %(line)d of the CSV is not UTF-8 text; save the file as “CSV UTF-8” and send it again."
+    ),
+    Refusal.CSV_NUL: gettext_noop(
+        "Line %(line)d of the CSV holds a NUL character, which text cannot; "
+        "save the file as “CSV UTF-8” and send it again."
+    ),
+    Refusal.CSV_VALUE_TOO_LONG: gettext_noop(
+        "Line %(line)d of the CSV has a value longer than %(limit)d characters; shorten it and send the CSV again."
+    ),
+    Refusal.CSV_UNREADABLE: gettext_noop(
+        "Line %(line)d of the CSV cannot be read as CSV (%(detail)s); correct it and send it again."
+    ),
+    Refusal.CSV_TOO_LARGE: gettext_noop("The CSV file is larger than 20 MB."),
+    Refusal.CSV_NO_FILENAME: gettext_noop(
+        "Line 1 of the CSV needs a column named filename that says which file each row describes."
+    ),
     Failure.EMPTY: gettext_noop("The file is empty."),
     Failure.FILE_TOO_LARGE: gettext_noop("The file is larger than the limit of %(limit)d MB."),
     Failure.OUT_OF_MEMORY: gettext_noop("The image is too large to process safely (it does not fit in memory)."),
@@ -64,9 +126,37 @@ _TOO_LARGE = gettext_noop("The image is too large to process safely (%(pixels)s 
 _TOO_LARGE_NO_COUNT = gettext_noop("The image is too large to process safely (limit %(limit)s).")
 
 
+# Pillow's own words for a damaged file (kept as the CORRUPT code's detail, for administrators) and the plain
+# words a reader sees instead, first match wins.
+_DECODER_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("truncated",), gettext_noop("the file is truncated")),
+    (
+        ("tile cannot extend", "buffer is not large enough", "not enough data", "too short"),
+        gettext_noop("the picture data is shorter than the size its header states"),
+    ),
+    (
+        ("unsupported", "not supported", "unknown"),
+        gettext_noop("it uses a kind of compression this system cannot read"),
+    ),
+    (
+        ("broken data stream", "unrecognized data stream", "decoder error", "corrupt", "invalid", "bad "),
+        gettext_noop("the picture data is damaged"),
+    ),
+)
+_DECODER_DEFAULT = gettext_noop("the picture data could not be read")
+
+
+def decoder_words(detail: str) -> str:
+    """Pillow's message about a damaged file in plain words in the reader's language."""
+    lowered = str(detail).lower()
+    return gettext(next((words for keys, words in _DECODER_WORDS if any(k in lowered for k in keys)), _DECODER_DEFAULT))
+
+
 def failure_text(code: str, params: dict[str, Any] | None = None) -> str:
     """The sentence for a failure code in the active language; an unknown code is shown as itself."""
     params = params or {}
+    if code == Failure.CORRUPT and "detail" in params:
+        params = {**params, "detail": decoder_words(params["detail"])}
     if code == Failure.RECORDED:
         return str(params.get("text", ""))  # recorded in words before reasons were codes: shown as it was
     if code == Failure.TOO_LARGE:
@@ -79,3 +169,10 @@ def failure_text(code: str, params: dict[str, Any] | None = None) -> str:
         return gettext(template) % params
     except (KeyError, TypeError, ValueError):
         return gettext(template)  # parameters that do not fit the words must not hide the failure
+
+
+def skipped_reason(row: dict[str, Any]) -> str:
+    """Why a file of a batch was not stored: its code worded now, or a reason kept in words before codes."""
+    if row.get("code"):
+        return failure_text(row["code"], row.get("params") or {})
+    return str(row.get("reason", ""))

@@ -133,7 +133,17 @@ class Item(models.Model):
 class IngestBatch(models.Model):
     """One upload or folder ingest; progress is counted from its versions' statuses."""
 
+    class Channel(models.TextChoices):
+        """How the files came in: stored as a code, named in the reader's language."""
+
+        WEB = "web", _("Web upload")
+        API = "api", _("API upload")
+        FOLDER = "folder", _("Folder import")
+        CATALOGUE_CSV = "catalogue_csv", _("Catalogue CSV import")
+
+    # What the sender called the batch, or the folder or file it came from; blank for an unnamed upload.
     label = models.CharField(_("label"), max_length=300, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
     source = models.ForeignKey(Source, verbose_name=_("source"), on_delete=models.PROTECT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL
@@ -147,7 +157,10 @@ class IngestBatch(models.Model):
         verbose_name_plural = _("ingest batches")
 
     def __str__(self) -> str:
-        return self.label or f"#{self.pk}"
+        channel = self.get_channel_display() if self.channel else ""
+        if channel and self.label:
+            return _("%(channel)s: %(label)s") % {"channel": channel, "label": self.label}
+        return self.label or channel or f"#{self.pk}"
 
 
 def version_upload_to(instance: "Version", filename: str) -> str:

@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePath
 from typing import IO, Any
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.audit import AUDIT_LOCK_KEY, event_digest, json_normalise
-from collections_app.failures import failure_text
+from collections_app.failures import Refusal, failure_text
 from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, Item, Source, Version
 from collections_app.signals import processing_requested
 from collections_app.storage import STORAGE_ERRORS
@@ -43,6 +43,8 @@ class IngestOutcome:
     status: str  # created | already_ingested | not_image | empty | too_large | unreadable
     message: str
     version: Version | None = None
+    code: str = ""  # a Failure or Refusal code (collections_app.failures) when the file was not stored
+    params: dict = field(default_factory=dict)
 
     @property
     def created(self) -> bool:
@@ -96,7 +98,11 @@ def _digest(fileobj: IO[bytes]) -> tuple[str, int]:
 
 def _refusal(error: FingerprintError) -> IngestOutcome:
     status = "too_large" if error.code in (Failure.TOO_LARGE, Failure.OUT_OF_MEMORY) else "not_image"
-    return IngestOutcome(status, failure_text(error.code, error.params))
+    return _outcome(status, error.code, **error.params)
+
+
+def _outcome(status: str, code: str, version: Version | None = None, **params: Any) -> IngestOutcome:
+    return IngestOutcome(status, failure_text(code, params), version, code, params)
 
 
 def _processing_request(*, version_id: int, inline: bool = False) -> None:
@@ -109,9 +115,9 @@ def source_get_or_create(*, name: str) -> Source:
     return source
 
 
-def batch_create(*, source: Source, label: str = "", created_by: Any = None) -> IngestBatch:
+def batch_create(*, source: Source, label: str = "", created_by: Any = None, channel: str = "") -> IngestBatch:
     user = created_by if getattr(created_by, "is_authenticated", False) else None
-    return IngestBatch.objects.create(source=source, label=label, created_by=user)
+    return IngestBatch.objects.create(source=source, label=label, channel=channel, created_by=user)
 
 
 def version_ingest(
@@ -130,14 +136,14 @@ def version_ingest(
     """
     sha256, size = _digest(fileobj)
     if size == 0:
-        return IngestOutcome("empty", failure_text(Failure.EMPTY))
+        return _outcome("empty", Failure.EMPTY)
     if size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
         limit_mb = settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)
-        return IngestOutcome("too_large", failure_text(Failure.FILE_TOO_LARGE, {"limit": limit_mb}))
+        return _outcome("too_large", Failure.FILE_TOO_LARGE, limit=limit_mb)
     if original_path:
         existing = Version.objects.filter(source=source, original_path=original_path, sha256=sha256).first()
         if existing:
-            return IngestOutcome("already_ingested", _("Already ingested from this source and path."), existing)
+            return _outcome("already_ingested", Refusal.ALREADY_INGESTED, existing)
     try:
         # The type comes from the bytes, never the name or declared type; only the header is parsed here,
         # so a file whose pixels turn out damaged fails later in the worker, with a reason.
@@ -161,7 +167,7 @@ def version_ingest(
     except IntegrityError:
         # Another process ingested the same file from the same path at the same moment.
         existing = Version.objects.filter(source=source, original_path=original_path, sha256=sha256).first()
-        return IngestOutcome("already_ingested", _("Already ingested from this source and path."), existing)
+        return _outcome("already_ingested", Refusal.ALREADY_INGESTED, existing)
     for pk in page_ids or [version.pk]:
         transaction.on_commit(partial(_processing_request, version_id=pk, inline=process_inline))
     return IngestOutcome("created", _("Stored; processing is queued."), version)

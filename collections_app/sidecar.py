@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from collections_app.failures import Refusal, failure_text
 from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Source, Version
 from collections_app.services import audit_record, batch_create
 
@@ -30,7 +31,14 @@ FILENAME_MAX_LENGTH = SidecarRow._meta.get_field("filename").max_length
 
 
 class SidecarError(Exception):
-    """The CSV as a whole cannot be read; the message is meant for the uploader."""
+    """The CSV as a whole cannot be read; `code` and `params` say why, worded for the uploader when shown."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code, self.params = code, params
+
+    def __str__(self) -> str:
+        return failure_text(self.code, self.params)
 
 
 def normalise_name(name: str) -> str:
@@ -44,34 +52,18 @@ def _decode(content: bytes) -> str:
         text = content.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        raise SidecarError(
-            _("Line %(line)d of the CSV is not UTF-8 text; save the file as “CSV UTF-8” and send it again.")
-            % {"line": line}
-        ) from exc
+        raise SidecarError(Refusal.CSV_NOT_UTF8, line=line) from exc
     if "\x00" in text:
         # A NUL means the file is not text (often UTF-16 without its BOM); PostgreSQL could not store it either.
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise SidecarError(
-            _(
-                "Line %(line)d of the CSV holds a NUL character, which text cannot; "
-                "save the file as “CSV UTF-8” and send it again."
-            )
-            % {"line": line}
-        )
+        raise SidecarError(Refusal.CSV_NUL, line=line)
     return text
 
 
 def _unreadable(line: int, exc: Exception) -> SidecarError:
     if isinstance(exc, csv.Error) and "field larger than field limit" in str(exc):
-        message = _(
-            "Line %(line)d of the CSV has a value longer than %(limit)d characters; shorten it and send the CSV again."
-        ) % {"line": line, "limit": csv.field_size_limit()}
-    else:
-        message = _("Line %(line)d of the CSV cannot be read as CSV (%(detail)s); correct it and send it again.") % {
-            "line": line,
-            "detail": exc,
-        }
-    return SidecarError(message)
+        return SidecarError(Refusal.CSV_VALUE_TOO_LONG, line=line, limit=csv.field_size_limit())
+    return SidecarError(Refusal.CSV_UNREADABLE, line=line, detail=str(exc)[:200])
 
 
 def _records(reader: csv.DictReader) -> Iterator[dict]:
@@ -125,7 +117,7 @@ def row_check(raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
 def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
     """Rows as {line, filename, data, values, problems}, and problems with the file as a whole."""
     if len(content) > MAX_BYTES:
-        raise SidecarError(_("The CSV file is larger than 20 MB."))
+        raise SidecarError(Refusal.CSV_TOO_LARGE)
     reader = csv.DictReader(io.StringIO(_decode(content), newline=""))
     try:
         fieldnames = reader.fieldnames
@@ -135,9 +127,7 @@ def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
     reader.fieldnames = header
     filename_column = next((c for c in FILENAME_COLUMNS if c in header), None)
     if filename_column is None:
-        raise SidecarError(
-            _("Line 1 of the CSV needs a column named filename that says which file each row describes.")
-        )
+        raise SidecarError(Refusal.CSV_NO_FILENAME)
     unknown = [c for c in header if c not in FIELDS and c != filename_column]
     notes = []
     if unknown:
@@ -264,7 +254,7 @@ def source_csv_import(
     A CSV that cannot be read raises SidecarError before anything is stored, the batch included.
     """
     rows, notes = csv_parse(content)
-    batch = batch_create(source=source, label=label, created_by=actor)
+    batch = batch_create(source=source, label=label, created_by=actor, channel=IngestBatch.Channel.CATALOGUE_CSV)
     created = sidecar_rows_create(batch=batch, rows=rows, notes=notes)
     versions = Version.objects.filter(source=source)
     return batch, [sidecar_row_apply(row_id=row.pk, versions=versions, actor=actor) for row in created]

@@ -15,8 +15,10 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from collections_app import selectors, sidecar
+from collections_app.failures import Refusal, failure_text
 from collections_app.models import IngestBatch, Source, Version
 from collections_app.services import batch_create, version_ingest
+from dedup.imaging.errors import Failure
 
 CHUNK = 1024 * 1024
 PATH_MAX_LENGTH = Version._meta.get_field("original_path").max_length
@@ -24,7 +26,11 @@ NAME_MAX_LENGTH = Version._meta.get_field("original_filename").max_length
 
 
 class ArchiveRefused(Exception):
-    """A ZIP that is not extracted at all; the message says why."""
+    """A ZIP that is not extracted at all; `code` and `params` say why."""
+
+    def __init__(self, code: Refusal, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code, self.params = code, params
 
 
 class BatchNotYours(Exception):
@@ -35,8 +41,11 @@ class SidecarRefused(sidecar.SidecarError):
     """A sidecar CSV of the request cannot be read, so nothing was stored; `field` is where it came."""
 
     def __init__(self, message: str, *, field: str):
-        super().__init__(message)
-        self.field = field
+        Exception.__init__(self, message)
+        self.code, self.params, self.message, self.field = "", {}, message, field
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass
@@ -48,6 +57,8 @@ class FileResult:
     message: str
     version: Version | None = None
     rows: int = 0
+    code: str = ""  # why it was refused or skipped (collections_app.failures), kept on the batch with params
+    params: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         version = self.version
@@ -98,19 +109,17 @@ def unreadable_upload_text(exc: Exception) -> str:
     return _("The upload could not be read (it was cut off or garbled on the way); nothing was stored. Send it again.")
 
 
-def _name_problem(path: str) -> str | None:
+def _refused(path: str, code: str, **params: Any) -> FileResult:
+    return FileResult(path, "refused", failure_text(code, params), code=code, params=params)
+
+
+def _name_problem(path: str) -> FileResult | None:
     """Why the catalogue cannot keep this path and name whole, or None: a shortened one would match no sidecar row."""
     name = PurePosixPath(path).name
     if len(name) > NAME_MAX_LENGTH:
-        return _(
-            "The file name is %(length)d characters long; the catalogue keeps names of up to %(limit)d. "
-            "Rename the file and send it again."
-        ) % {"length": len(name), "limit": NAME_MAX_LENGTH}
+        return _refused(_shown(path), Refusal.NAME_TOO_LONG, length=len(name), limit=NAME_MAX_LENGTH)
     if len(path) > PATH_MAX_LENGTH:
-        return _(
-            "The path is %(length)d characters long; the catalogue keeps paths of up to %(limit)d. "
-            "Shorten the folder names and send it again."
-        ) % {"length": len(path), "limit": PATH_MAX_LENGTH}
+        return _refused(_shown(path), Refusal.PATH_TOO_LONG, length=len(path), limit=PATH_MAX_LENGTH)
     return None
 
 
@@ -128,27 +137,20 @@ def zip_check(archive: zipfile.ZipFile, compressed_size: int) -> list[zipfile.Zi
     """The entries to extract, or ArchiveRefused before a single byte is written."""
     entries = archive.infolist()
     if len(entries) > settings.DUPFINDER_ZIP_MAX_ENTRIES:
-        raise ArchiveRefused(
-            _("The ZIP holds %(n)d entries, more than the limit of %(limit)d; split it into smaller archives.")
-            % {"n": len(entries), "limit": settings.DUPFINDER_ZIP_MAX_ENTRIES}
-        )
+        raise ArchiveRefused(Refusal.ZIP_TOO_MANY, n=len(entries), limit=settings.DUPFINDER_ZIP_MAX_ENTRIES)
     total = 0
     for info in entries:
         if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
-            raise ArchiveRefused(
-                _("The ZIP contains %(name)s, a path that points outside the archive; nothing was extracted.")
-                % {"name": info.filename}
-            )
+            raise ArchiveRefused(Refusal.ZIP_OUTSIDE, name=info.filename)
         if info.file_size > settings.DUPFINDER_ZIP_MAX_RATIO * max(info.compress_size, 1) and info.file_size > CHUNK:
             raise ArchiveRefused(
-                _("%(name)s expands %(ratio)d times, which looks like a zip bomb; nothing was extracted.")
-                % {"name": info.filename, "ratio": info.file_size // max(info.compress_size, 1)}
+                Refusal.ZIP_BOMB, name=info.filename, ratio=info.file_size // max(info.compress_size, 1)
             )
         total += info.file_size
     if total > settings.DUPFINDER_ZIP_MAX_TOTAL_BYTES or total > settings.DUPFINDER_ZIP_MAX_RATIO * max(
         compressed_size, 1
     ):
-        raise ArchiveRefused(_("The ZIP expands to %(mb)d MB, too much to extract.") % {"mb": total // (1024 * 1024)})
+        raise ArchiveRefused(Refusal.ZIP_TOO_BIG, mb=total // (1024 * 1024))
     return [info for info in entries if not info.is_dir()]
 
 
@@ -168,13 +170,12 @@ def _copy_bounded(source: IO[bytes], limit: int) -> IO[bytes] | None:
 
 def _file_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch, uploader: Any) -> FileResult:
     if size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
-        message = _("The file is larger than the limit of %(limit)d MB.") % {"limit": _limit_mb()}
-        return FileResult(path, "refused", message)
+        return _refused(path, Failure.FILE_TOO_LARGE, limit=_limit_mb())
     if path.lower().endswith(".csv"):
         try:
             rows = sidecar.batch_sidecar_attach(batch=batch, content=fileobj.read(), actor=uploader)
         except sidecar.SidecarError as exc:
-            return FileResult(path, "refused", str(exc))
+            return _refused(path, exc.code, **exc.params)
         return FileResult(path, "sidecar", _("Metadata rows read: %(n)d.") % {"n": len(rows)}, rows=len(rows))
     outcome = version_ingest(
         fileobj=fileobj,
@@ -187,14 +188,14 @@ def _file_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatc
     if outcome.version is not None and outcome.created:
         sidecar.version_sidecar_apply(version=outcome.version, actor=uploader)
     status = "refused" if outcome.version is None else outcome.status
-    return FileResult(path, status, outcome.message, outcome.version)
+    return FileResult(path, status, outcome.message, outcome.version, code=outcome.code, params=outcome.params)
 
 
 def _zip_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch, uploader: Any) -> list[FileResult]:
     try:
         archive = zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ArchiveRefused(_("%(name)s is not a readable ZIP archive.") % {"name": path}) from exc
+        raise ArchiveRefused(Refusal.ZIP_UNREADABLE, name=path) from exc
     with archive:
         entries = zip_check(archive, size)
         # CSVs last, so their rows find the files of the same archive.
@@ -203,13 +204,12 @@ def _zip_receive(*, fileobj: IO[bytes], path: str, size: int, batch: IngestBatch
         for info in entries:
             inner = f"{PurePosixPath(path).stem}/{info.filename}"
             if problem := _name_problem(inner):
-                results.append(FileResult(_shown(inner), "refused", problem))
+                results.append(problem)
                 continue
             with archive.open(info) as source:
                 copy = _copy_bounded(source, settings.DUPFINDER_MAX_UPLOAD_BYTES)
             if copy is None:
-                message = _("The file is larger than the limit of %(limit)d MB.") % {"limit": _limit_mb()}
-                results.append(FileResult(inner, "refused", message))
+                results.append(_refused(inner, Failure.FILE_TOO_LARGE, limit=_limit_mb()))
                 continue
             with copy:
                 results.append(
@@ -233,6 +233,7 @@ def batch_upload(
     source: Source | None = None,
     label: str = "",
     metadata: bytes | None = None,
+    channel: str = "",
 ) -> UploadResult:
     """Receive files into `batch`, or a new batch from `source`, then apply the sidecar CSV `metadata`.
 
@@ -244,7 +245,7 @@ def batch_upload(
         batch_check_open(batch=batch, user=uploader)
     _sidecars_check(files=files, metadata=metadata)
     if batch is None:
-        batch = batch_create(source=source, label=label, created_by=uploader)
+        batch = batch_create(source=source, label=label, created_by=uploader, channel=channel)
     result = batch_files_upload(batch=batch, files=files, uploader=uploader)
     if metadata is not None:
         sidecar.batch_sidecar_attach(batch=batch, content=metadata, actor=uploader)
@@ -280,13 +281,13 @@ def batch_files_upload(
     for fileobj, path, size in files:
         path = sidecar.normalise_name(path) or "upload"
         if problem := _name_problem(path):
-            result.files.append(FileResult(_shown(path), "refused", problem))
+            result.files.append(problem)
             continue
         if size <= settings.DUPFINDER_MAX_UPLOAD_BYTES and _is_zip(fileobj):
             try:
                 result.files += _zip_receive(fileobj=fileobj, path=path, size=size, batch=batch, uploader=uploader)
             except ArchiveRefused as exc:
-                result.files.append(FileResult(path, "refused", str(exc)))
+                result.files.append(_refused(path, exc.code, **exc.params))
             continue
         result.files.append(_file_receive(fileobj=fileobj, path=path, size=size, batch=batch, uploader=uploader))
     refused = [_skipped_row(f) for f in result.files if f.status == "refused" or _elsewhere(f, batch)]
@@ -301,16 +302,23 @@ def _elsewhere(result: FileResult, batch: IngestBatch) -> bool:
 
 
 def _skipped_row(result: FileResult) -> dict[str, Any]:
-    row: dict[str, Any] = {"path": result.path, "reason": result.message}
+    # Stored as a code with parameters, worded in each reader's language (collections_app.failures).
+    row: dict[str, Any] = {"path": result.path, "code": result.code, "params": result.params}
+    if not result.code:
+        row["reason"] = result.message
     if result.version is not None:
         row.update(version=result.version.pk, item=result.version.item_id)
     return row
+
+
+def _skipped_key(row: dict[str, Any]) -> tuple[str, str]:
+    return row["path"], row.get("code") or row.get("reason", "")
 
 
 @transaction.atomic
 def batch_skipped_add(*, batch_id: int, rows: list[dict[str, Any]]) -> None:
     """Append refusals to the batch; the lock keeps concurrent uploads from overwriting each other's."""
     batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
-    known = {(row["path"], row["reason"]) for row in batch.skipped}
-    batch.skipped = [*batch.skipped, *(row for row in rows if (row["path"], row["reason"]) not in known)]
+    known = {_skipped_key(row) for row in batch.skipped}
+    batch.skipped = [*batch.skipped, *(row for row in rows if _skipped_key(row) not in known)]
     batch.save(update_fields=["skipped"])

@@ -107,7 +107,7 @@ def _upload_form(request):
                 uploader=request.user,
                 batch=continuing,
                 source=form.cleaned_data["source"],
-                label=_("Web upload"),
+                channel=IngestBatch.Channel.WEB,
                 metadata=metadata.read(sidecar.MAX_BYTES + 1) if metadata else None,
             )
         except SidecarRefused as exc:

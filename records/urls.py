@@ -13,6 +13,7 @@ urlpatterns = [
     path("authority-requests/<int:pk>/approve/", views.authority_request_approve, name="authority-approve"),
     path("authority-requests/<int:pk>/reject/", views.authority_request_reject, name="authority-reject"),
     path("verify/", views.verify_page, name="verify"),
+    path("verify/statement.pdf", views.verify_statement_pdf, name="verify-statement-pdf"),
     # Records standards: PREMIS, BagIt, IIIF (records/views_standards.py).
     path("records/exports/", views_standards.exports, name="records-exports"),
     path("records/premis.xml", views_standards.premis_range_download, name="premis-range"),

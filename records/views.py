@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,7 +17,7 @@ from collections_app.failures import failure_text
 from collections_app.models import AuditEvent, AuthorityRequest, Item
 from collections_app.permissions import require_perm
 from dedup.imaging.errors import FingerprintError
-from records import embedded, selectors, trail
+from records import embedded, selectors, statement, trail
 from records import services as authority
 from records.copy_check import VerificationTooLarge, copy_check
 from records.forms import DecisionForm, MarkAuthoritativeForm, VerifyForm
@@ -143,16 +144,34 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            context["result"] = copy_check(fileobj=upload, byte_size=upload.size)
+            result = copy_check(fileobj=upload, byte_size=upload.size)
         except FingerprintError as exc:
             form.add_error("file", failure_text(exc.code, exc.params))
             status = 400
         except VerificationTooLarge:
             form.add_error("file", _("The file is larger than the upload limit."))
             status = 400
+        else:
+            facts = statement.statement_facts(result, checked_by=request.user.get_username())
+            context.update(result=result, statement=statement.statement_words(facts), token=statement.facts_sign(facts))
     elif request.method == "POST":
         status = 400
     return render(request, "records/verify.html", context, status=status)
+
+
+@require_perm("collections_app.verify_copy")
+@require_POST
+def verify_statement_pdf(request: HttpRequest) -> HttpResponse:
+    """Issue the statement of a check made on the verify page as a PDF; its SHA-256 goes in the audit trail."""
+    try:
+        facts = statement.facts_unsign(request.POST.get("statement", ""))
+    except statement.StatementExpired:
+        messages.error(request, _("That check is too old or its statement was altered; check the copy again."))
+        return redirect("verify")
+    issued = statement.statement_issue(facts=facts, actor=request.user, language=get_language())
+    response = HttpResponse(issued.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(f"statement-{issued.sha256[:12]}.pdf")
+    return response
 
 
 @require_perm("collections_app.view_item")

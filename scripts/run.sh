@@ -7,6 +7,7 @@ export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 PORT=${PORT:-8000}
 
 bash scripts/ensure_gettext.sh
+bash scripts/ensure_fonts.sh
 $PY manage.py compilemessages --ignore=.venv --ignore=var >/dev/null
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
@@ -21,8 +22,9 @@ echo "Waiting for the worker to answer..."
 for _ in $(seq 1 30); do
   $PY -c "from config.celery_app import app; import sys; sys.exit(0 if app.control.ping(timeout=1) else 1)" 2>/dev/null && break
 done
-for dept in photo-unit events-portal; do
-  $PY manage.py ingest "var/demo/$dept" --source "$dept" --wait --timeout 300 || true
+# folder:source name; sources are shown by their names, so they get names, not folder slugs.
+for dept in "photo-unit:Photo Unit" "events-portal:Events Portal"; do
+  $PY manage.py ingest "var/demo/${dept%%:*}" --source "${dept#*:}" --wait --timeout 300 || true
 done
 echo
 echo "Open http://127.0.0.1:$PORT/  (logins above; worker log in var/worker.log)"

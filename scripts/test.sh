@@ -6,6 +6,7 @@ PY=.venv/bin/python
 bash scripts/ensure_services.sh
 bash scripts/ensure_browser.sh
 bash scripts/ensure_gettext.sh
+bash scripts/ensure_fonts.sh
 export DJANGO_SETTINGS_MODULE=config.settings.test
 $PY manage.py compilemessages --ignore=.venv --ignore=var >/dev/null
 $PY -m ruff check .

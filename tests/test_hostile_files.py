@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
+from collections_app.failures import skipped_reason
 from collections_app.models import IngestBatch, Version
 from collections_app.services import source_get_or_create
 from dedup.services import version_process
@@ -246,7 +247,7 @@ def test_the_upload_page_stores_or_refuses_each_file_with_a_reason(client, role_
     assert not Version.objects.exists()
     if response.status_code == 302:  # refused by the service: listed on the batch and flashed
         shown = html.unescape(client.get(response["Location"]).content.decode())
-        assert case.upload in IngestBatch.objects.get().skipped[0]["reason"]
+        assert case.upload in skipped_reason(IngestBatch.objects.get().skipped[0])
     else:  # refused by the form (an empty file)
         shown = html.unescape(response.content.decode())
     assert case.upload in shown

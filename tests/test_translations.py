@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
 
-from collections_app.failures import failure_text
+from collections_app.failures import Refusal, failure_text, skipped_reason
+from collections_app.models import IngestBatch
 from collections_app.templatetags.audit_labels import ACTION_LABELS
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import fingerprint_file
@@ -205,24 +206,52 @@ def test_every_reason_fingerprinting_fails_with_is_shown_in_chinese(kind, chines
 
 
 SAMPLE_PARAMS = {
-    "limit": 200,
-    "pixels": "250",
-    "format": "JPEG",
-    "detail": "x",
-    "version": 7,
-    "text": "x",
-    "pages": 20,
-    "page": 3,
+    **{"limit": 200, "pixels": "250", "format": "JPEG", "detail": "x", "version": 7, "text": "x"},
+    **{"pages": 20, "page": 3},
+    **{"length": 600, "name": "a.zip", "n": 3, "ratio": 900, "mb": 12, "line": 4},
 }
 
 
-@pytest.mark.parametrize("code", list(Failure))
+@pytest.mark.parametrize("code", [*Failure, *Refusal])
 def test_every_failure_code_has_words_in_both_languages(code, chinese):
     with translation.override("en"):
         english = failure_text(code, SAMPLE_PARAMS)
     assert english != code and "%(" not in english
     if code != Failure.RECORDED:
         assert re.search(r"[\u4e00-\u9fff]", failure_text(code, SAMPLE_PARAMS)), english
+
+
+@pytest.mark.parametrize(
+    ("pillow", "plain"),
+    [
+        ("image file is truncated (3 bytes not processed)", "the file is truncated"),
+        ("broken data stream when reading image file", "the picture data is damaged"),
+        ("tile cannot extend outside image", "the picture data is shorter than the size its header states"),
+        ("encoder jpeg2k not available", "the picture data could not be read"),
+    ],
+)
+def test_pillows_own_words_for_a_damaged_file_are_shown_plainly_in_both_languages(pillow, plain, chinese):
+    with translation.override("en"):
+        english = failure_text(Failure.CORRUPT, {"detail": pillow})
+    assert english == f"The image is truncated or corrupt: {plain}." and pillow not in english
+    assert re.search(r"[\u4e00-\u9fff]", failure_text(Failure.CORRUPT, {"detail": pillow}))
+    assert not re.search(r"[A-Za-z]{3,}", failure_text(Failure.CORRUPT, {"detail": pillow}))
+
+
+@pytest.mark.parametrize("code", list(Refusal))
+def test_every_refusal_stored_on_a_batch_is_shown_in_the_readers_language(code, chinese):
+    row = {"path": "a.jpg", "code": code, "params": SAMPLE_PARAMS}
+    with translation.override("en"):
+        english = skipped_reason(row)
+    assert re.search(r"[\u4e00-\u9fff]", skipped_reason(row)) and skipped_reason(row) != english
+
+
+@pytest.mark.parametrize("channel", list(IngestBatch.Channel))
+def test_every_batch_channel_is_named_in_both_languages(channel, chinese):
+    batch = IngestBatch(channel=channel)
+    with translation.override("en"):
+        english, label = str(batch), str(channel.label)
+    assert english == label and re.search(r"[\u4e00-\u9fff]", str(batch))
 
 
 def test_a_code_this_version_does_not_know_is_shown_as_stored_and_an_old_sentence_word_for_word(chinese):

@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "cluster.undo": _("Decision undone"),
     "pair.not_duplicate": _("Pair marked not duplicates"),
     "pair.confirmed_duplicate": _("Possible duplicate confirmed as the same picture"),
+    "statement.issue": _("Verification statement issued"),
 }
 
 

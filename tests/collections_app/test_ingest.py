@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from collections_app.failures import skipped_reason
 from collections_app.models import AuditEvent, IngestBatch, Version
 from collections_app.services import source_get_or_create, version_ingest
 from tests.factories import SourceFactory
@@ -179,7 +180,7 @@ def test_ingest_skips_pipes_devices_and_links_with_a_reason_and_reads_nothing_ou
     assert f"skipped outside.jpg: A symbolic link to {elsewhere / 'secret.jpg'}, outside the folder" in out
     assert f"skipped outside-folder: A symbolic link to {elsewhere}, outside the folder" in out
     assert "skipped sub/again.jpg: A symbolic link to" in out and "ingested under its own path" in out
-    reasons = {row["path"]: row["reason"] for row in IngestBatch.objects.get().skipped}
+    reasons = {row["path"]: skipped_reason(row) for row in IngestBatch.objects.get().skipped}
     assert {"pipe.jpg", "zero.jpg", "outside.jpg", "outside-folder", "sub/again.jpg"} <= set(reasons)
 
 

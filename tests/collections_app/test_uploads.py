@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from collections_app.failures import skipped_reason
 from collections_app.models import AuditEvent, IngestBatch, Item, Version
 from collections_app.services import (
     VersionNotRetryable,
@@ -220,7 +221,7 @@ def test_an_empty_file_on_the_upload_page_is_refused_by_name_and_the_others_are_
     assert "empty.jpg was not stored: The file is empty." in html.unescape(response.content.decode())
     batch = IngestBatch.objects.get()
     assert list(batch.versions.values_list("original_filename", flat=True)) == ["one.jpg"]
-    assert batch.skipped == [{"path": "empty.jpg", "reason": "The file is empty."}]
+    assert batch.skipped == [{"path": "empty.jpg", "code": "empty", "params": {}}]  # a code, worded when shown
 
 
 def test_the_upload_page_sent_without_a_file_says_to_choose_one(client, role_user):
@@ -288,7 +289,7 @@ def test_a_long_path_from_the_api_is_refused_for_that_file_with_a_reason_and_the
         "Shorten the folder names and send it again."
     )
     assert stored["status"] == "created"
-    assert IngestBatch.objects.get().skipped[0]["reason"] == refused["message"]
+    assert skipped_reason(IngestBatch.objects.get().skipped[0]) == refused["message"]
 
 
 def test_only_the_batchs_creator_or_an_administrator_may_add_files_to_it_on_the_upload_page(client, role_user):

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         with path.open("rb") as handle:
             content = handle.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
         try:
-            batch, rows = source_csv_import(source=source_obj, content=content, label=f"import_csv {path.name}")
+            batch, rows = source_csv_import(source=source_obj, content=content, label=path.name)
         except SidecarError as exc:
             raise CommandError(f"{path}: {exc} Nothing was stored.") from exc
         counts = {key: sum(1 for row in rows if row.outcome == key) for key in OUTCOMES}

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from collections_app.failures import failure_text
+from collections_app.models import IngestBatch
 from collections_app.progress import progress
 from collections_app.selectors import failed_versions, versions_status_counts
 from collections_app.services import StorageUnavailable, batch_create, source_get_or_create, version_ingest
@@ -71,6 +72,13 @@ class _CappedFile(io.RawIOBase):
     def close(self) -> None:
         self._file.close()
         super().close()
+
+
+def _skipped_row(path: str, reason) -> dict:
+    """A refusal by version_ingest kept as its code (worded for each reader); the folder's own reasons as written."""
+    if getattr(reason, "code", ""):
+        return {"path": path, "code": reason.code, "params": reason.params}
+    return {"path": path, "reason": str(reason)}
 
 
 def _listing(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
@@ -179,15 +187,15 @@ class Command(BaseCommand):
             wait = False
             self._no_worker = True
         source_obj = source_get_or_create(name=source)
-        batch = batch_create(source=source_obj, label=f"ingest {root}")
+        batch = batch_create(source=source_obj, label=str(root), channel=IngestBatch.Channel.FOLDER)
         created, already, skipped = self._ingest_all(root, source_obj, batch, inline)
-        batch.skipped = [{"path": p, "reason": r} for p, r in skipped]
+        batch.skipped = [_skipped_row(p, r) for p, r in skipped]
         batch.save(update_fields=["skipped"])
         self.stdout.write(
             f"Created {len(created)} versions, {already} already ingested, {len(skipped)} skipped (batch {batch.pk})."
         )
         for path, reason in skipped:
-            self.stdout.write(f"  skipped {path}: {reason}")
+            self.stdout.write(f"  skipped {path}: {getattr(reason, 'message', reason)}")
         if wait or inline:
             self._wait(created, timeout)
         if getattr(self, "_no_worker", False):
@@ -224,7 +232,7 @@ class Command(BaseCommand):
                 elif outcome.status == "already_ingested":
                     already += 1
                 else:
-                    skipped.append((relative, outcome.message))
+                    skipped.append((relative, outcome))
         finally:
             os.close(root_fd)
         return created, already, skipped
