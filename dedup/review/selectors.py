@@ -1,6 +1,7 @@
 """Reads for curator review: the queue, one cluster with its members, the merge table, plain-words evidence."""
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -108,13 +109,24 @@ def evidence_words(member: ClusterMember) -> str:
     return ", ".join(parts)
 
 
+def is_file_name(version: Version, name: str, value: Any) -> bool:
+    """A title that is only the uploaded file's name (ingest fills blank titles that way): not a curated title."""
+    return name == "title" and bool(value) and value == PurePath(version.original_filename).stem
+
+
 def _value(version: Version, name: str) -> Any:
     value = getattr(version.item, name)
+    if is_file_name(version, name, value):
+        value = ""
     if not value and name in SUMMARY_FALLBACK:
         value = embedded_summary(version).get(SUMMARY_FALLBACK[name]) or value
     if not value and name == "date" and (when := capture_date(version)):
         value = f"{when:%Y-%m-%d}"
     return list(value) if name == "subjects" else (value or "")
+
+
+def _curated_by_person(version: Version, name: str) -> bool:
+    return "user" in (version.item.provenance or {}).get(name, {})
 
 
 @dataclass
@@ -131,11 +143,19 @@ class FieldRow:
         return len(self.options) > 1
 
 
-def merge_table(*, versions: list[Version], authoritative: Version) -> list[FieldRow]:
-    """Per field: the authoritative version's value by default, a blank filled from others, subjects united."""
-    ordered = [authoritative, *(v for v in versions if v.pk != authoritative.pk)]
+def merge_table(*, versions: list[Version], preferred: Version | None = None) -> list[FieldRow]:
+    """Per field, the values on offer and the one kept by default, whichever version becomes authoritative.
+
+    The default is the curated value: one a person typed first, then the preferred (suggested) version's
+    item, then the others in upload order. Choosing another authoritative version never changes it, so a
+    curated title cannot be replaced by a file name through a choice of version. Subjects are united.
+    """
     rows = []
     for name in MERGE_FIELDS:
+        ordered = sorted(
+            versions,
+            key=lambda v: (not _curated_by_person(v, name), preferred is None or v.pk != preferred.pk, v.pk),
+        )
         row = FieldRow(name=name, label=str(Item._meta.get_field(name).verbose_name))
         by_value: dict[str, tuple[str, Any, list[int]]] = {}
         for version in ordered:

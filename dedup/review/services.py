@@ -13,6 +13,7 @@ from collections_app.models import AuditEvent, Item, Version
 from collections_app.services import audit_record
 from dedup.matching.clusters import version_match
 from dedup.models import Cluster, ClusterMember, ClusterSkip, NotDuplicatePair
+from dedup.review.rules import authority_suggest
 from dedup.review.selectors import MERGE_FIELDS, cluster_last_undoable, cluster_token, merge_table
 
 ACTION_WORDS = {
@@ -112,7 +113,9 @@ def cluster_merge(
     list(Item.objects.select_for_update().filter(pk__in=affected))
     before = _merge_state(cluster, affected)
     surviving = authoritative.item
-    for row in merge_table(versions=versions, authoritative=authoritative):
+    # The same defaults the page showed: they follow the suggestion, never the version chosen.
+    preferred = authority_suggest(versions).version
+    for row in merge_table(versions=versions, preferred=preferred):
         picked = _chosen(row, (choices or {}).get(row.name), (custom or {}).get(row.name), actor)
         if picked is not None:
             setattr(surviving, row.name, picked[0])

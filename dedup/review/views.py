@@ -35,6 +35,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "dedup/review/queue.html", context)
 
 
+def member_key(n: int) -> tuple[str, str]:
+    """The key shown for member n and the key code that picks it: 1-9, 0 for the tenth, then Shift with a digit."""
+    if n > 20:
+        return "", ""
+    digit = str(n % 10)
+    return (digit, f"Digit{digit}") if n <= 10 else (f"⇧{digit}", f"shift+Digit{digit}")
+
+
 def _authoritative(request: HttpRequest, cluster: Cluster, versions: list, suggested):
     wanted = request.GET.get("authoritative", "")
     chosen = next((v for v in versions if str(v.pk) == wanted), None)
@@ -53,12 +61,21 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
     suggestion = authority_suggest(versions) if versions else None
     authoritative = _authoritative(request, cluster, versions, suggestion.version if suggestion else None)
     previous, following = selectors.cluster_neighbours(cluster=cluster, user=request.user)
-    rows = selectors.merge_table(versions=versions, authoritative=authoritative) if authoritative else []
+    rows = selectors.merge_table(versions=versions, preferred=suggestion.version) if suggestion else []
     return {
         "cluster": cluster,
         "token": selectors.cluster_token(cluster),
         "members": [
-            {"n": n, "m": m, "v": m.version, "words": selectors.evidence_words(m), "captured": capture_date(m.version)}
+            {
+                "n": n,
+                "key": member_key(n)[0],
+                "code": member_key(n)[1],
+                "m": m,
+                "v": m.version,
+                "words": selectors.evidence_words(m),
+                "captured": capture_date(m.version),
+                "file_title": selectors.is_file_name(m.version, "title", m.version.item.title),
+            }
             for n, m in enumerate(members, start=1)
         ],
         "suggestion": suggestion,
@@ -73,9 +90,23 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
     }
 
 
-def _cluster_response(request: HttpRequest, cluster_id: int) -> HttpResponse:
+def _after_context(request: HttpRequest, after_id: int | None) -> dict | None:
+    """The cluster merged just before this one, while its merge is still the step undo would take back."""
+    if after_id is None:
+        return None
+    cluster = Cluster.objects.filter(pk=after_id).first()
+    latest = cluster and selectors.cluster_last_undoable(cluster_id=after_id)
+    if not latest or latest.action != "cluster.merge":
+        return None
+    return {"cluster": cluster, "token": selectors.cluster_token(cluster)}
+
+
+def _cluster_response(request: HttpRequest, cluster_id: int, after_id: int | None = None) -> HttpResponse:
     template = "dedup/review/_cluster_panel.html" if _is_partial(request) else "dedup/review/cluster.html"
-    response = render(request, template, _cluster_context(request, cluster_id))
+    if after_id is None and request.GET.get("after", "").isdigit():
+        after_id = int(request.GET["after"])
+    context = {**_cluster_context(request, cluster_id), "after": _after_context(request, after_id)}
+    response = render(request, template, context)
     response["X-Page-Url"] = reverse("review-cluster", args=[cluster_id])
     return response
 
@@ -92,7 +123,14 @@ def _after_action(request: HttpRequest, cluster_id: int) -> HttpResponse:
     return redirect("review-cluster", cluster_id)
 
 
-def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Callable[[], object], done: str):
+def _act(
+    request: HttpRequest,
+    pk: int,
+    form: ActionForm | PairForm,
+    action: Callable[[], object],
+    done: str,
+    on_success: Callable[[], HttpResponse] | None = None,
+):
     if not form.is_valid():
         messages.error(request, _("The form was incomplete; reload the page and try again."))
         return _after_action(request, pk)
@@ -102,6 +140,8 @@ def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Cal
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
+        if on_success is not None:
+            return on_success()
     return _after_action(request, pk)
 
 
@@ -109,7 +149,7 @@ def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Cal
 @require_POST
 def cluster_merge(request: HttpRequest, pk: int) -> HttpResponse:
     form = MergeForm(request.POST)
-    return _act(
+    response = _act(
         request,
         pk,
         form,
@@ -123,7 +163,19 @@ def cluster_merge(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         ),
         _("Merged. The other versions are kept as duplicates of the authoritative one."),
+        on_success=lambda: _next_cluster(request, pk),
     )
+    return response
+
+
+def _next_cluster(request: HttpRequest, done_id: int) -> HttpResponse:
+    """After a merge the next open cluster opens, with the merge's undo one key away."""
+    _previous, following = selectors.cluster_neighbours(cluster=Cluster.objects.get(pk=done_id), user=request.user)
+    if following is None:
+        return _after_action(request, done_id)
+    if _is_partial(request):
+        return _cluster_response(request, following, after_id=done_id)
+    return redirect(f"{reverse('review-cluster', args=[following])}?after={done_id}")
 
 
 @require_perm("dedup.change_cluster")

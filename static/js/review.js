@@ -54,16 +54,20 @@
     if (button && !button.disabled) return submitForm(button.form, button);
   }
 
-  function chooseAuthoritative(n) {
-    const member = $(`#cluster-panel .member[data-n="${n}"] input[name="authoritative"]`);
-    if (!member || member.disabled) return;
-    member.checked = true;
-    return reloadWithAuthoritative(member.value);
+  // Choosing the authoritative version is marked in the page only: the field choices the curator made stay
+  // as they are (a reload would reset them, and with them a curated title).
+  function setChosen(member) {
+    const radio = $('input[name="authoritative"]', member);
+    if (!radio || radio.disabled) return;
+    radio.checked = true;
+    $$("#cluster-panel .member").forEach((m) => m.classList.toggle("chosen", m === member));
+    const picker = $("#member-picker");
+    if (picker) picker.value = member.dataset.version;
   }
 
-  function reloadWithAuthoritative(versionId) {
-    const url = `${panel().dataset.url}?authoritative=${encodeURIComponent(versionId)}`;
-    return swap(url, {}, false);
+  function chooseAuthoritative(code) {
+    const member = $(`#cluster-panel .member[data-shortcut="${code}"]`);
+    if (member) setChosen(member);
   }
 
   function navigate(direction) {
@@ -142,7 +146,11 @@
 
   document.addEventListener("change", (event) => {
     const target = event.target;
-    if (target.matches('#cluster-panel input[name="authoritative"]')) reloadWithAuthoritative(target.value);
+    if (target.matches('#cluster-panel input[name="authoritative"]')) setChosen(target.closest(".member"));
+    if (target.matches("#member-picker")) {
+      const member = $(`#cluster-panel .member[data-version="${target.value}"]`);
+      if (member) { setChosen(member); member.scrollIntoView({ block: "nearest" }); }
+    }
     if (target.matches("#compare .slider")) setSlider($("#compare"), target.value);
     if (target.matches("#cluster-panel input.custom")) {
       const radio = target.closest(".choice").querySelector('input[type="radio"]');
@@ -193,6 +201,7 @@
       n: () => press("n"),
       s: () => press("s"),
       u: () => press("u"),
+      U: () => press("U"),
       c: () => ($("#compare") && !$("#compare").hidden ? hideOverlays() : openCompare()),
       f: () => { const radio = $("#cluster-panel table.merge input[type=radio]:checked"); if (radio) radio.focus(); },
     };
@@ -205,7 +214,13 @@
         handled.ArrowUp = () => moveQueue(-1);
       }
     }
-    if (/^[1-9]$/.test(key) && panel()) { event.preventDefault(); enqueue(() => chooseAuthoritative(key)); return; }
+    if (/^Digit[0-9]$/.test(event.code) && panel() && !anyOverlayOpen()) {
+      event.preventDefault();
+      const code = (event.shiftKey ? "shift+" : "") + event.code;
+      enqueue(() => chooseAuthoritative(code));
+      return;
+    }
+    if (key === "p" && $("#member-picker")) { event.preventDefault(); $("#member-picker").focus(); return; }
     if (key === "Enter" && !onQueue) return;
     if (handled[key]) { event.preventDefault(); enqueue(handled[key]); }
   });
