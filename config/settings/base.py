@@ -198,11 +198,23 @@ DUPFINDER_MAX_PIXELS = env.int("DUPFINDER_MAX_PIXELS", default=200_000_000)
 DUPFINDER_MATCH_RADIUS = env.int("DUPFINDER_MATCH_RADIUS", default=8)
 DUPFINDER_STRICTNESS = env.str("DUPFINDER_STRICTNESS", default="balanced")
 # Review: ordered rules that suggest a cluster's authoritative version; the first rule that separates the
-# members decides, later ones break ties. Names: source_trust, lossless_format, pixel_count,
-# earliest_capture, metadata_completeness (see dedup/review/rules.py).
+# members decides, later ones break ties. Names: no_overlay, no_border, not_derivative, source_trust,
+# lossless_format, pixel_count, jpeg_quality, bit_depth, file_size, earliest_capture, metadata_completeness
+# (see dedup/review/rules.py).
 DUPFINDER_AUTHORITY_RULES = env.list(
     "DUPFINDER_AUTHORITY_RULES",
-    default=["source_trust", "lossless_format", "pixel_count", "earliest_capture", "metadata_completeness"],
+    default=[
+        "no_overlay",
+        "no_border",
+        "not_derivative",
+        "pixel_count",
+        "jpeg_quality",
+        "bit_depth",
+        "file_size",
+        "source_trust",
+        "earliest_capture",
+        "metadata_completeness",
+    ],
 )
 # Records officers: when true, a choice of authoritative version takes effect only once a second, different
 # records officer approves it (four eyes); when false it takes effect at once. Either way it is audited.

@@ -9,6 +9,10 @@ class ActionForm(forms.Form):
     token = forms.CharField(max_length=64)
 
 
+class DismissForm(ActionForm):
+    reason = forms.CharField(max_length=1000, required=False)
+
+
 class SplitForm(ActionForm):
     version = forms.IntegerField()
 

@@ -193,3 +193,46 @@ def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
         else:
             stack.append(event)
     return stack[-1] if stack else None
+
+
+def _decision_events(cluster_ids: list[int]) -> dict[int, AuditEvent]:
+    """The latest dismissal or emptying split of each cluster, with the members it let go."""
+    events = AuditEvent.objects.filter(
+        target_type="dedup.cluster",
+        target_id__in=[str(pk) for pk in cluster_ids],
+        action__in=["cluster.dismiss", "cluster.split"],
+    ).order_by("created_at", "pk")
+    return {int(event.target_id): event for event in events}
+
+
+def _snapshot_members(cluster: Cluster, event: AuditEvent, versions: dict[int, Version]) -> list[ClusterMember]:
+    rows = []
+    for state in event.before.get("members", []):
+        version = versions.get(state["version"])
+        if version is not None:
+            member = ClusterMember(cluster=cluster, version=version, kind=state["kind"], score=state["score"])
+            member.evidence = state.get("evidence") or {}
+            rows.append(member)
+    return rows
+
+
+def dismissed_snapshots(*, clusters: list[Cluster], detail: bool = False) -> dict[int, tuple[AuditEvent, list]]:
+    """For dismissed clusters, the decision and the members they had when dismissed (two queries in all).
+
+    Dismissal lets the memberships go, so a version can join a new cluster; the members are read back from
+    the snapshot the audit event keeps, so nobody loses sight of what was declared not duplicates.
+    """
+    dismissed = [c for c in clusters if c.status == Cluster.Status.DISMISSED]
+    if not dismissed:
+        return {}
+    events = _decision_events([c.pk for c in dismissed])
+    ids = {m["version"] for e in events.values() for m in e.before.get("members", [])}
+    versions = Version.objects.select_related("source")
+    if detail:
+        versions = versions.select_related("uploader", "item", "fingerprint").defer(
+            "fingerprint__rendition", "fingerprint__content", "fingerprint__phash_dihedral"
+        ).prefetch_related("imported_metadata")
+    by_id = versions.in_bulk(ids)
+    return {
+        c.pk: (events[c.pk], _snapshot_members(c, events[c.pk], by_id)) for c in dismissed if c.pk in events
+    }

@@ -14,8 +14,8 @@ from collections_app.permissions import require_perm
 from dedup.models import Cluster
 from dedup.review import selectors, services
 from dedup.review.filters import ClusterFilter
-from dedup.review.forms import ActionForm, MergeForm, PairForm, SplitForm
-from dedup.review.rules import RULE_LABELS, authority_suggest, capture_date
+from dedup.review.forms import ActionForm, DismissForm, MergeForm, PairForm, SplitForm
+from dedup.review.rules import RULE_LABELS, capture_date, cluster_suggest
 
 PAGE_SIZE = 25
 
@@ -29,6 +29,9 @@ def _is_partial(request: HttpRequest) -> bool:
 def queue(request: HttpRequest) -> HttpResponse:
     clusters = ClusterFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
     page = Paginator(clusters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    snapshots = selectors.dismissed_snapshots(clusters=list(page.object_list))
+    for cluster in page.object_list:
+        cluster.shown_members = snapshots[cluster.pk][1] if cluster.pk in snapshots else cluster.members.all()
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": clusters, "page": page, "query": query.urlencode()}
@@ -57,8 +60,11 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
     except Cluster.DoesNotExist as exc:
         raise Http404(_("No such cluster.")) from exc
     members = list(cluster.members.all())
+    decision = None
+    if not members and (snapshot := selectors.dismissed_snapshots(clusters=[cluster], detail=True).get(cluster.pk)):
+        decision, members = snapshot
     versions = [m.version for m in members]
-    suggestion = authority_suggest(versions) if versions else None
+    suggestion = cluster_suggest(members) if members else None
     authoritative = _authoritative(request, cluster, versions, suggestion.version if suggestion else None)
     previous, following = selectors.cluster_neighbours(cluster=cluster, user=request.user)
     rows = selectors.merge_table(versions=versions, preferred=suggestion.version) if suggestion else []
@@ -87,6 +93,7 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
         "undoable": selectors.cluster_last_undoable(cluster_id=cluster.pk),
         "rules": [RULE_LABELS[name] for name in selectors.authority_rule_names()],
         "is_open": cluster.status == Cluster.Status.OPEN,
+        "decision": decision,
     }
 
 
@@ -196,12 +203,14 @@ def cluster_split(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm("dedup.change_cluster")
 @require_POST
 def cluster_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    form = ActionForm(request.POST)
+    form = DismissForm(request.POST)
     return _act(
         request,
         pk,
         form,
-        lambda: services.cluster_dismiss(cluster_id=pk, actor=request.user, token=form.cleaned_data["token"]),
+        lambda: services.cluster_dismiss(
+            cluster_id=pk, actor=request.user, token=form.cleaned_data["token"], reason=form.cleaned_data["reason"]
+        ),
         _("Marked as not duplicates; these versions will not be grouped again."),
     )
 
