@@ -229,10 +229,10 @@ def dismissed_snapshots(*, clusters: list[Cluster], detail: bool = False) -> dic
     ids = {m["version"] for e in events.values() for m in e.before.get("members", [])}
     versions = Version.objects.select_related("source")
     if detail:
-        versions = versions.select_related("uploader", "item", "fingerprint").defer(
-            "fingerprint__rendition", "fingerprint__content", "fingerprint__phash_dihedral"
-        ).prefetch_related("imported_metadata")
+        versions = (
+            versions.select_related("uploader", "item", "fingerprint")
+            .defer("fingerprint__rendition", "fingerprint__content", "fingerprint__phash_dihedral")
+            .prefetch_related("imported_metadata")
+        )
     by_id = versions.in_bulk(ids)
-    return {
-        c.pk: (events[c.pk], _snapshot_members(c, events[c.pk], by_id)) for c in dismissed if c.pk in events
-    }
+    return {c.pk: (events[c.pk], _snapshot_members(c, events[c.pk], by_id)) for c in dismissed if c.pk in events}

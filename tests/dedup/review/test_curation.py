@@ -85,7 +85,11 @@ def test_a_copy_with_a_caption_laid_over_it_is_not_suggested(cluster3):
 
 
 def test_the_anchor_is_the_overlaid_one_when_every_other_member_differs_from_it_in_a_region():
-    members = [(1, {}), (2, {"compared_with": 1, "region": [0, 5, 0, 9]}), (3, {"compared_with": 1, "region": [1, 2, 3, 4]})]
+    members = [
+        (1, {}),
+        (2, {"compared_with": 1, "region": [0, 5, 0, 9]}),
+        (3, {"compared_with": 1, "region": [1, 2, 3, 4]}),
+    ]
     assert overlaid_versions(members) == {1}
     assert overlaid_versions(members[:2]) == set()  # two alone cannot say which side carries it
 
