@@ -94,6 +94,7 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
         "rules": [RULE_LABELS[name] for name in selectors.authority_rule_names()],
         "is_open": cluster.status == Cluster.Status.OPEN,
         "decision": decision,
+        "suggestion_rule_label": RULE_LABELS.get(suggestion.rule, "") if suggestion else "",
     }
 
 

@@ -132,3 +132,25 @@ def test_the_item_history_marks_an_undone_merge_undone_with_who_and_when(cluster
     rows = page.context["record"].merge_rows
     assert [undone is not None for _event, _token, undone in rows] == [True, False]
     assert page.content.decode().count("undone by curator at") == 1
+
+
+def test_confidence_spreads_exact_near_and_doubtful_clusters_apart():
+    from dedup.review.confidence import cluster_confidence, confidence_words
+
+    exact = cluster_confidence([("exact", {}), ("exact", {"hash_distance": 0})])
+    near = cluster_confidence([("exact", {}), ("near", {"hash_distance": 2, "coverage": 0.99, "local_max_diff": 0.05})])
+    far = cluster_confidence([("near", {"hash_distance": 9, "coverage": 0.86, "local_max_diff": 0.25})] * 2)
+    stamped = cluster_confidence(
+        [("near", {"hash_distance": 2, "coverage": 0.99, "local_max_diff": 0.05, "region": [1]})]
+    )
+    assert exact > near > stamped > far
+    assert confidence_words(exact).startswith("certain") and confidence_words(far).startswith("doubtful")
+
+
+def test_matching_stores_the_reviews_confidence_on_the_cluster(cluster3):
+    from dedup.review.confidence import cluster_confidence
+
+    cluster, *_ = cluster3
+    cluster.refresh_from_db()
+    expected = cluster_confidence(cluster.members.values_list("kind", "evidence"))
+    assert cluster.confidence == expected and expected < 0.95  # near copies, not the 0.99 of the score
