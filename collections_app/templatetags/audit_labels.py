@@ -23,6 +23,9 @@ ACTION_LABELS = {
     "cluster.skip": _("Skipped for later"),
     "cluster.undo": _("Decision undone"),
     "pair.not_duplicate": _("Pair marked not duplicates"),
+    "bulkrule.create": _("Bulk rule defined"),
+    "bulk.run": _("Bulk rule run"),
+    "bulk.undo": _("Bulk run undone"),
 }
 
 

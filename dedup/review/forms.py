@@ -1,8 +1,10 @@
 """Input of curator actions; the choices themselves are checked by the services."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from dedup.review.selectors import MERGE_FIELDS
+from dedup.templatetags.review_tags import SHORT_KINDS
 
 
 class ActionForm(forms.Form):
@@ -38,3 +40,15 @@ class MergeForm(ActionForm):
     def custom(self) -> dict[str, str]:
         data = self.cleaned_data
         return {n: data[f"custom_{n}"].strip() for n in MERGE_FIELDS if data[f"field_{n}"] == "custom"}
+
+
+class BulkRuleForm(forms.Form):
+    """A bulk rule as a curator defines it: which match kinds qualify, up to how many versions."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kinds = forms.MultipleChoiceField(
+        label=_("Clusters where every version matched as"),
+        choices=list(SHORT_KINDS.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    max_size = forms.IntegerField(label=_("At most this many versions (blank: any)"), min_value=2, required=False)

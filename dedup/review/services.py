@@ -100,6 +100,7 @@ def cluster_merge(
     choices: dict[str, str] | None = None,
     custom: dict[str, str] | None = None,
     reason: str = "",
+    bulk_run: int | None = None,
 ) -> Cluster:
     """One surviving item holds every version; the chosen one is authoritative, the others its duplicates."""
     cluster = _cluster_lock(cluster_id=cluster_id, token=token, statuses=(Cluster.Status.OPEN,))
@@ -140,7 +141,12 @@ def cluster_merge(
         target=cluster,
         reason=reason,
         before=before,
-        after={**_merge_state(cluster, affected), "authoritative_version": authoritative.pk, "members": member_ids},
+        after={
+            **_merge_state(cluster, affected),
+            "authoritative_version": authoritative.pk,
+            "members": member_ids,
+            "bulk_run": bulk_run,
+        },
     )
     return cluster
 

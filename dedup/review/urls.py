@@ -13,4 +13,8 @@ urlpatterns = [
     path("clusters/<int:pk>/undo/", views.cluster_undo, name="review-undo"),
     path("clusters/<int:pk>/skip/", views.cluster_skip, name="review-skip"),
     path("clusters/<int:pk>/pair/", views.pair_not_duplicate, name="review-pair"),
+    path("rules/", views.bulk_rules, name="review-bulk-rules"),
+    path("rules/<int:pk>/preview/", views.bulk_preview, name="review-bulk-preview"),
+    path("rules/<int:pk>/run/", views.bulk_run, name="review-bulk-run"),
+    path("runs/<int:pk>/undo/", views.bulk_undo, name="review-bulk-undo"),
 ]

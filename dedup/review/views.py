@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app.permissions import require_perm
-from dedup.models import Cluster
-from dedup.review import selectors, services
+from dedup.models import BulkRule, BulkRun, Cluster
+from dedup.review import bulk, selectors, services
 from dedup.review.filters import ClusterFilter
-from dedup.review.forms import ActionForm, DismissForm, MergeForm, PairForm, SplitForm
+from dedup.review.forms import ActionForm, BulkRuleForm, DismissForm, MergeForm, PairForm, SplitForm
 from dedup.review.rules import RULE_LABELS, capture_date, cluster_suggest
 
 PAGE_SIZE = 25
@@ -254,3 +254,63 @@ def pair_not_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("These two versions are remembered as different pictures; the cluster was regrouped."),
     )
+
+
+@require_perm("dedup.change_cluster")
+def bulk_rules(request: HttpRequest) -> HttpResponse:
+    """The bulk rules, a form to add one, and the latest runs with their undo."""
+    form = BulkRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule = bulk.bulk_rule_create(
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            kinds=form.cleaned_data["kinds"],
+            max_size=form.cleaned_data["max_size"],
+        )
+        messages.success(request, _("Rule “%(name)s” saved. Preview it before running it.") % {"name": rule.name})
+        return redirect("review-bulk-preview", rule.pk)
+    context = {
+        "form": form,
+        "rules": BulkRule.objects.all(),
+        "runs": BulkRun.objects.select_related("rule", "started_by", "undone_by")[:20],
+    }
+    return render(request, "dedup/review/bulk_rules.html", context)
+
+
+@require_perm("dedup.change_cluster")
+@require_GET
+def bulk_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = BulkRule.objects.filter(pk=pk).first()
+    if rule is None:
+        raise Http404(_("No such rule."))
+    return render(
+        request, "dedup/review/bulk_preview.html", {"rule": rule, "preview": bulk.bulk_rule_preview(rule=rule)}
+    )
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def bulk_run(request: HttpRequest, pk: int) -> HttpResponse:
+    if not BulkRule.objects.filter(pk=pk).exists():
+        raise Http404(_("No such rule."))
+    run = bulk.bulk_rule_run(rule_id=pk, actor=request.user)
+    messages.success(
+        request,
+        _("Run #%(run)d merged %(n)d clusters; %(skipped)d changed meanwhile and were left alone.")
+        % {"run": run.pk, "n": len(run.cluster_ids), "skipped": len(run.skipped_ids)},
+    )
+    return redirect("review-bulk-rules")
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        run = bulk.bulk_run_undo(run_id=pk, actor=request.user)
+    except BulkRun.DoesNotExist as exc:
+        raise Http404(_("No such run.")) from exc
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Run #%(run)d undone.") % {"run": run.pk})
+    return redirect("review-bulk-rules")
