@@ -33,6 +33,9 @@ class MergeForm(ActionForm):
         for name in MERGE_FIELDS:
             self.fields[f"field_{name}"] = forms.CharField(max_length=20, required=False)
             self.fields[f"custom_{name}"] = forms.CharField(max_length=5000, required=False)
+        # Versions kept as separate pictures; the service checks that they are members.
+        data = args[0] if args else kwargs.get("data")
+        self.kept = [int(v) for v in data.getlist("keep") if v.isdigit()] if data is not None else []
 
     def choices(self) -> dict[str, str]:
         return {n: self.cleaned_data[f"field_{n}"] for n in MERGE_FIELDS if self.cleaned_data[f"field_{n}"]}

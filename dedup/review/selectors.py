@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collections_app.models import AuditEvent, Item, Version
-from dedup.models import Cluster, ClusterMember, ClusterSkip
+from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge
 from dedup.review.rules import capture_date, embedded_summary
 
 MERGE_FIELDS = ("title", "title_zh", "description", "creator", "date", "subjects", "rights")
@@ -236,3 +236,40 @@ def dismissed_snapshots(*, clusters: list[Cluster], detail: bool = False) -> dic
         )
     by_id = versions.in_bulk(ids)
     return {c.pk: (events[c.pk], _snapshot_members(c, events[c.pk], by_id)) for c in dismissed if c.pk in events}
+
+
+def cluster_edges(*, versions: list[Version]) -> list[dict]:
+    """Verified pairs among these versions, as the compare view draws them (one query).
+
+    `transform` turns b into a (verification aligns b onto a); `region` is the one region that differs, as
+    fractions (top, bottom, left, right) of a's frame, when verification compared whole frames.
+    """
+    by_id = {v.pk: v for v in versions}
+    edges = MatchEdge.objects.filter(version_a__in=by_id, version_b__in=by_id, is_duplicate=True).values(
+        "version_a", "version_b", "kind", "evidence"
+    )
+    rows = []
+    for edge in edges:
+        evidence, a = edge["evidence"] or {}, by_id[edge["version_a"]]
+        rows.append(
+            {
+                "a": edge["version_a"],
+                "b": edge["version_b"],
+                "kind": edge["kind"],
+                "transform": evidence.get("transform") or "identity",
+                "words": str(TRANSFORM_WORDS.get(evidence.get("transform"), "")),
+                "region": _region_fractions(evidence, a),
+            }
+        )
+    return rows
+
+
+def _region_fractions(evidence: dict, a: Version) -> list[float] | None:
+    region, fingerprint = evidence.get("region"), getattr(a, "fingerprint", None)
+    if not region or evidence.get("compared") == "content" or fingerprint is None:
+        return None
+    width, height = fingerprint.rendition_width or 0, fingerprint.rendition_height or 0
+    if not width or not height:
+        return None
+    top, bottom, left, right = region
+    return [round(top / height, 4), round(bottom / height, 4), round(left / width, 4), round(right / width, 4)]

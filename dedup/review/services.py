@@ -101,10 +101,22 @@ def cluster_merge(
     custom: dict[str, str] | None = None,
     reason: str = "",
     bulk_run: int | None = None,
+    keep_separate: list[int] | None = None,
 ) -> Cluster:
-    """One surviving item holds every version; the chosen one is authoritative, the others its duplicates."""
+    """One surviving item holds every version; the chosen one is authoritative, the others its duplicates.
+
+    Versions in `keep_separate` leave the cluster first, as "Not this one" takes them out (remembered as
+    different pictures, undone separately), and stay items of their own.
+    """
     cluster = _cluster_lock(cluster_id=cluster_id, token=token, statuses=(Cluster.Status.OPEN,))
     member_rows = _member_rows(cluster)
+    kept = [m for m in member_rows if m.version_id in set(keep_separate or ()) and m.version_id != authoritative_id]
+    if kept and len(kept) >= len(member_rows) - 1:
+        raise ReviewError(_("Keeping all the others separate leaves nothing to merge: use “Not duplicates”."))
+    for leaving in kept:
+        others = [m.version_id for m in member_rows if m.pk != leaving.pk]
+        _members_remove(cluster, actor, "cluster.split", [leaving], _pairs_record(leaving.version_id, others, actor))
+    member_rows = [m for m in member_rows if m not in kept]
     versions = [m.version for m in member_rows]
     authoritative = next((v for v in versions if v.pk == authoritative_id), None)
     if authoritative is None:

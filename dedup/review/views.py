@@ -94,6 +94,7 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
         "rules": [RULE_LABELS[name] for name in selectors.authority_rule_names()],
         "is_open": cluster.status == Cluster.Status.OPEN,
         "decision": decision,
+        "edges": selectors.cluster_edges(versions=versions) if len(versions) > 1 else [],
         "suggestion_rule_label": RULE_LABELS.get(suggestion.rule, "") if suggestion else "",
     }
 
@@ -169,6 +170,7 @@ def cluster_merge(request: HttpRequest, pk: int) -> HttpResponse:
             choices=form.choices(),
             custom=form.custom(),
             reason=form.cleaned_data["reason"],
+            keep_separate=form.kept,
         ),
         _("Merged. The other versions are kept as duplicates of the authoritative one."),
         on_success=lambda: _next_cluster(request, pk),

@@ -154,3 +154,13 @@ def test_matching_stores_the_reviews_confidence_on_the_cluster(cluster3):
     cluster.refresh_from_db()
     expected = cluster_confidence(cluster.members.values_list("kind", "evidence"))
     assert cluster.confidence == expected and expected < 0.95  # near copies, not the 0.99 of the score
+
+
+def test_a_version_kept_separate_stays_its_own_item_and_the_rest_merge(cluster3, client, curator):
+    cluster, a, b, c = cluster3
+    data = {"token": cluster_token(cluster), "authoritative": a.pk, "keep": [str(c.pk)]}
+    client.post(reverse("review-merge", args=[cluster.pk]), data)
+    assert Item.objects.get(pk=a.item_id).versions.count() == 2
+    c.refresh_from_db()
+    assert c.duplicate_of_id is None and Item.objects.get(pk=c.item_id).merged_into_id is None
+    assert not ClusterMember.objects.filter(version=c).exists()
