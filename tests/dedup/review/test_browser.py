@@ -257,6 +257,7 @@ def test_two_bulk_rules_are_created_in_the_interface_one_previewed_and_run(
     browser, live_server, make_user, fifty_clusters
 ):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     make_user("curator", PERMS)
     browser_sign_in(browser, live_server.url, "curator")
@@ -268,6 +269,7 @@ def test_two_bulk_rules_are_created_in_the_interface_one_previewed_and_run(
         if size:
             browser.find_element(By.NAME, "max_size").send_keys(size)
         browser.find_element(By.CSS_SELECTOR, ".bulk-form button[type=submit]").click()
+        WebDriverWait(browser, 10).until(lambda d: "/preview/" in d.current_url)
     assert BulkRule.objects.count() == 2
     rule = BulkRule.objects.get(name="Exact and same pixels")
     browser.get(f"{live_server.url}/review/rules/{rule.pk}/preview/")
@@ -276,10 +278,11 @@ def test_two_bulk_rules_are_created_in_the_interface_one_previewed_and_run(
     assert len(browser.find_elements(By.CSS_SELECTOR, "#preview-sample tbody tr")) == 8
     _screenshot(browser, "bulk-preview.png")
     browser.find_element(By.ID, "run-rule").click()
-    assert "Run #" in browser.find_element(By.TAG_NAME, "main").text
+    WebDriverWait(browser, 30).until(lambda d: "Run #" in d.find_element(By.TAG_NAME, "main").text)
     assert Cluster.objects.filter(status=Cluster.Status.RESOLVED).count() == 40
     assert AuditEvent.objects.filter(action="bulk.run").count() == 1
     _screenshot(browser, "bulk-rules.png")
     browser.find_element(By.CSS_SELECTOR, "#bulk-runs button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "undone by curator" in d.find_element(By.ID, "bulk-runs").text)
     assert Cluster.objects.filter(status=Cluster.Status.OPEN).count() == 50
     assert BulkRun.objects.get().undone_at is not None
