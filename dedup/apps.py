@@ -24,3 +24,12 @@ class DedupConfig(AppConfig):
         from dedup import handlers
 
         processing_requested.connect(handlers.processing_requested, dispatch_uid="dedup.processing_requested")
+
+        from django.db.models.signals import pre_save
+
+        from dedup.models import Cluster
+        from dedup.review import handlers as review_handlers
+
+        pre_save.connect(
+            review_handlers.cluster_confidence_refresh, sender=Cluster, dispatch_uid="dedup.review.confidence"
+        )

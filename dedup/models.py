@@ -220,3 +220,51 @@ class PairClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version_a_id}~{self.version_b_id} claimed by {self.claimed_by_id}"
+
+
+class BulkRule(models.Model):
+    """A curator's standing rule for the obvious clusters, run on the queue after a preview (Hydrus-style).
+
+    A cluster qualifies when it is open, every member's match kind is one of `kinds`, and it has at most
+    `max_size` members (no limit when blank); the action is applied to each qualifying cluster.
+    """
+
+    class Action(models.TextChoices):
+        MERGE_SUGGESTED = "merge_suggested", _("Keep the suggested authoritative version, merge the rest")
+
+    name = models.CharField(_("name"), max_length=200)
+    kinds = models.JSONField(_("match kinds"), default=list)
+    max_size = models.PositiveSmallIntegerField(_("at most this many versions"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices, default=Action.MERGE_SUGGESTED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("bulk rule")
+        verbose_name_plural = _("bulk rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkRun(models.Model):
+    """One run of a bulk rule: the clusters it acted on, undoable as a whole or cluster by cluster."""
+
+    rule = models.ForeignKey(BulkRule, on_delete=models.PROTECT, related_name="runs")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(_("run at"), default=timezone.now)
+    cluster_ids = models.JSONField(_("clusters acted on"), default=list)
+    skipped_ids = models.JSONField(_("clusters left alone"), default=list)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("bulk run")
+        verbose_name_plural = _("bulk runs")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} run {self.pk}"

@@ -1,6 +1,7 @@
 """Reads for records officers: an item's audit trail with the clusters its versions were merged in."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -48,8 +49,9 @@ class ItemRecord:
     authority_changes: list[AuditEvent]
     trail: list[AuditEvent]
     pending: AuthorityRequest | None
-    # Each merge with the cluster's current token when it is still the cluster's latest undoable step, else None.
-    merge_rows: list[tuple[AuditEvent, str | None]]
+    # Each merge with the cluster's current token when it is still the cluster's latest undoable step (else
+    # None), and the event that undid it (else None).
+    merge_rows: list[tuple[AuditEvent, str | None, AuditEvent | None]]
 
 
 def item_record(*, item: Item) -> ItemRecord:
@@ -61,16 +63,18 @@ def item_record(*, item: Item) -> ItemRecord:
         authority_changes=[e for e in trail if e.action == "item.mark_authoritative"],
         trail=trail,
         pending=item_pending_request(item=item),
-        merge_rows=_merge_rows([e for e in trail if e.action == "cluster.merge"]),
+        merge_rows=_merge_rows([e for e in trail if e.action == "cluster.merge"], trail),
     )
 
 
-def _merge_rows(merges: list[AuditEvent]) -> list[tuple[AuditEvent, str | None]]:
-    """Merges with an undo token where they can still be undone from the item's history."""
+def _merge_rows(merges: list[AuditEvent], trail: list[AuditEvent]) -> list[tuple[AuditEvent, str | None, Any]]:
+    """Merges with an undo token where they can still be undone from the item's history, and their undoing."""
     clusters = Cluster.objects.in_bulk([int(e.target_id) for e in merges])
+    undone_by = {e.after.get("undid"): e for e in trail if e.action == "cluster.undo"}
     rows = []
     for event in merges:
         cluster = clusters.get(int(event.target_id))
         latest = cluster and cluster_last_undoable(cluster_id=cluster.pk)
-        rows.append((event, cluster_token(cluster) if latest and latest.pk == event.pk else None))
+        token = cluster_token(cluster) if latest and latest.pk == event.pk else None
+        rows.append((event, token, undone_by.get(event.pk)))
     return rows

@@ -26,6 +26,9 @@ ACTION_LABELS = {
     "pair.not_duplicate": _("Pair marked not duplicates"),
     "pair.confirmed_duplicate": _("Possible duplicate confirmed as the same picture"),
     "statement.issue": _("Verification statement issued"),
+    "bulkrule.create": _("Bulk rule defined"),
+    "bulk.run": _("Bulk rule run"),
+    "bulk.undo": _("Bulk run undone"),
 }
 
 

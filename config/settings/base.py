@@ -233,11 +233,23 @@ DUPFINDER_IDENTIFIER_PATTERN = env.str("DUPFINDER_IDENTIFIER_PATTERN", default="
 DUPFINDER_MAX_COMPONENT = env.int("DUPFINDER_MAX_COMPONENT", default=50)
 DUPFINDER_COMPONENT_SAMPLE = env.int("DUPFINDER_COMPONENT_SAMPLE", default=8)
 # Review: ordered rules that suggest a cluster's authoritative version; the first rule that separates the
-# members decides, later ones break ties. Names: source_trust, lossless_format, pixel_count,
-# earliest_capture, metadata_completeness (see dedup/review/rules.py).
+# members decides, later ones break ties. Names: no_overlay, no_border, not_derivative, source_trust,
+# lossless_format, pixel_count, jpeg_quality, bit_depth, file_size, earliest_capture, metadata_completeness
+# (see dedup/review/rules.py).
 DUPFINDER_AUTHORITY_RULES = env.list(
     "DUPFINDER_AUTHORITY_RULES",
-    default=["source_trust", "lossless_format", "pixel_count", "earliest_capture", "metadata_completeness"],
+    default=[
+        "no_overlay",
+        "no_border",
+        "not_derivative",
+        "pixel_count",
+        "jpeg_quality",
+        "bit_depth",
+        "file_size",
+        "source_trust",
+        "earliest_capture",
+        "metadata_completeness",
+    ],
 )
 # Records officers: when true, a choice of authoritative version takes effect only once a second, different
 # records officer approves it (four eyes); when false it takes effect at once. Either way it is audited.

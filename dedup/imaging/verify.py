@@ -496,9 +496,10 @@ def _read_region(maps: _Maps, box: Box) -> Region:
     if lighter > 0 and darker <= ONE_SIGNED * lighter:
         return Region(box, "a", "marks")
     fill_a, fill_w = _fill(a), _fill(w)
-    if fill_w is not None and (fill_a is None or abs(fill_w - fill_a) > PLATEAU_APART):
+    # A bar: a flat fill in a tone the other side does not have there (paper under a stamp is no bar).
+    if fill_w is not None and abs(fill_w - (fill_a if fill_a is not None else float(np.median(a)))) > PLATEAU_APART:
         return Region(box, "b", "bar")
-    if fill_a is not None and (fill_w is None or abs(fill_a - fill_w) > PLATEAU_APART):
+    if fill_a is not None and abs(fill_a - (fill_w if fill_w is not None else float(np.median(w)))) > PLATEAU_APART:
         return Region(box, "a", "bar")
     if fill_a is None and fill_w is None and (carrier := _tinted(a, w)) is not None:
         return Region(box, carrier, "tint")

@@ -1,6 +1,7 @@
 """Reads for curator review: the queue, one cluster with its members, the merge table, plain-words evidence."""
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collections_app.models import AuditEvent, Item, Version
-from dedup.models import Cluster, ClusterMember, ClusterSkip
+from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge
 from dedup.review.rules import capture_date, embedded_summary
 
 MERGE_FIELDS = ("title", "title_zh", "description", "creator", "date", "subjects", "rights")
@@ -108,13 +109,24 @@ def evidence_words(member: ClusterMember) -> str:
     return ", ".join(parts)
 
 
+def is_file_name(version: Version, name: str, value: Any) -> bool:
+    """A title that is only the uploaded file's name (ingest fills blank titles that way): not a curated title."""
+    return name == "title" and bool(value) and value == PurePath(version.original_filename).stem
+
+
 def _value(version: Version, name: str) -> Any:
     value = getattr(version.item, name)
+    if is_file_name(version, name, value):
+        value = ""
     if not value and name in SUMMARY_FALLBACK:
         value = embedded_summary(version).get(SUMMARY_FALLBACK[name]) or value
     if not value and name == "date" and (when := capture_date(version)):
         value = f"{when:%Y-%m-%d}"
     return list(value) if name == "subjects" else (value or "")
+
+
+def _curated_by_person(version: Version, name: str) -> bool:
+    return "user" in (version.item.provenance or {}).get(name, {})
 
 
 @dataclass
@@ -131,11 +143,19 @@ class FieldRow:
         return len(self.options) > 1
 
 
-def merge_table(*, versions: list[Version], authoritative: Version) -> list[FieldRow]:
-    """Per field: the authoritative version's value by default, a blank filled from others, subjects united."""
-    ordered = [authoritative, *(v for v in versions if v.pk != authoritative.pk)]
+def merge_table(*, versions: list[Version], preferred: Version | None = None) -> list[FieldRow]:
+    """Per field, the values on offer and the one kept by default, whichever version becomes authoritative.
+
+    The default is the curated value: one a person typed first, then the preferred (suggested) version's
+    item, then the others in upload order. Choosing another authoritative version never changes it, so a
+    curated title cannot be replaced by a file name through a choice of version. Subjects are united.
+    """
     rows = []
     for name in MERGE_FIELDS:
+        ordered = sorted(
+            versions,
+            key=lambda v: (not _curated_by_person(v, name), preferred is None or v.pk != preferred.pk, v.pk),
+        )
         row = FieldRow(name=name, label=str(Item._meta.get_field(name).verbose_name))
         by_value: dict[str, tuple[str, Any, list[int]]] = {}
         for version in ordered:
@@ -173,3 +193,83 @@ def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
         else:
             stack.append(event)
     return stack[-1] if stack else None
+
+
+def _decision_events(cluster_ids: list[int]) -> dict[int, AuditEvent]:
+    """The latest dismissal or emptying split of each cluster, with the members it let go."""
+    events = AuditEvent.objects.filter(
+        target_type="dedup.cluster",
+        target_id__in=[str(pk) for pk in cluster_ids],
+        action__in=["cluster.dismiss", "cluster.split"],
+    ).order_by("created_at", "pk")
+    return {int(event.target_id): event for event in events}
+
+
+def _snapshot_members(cluster: Cluster, event: AuditEvent, versions: dict[int, Version]) -> list[ClusterMember]:
+    rows = []
+    for state in event.before.get("members", []):
+        version = versions.get(state["version"])
+        if version is not None:
+            member = ClusterMember(cluster=cluster, version=version, kind=state["kind"], score=state["score"])
+            member.evidence = state.get("evidence") or {}
+            rows.append(member)
+    return rows
+
+
+def dismissed_snapshots(*, clusters: list[Cluster], detail: bool = False) -> dict[int, tuple[AuditEvent, list]]:
+    """For dismissed clusters, the decision and the members they had when dismissed (two queries in all).
+
+    Dismissal lets the memberships go, so a version can join a new cluster; the members are read back from
+    the snapshot the audit event keeps, so nobody loses sight of what was declared not duplicates.
+    """
+    dismissed = [c for c in clusters if c.status == Cluster.Status.DISMISSED]
+    if not dismissed:
+        return {}
+    events = _decision_events([c.pk for c in dismissed])
+    ids = {m["version"] for e in events.values() for m in e.before.get("members", [])}
+    versions = Version.objects.select_related("source")
+    if detail:
+        versions = (
+            versions.select_related("uploader", "item", "fingerprint")
+            .defer("fingerprint__rendition", "fingerprint__content", "fingerprint__phash_dihedral")
+            .prefetch_related("imported_metadata")
+        )
+    by_id = versions.in_bulk(ids)
+    return {c.pk: (events[c.pk], _snapshot_members(c, events[c.pk], by_id)) for c in dismissed if c.pk in events}
+
+
+def cluster_edges(*, versions: list[Version]) -> list[dict]:
+    """Verified pairs among these versions, as the compare view draws them (one query).
+
+    `transform` turns b into a (verification aligns b onto a); `region` is the one region that differs, as
+    fractions (top, bottom, left, right) of a's frame, when verification compared whole frames.
+    """
+    by_id = {v.pk: v for v in versions}
+    edges = MatchEdge.objects.filter(version_a__in=by_id, version_b__in=by_id, is_duplicate=True).values(
+        "version_a", "version_b", "kind", "evidence"
+    )
+    rows = []
+    for edge in edges:
+        evidence, a = edge["evidence"] or {}, by_id[edge["version_a"]]
+        rows.append(
+            {
+                "a": edge["version_a"],
+                "b": edge["version_b"],
+                "kind": edge["kind"],
+                "transform": evidence.get("transform") or "identity",
+                "words": str(TRANSFORM_WORDS.get(evidence.get("transform"), "")),
+                "region": _region_fractions(evidence, a),
+            }
+        )
+    return rows
+
+
+def _region_fractions(evidence: dict, a: Version) -> list[float] | None:
+    region, fingerprint = evidence.get("region"), getattr(a, "fingerprint", None)
+    if not region or evidence.get("compared") == "content" or fingerprint is None:
+        return None
+    width, height = fingerprint.rendition_width or 0, fingerprint.rendition_height or 0
+    if not width or not height:
+        return None
+    top, bottom, left, right = region
+    return [round(top / height, 4), round(bottom / height, 4), round(left / width, 4), round(right / width, 4)]

@@ -13,6 +13,7 @@ from collections_app.models import AuditEvent, Item, Version
 from collections_app.services import audit_record
 from dedup.matching.clusters import version_match
 from dedup.models import Cluster, ClusterMember, ClusterSkip, NotDuplicatePair
+from dedup.review.rules import cluster_suggest
 from dedup.review.selectors import MERGE_FIELDS, cluster_last_undoable, cluster_token, merge_table
 
 ACTION_WORDS = {
@@ -99,10 +100,24 @@ def cluster_merge(
     choices: dict[str, str] | None = None,
     custom: dict[str, str] | None = None,
     reason: str = "",
+    bulk_run: int | None = None,
+    keep_separate: list[int] | None = None,
 ) -> Cluster:
-    """One surviving item holds every version; the chosen one is authoritative, the others its duplicates."""
+    """One surviving item holds every version; the chosen one is authoritative, the others its duplicates.
+
+    Versions in `keep_separate` leave the cluster first, as "Not this one" takes them out (remembered as
+    different pictures, undone separately), and stay items of their own.
+    """
     cluster = _cluster_lock(cluster_id=cluster_id, token=token, statuses=(Cluster.Status.OPEN,))
-    versions = [m.version for m in _member_rows(cluster)]
+    member_rows = _member_rows(cluster)
+    kept = [m for m in member_rows if m.version_id in set(keep_separate or ()) and m.version_id != authoritative_id]
+    if kept and len(kept) >= len(member_rows) - 1:
+        raise ReviewError(_("Keeping all the others separate leaves nothing to merge: use “Not duplicates”."))
+    for leaving in kept:
+        others = [m.version_id for m in member_rows if m.pk != leaving.pk]
+        _members_remove(cluster, actor, "cluster.split", [leaving], _pairs_record(leaving.version_id, others, actor))
+    member_rows = [m for m in member_rows if m not in kept]
+    versions = [m.version for m in member_rows]
     authoritative = next((v for v in versions if v.pk == authoritative_id), None)
     if authoritative is None:
         raise ReviewError(_("The chosen authoritative version is not in this cluster."))
@@ -112,7 +127,9 @@ def cluster_merge(
     list(Item.objects.select_for_update().filter(pk__in=affected))
     before = _merge_state(cluster, affected)
     surviving = authoritative.item
-    for row in merge_table(versions=versions, authoritative=authoritative):
+    # The same defaults the page showed: they follow the suggestion, never the version chosen.
+    preferred = cluster_suggest(member_rows).version
+    for row in merge_table(versions=versions, preferred=preferred):
         picked = _chosen(row, (choices or {}).get(row.name), (custom or {}).get(row.name), actor)
         if picked is not None:
             setattr(surviving, row.name, picked[0])
@@ -136,7 +153,12 @@ def cluster_merge(
         target=cluster,
         reason=reason,
         before=before,
-        after={**_merge_state(cluster, affected), "authoritative_version": authoritative.pk, "members": member_ids},
+        after={
+            **_merge_state(cluster, affected),
+            "authoritative_version": authoritative.pk,
+            "members": member_ids,
+            "bulk_run": bulk_run,
+        },
     )
     return cluster
 
@@ -165,14 +187,21 @@ def _member_state(member: ClusterMember) -> dict:
     }
 
 
-def _members_remove(cluster: Cluster, actor: Any, action: str, removed: list[ClusterMember], pairs: list) -> None:
+def _members_remove(
+    cluster: Cluster, actor: Any, action: str, removed: list[ClusterMember], pairs: list, reason: str = ""
+) -> None:
     before = {"status": cluster.status, "members": [_member_state(m) for m in removed]}
     ClusterMember.objects.filter(pk__in=[m.pk for m in removed]).delete()
     if not cluster.members.exists():
         cluster.status = Cluster.Status.DISMISSED
     cluster.save(update_fields=["status", "updated_at"])
     audit_record(
-        actor=actor, action=action, target=cluster, before=before, after={"status": cluster.status, "pairs": pairs}
+        actor=actor,
+        action=action,
+        target=cluster,
+        reason=reason,
+        before=before,
+        after={"status": cluster.status, "pairs": pairs},
     )
 
 
@@ -192,13 +221,13 @@ def cluster_split(*, cluster_id: int, version_id: int, actor: Any, token: str | 
 
 
 @transaction.atomic
-def cluster_dismiss(*, cluster_id: int, actor: Any, token: str | None = None) -> Cluster:
+def cluster_dismiss(*, cluster_id: int, actor: Any, token: str | None = None, reason: str = "") -> Cluster:
     """The whole cluster is not duplicates: every pair is remembered, the members are let go."""
     cluster = _cluster_lock(cluster_id=cluster_id, token=token, statuses=(Cluster.Status.OPEN,))
     members = list(cluster.members.all())
     ids = [m.version_id for m in members]
     pairs = [pair for n, a in enumerate(ids) for pair in _pairs_record(a, ids[n + 1 :], actor)]
-    _members_remove(cluster, actor, "cluster.dismiss", members, pairs)
+    _members_remove(cluster, actor, "cluster.dismiss", members, pairs, reason)
     return cluster
 
 

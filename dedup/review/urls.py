@@ -15,4 +15,8 @@ urlpatterns = [
     path("clusters/<int:pk>/pair/", views.pair_not_duplicate, name="review-pair"),
     path("possible/", views_possible.possible_list, name="review-possible"),
     path("possible/decide/", views_possible.possible_decide, name="review-possible-decide"),
+    path("rules/", views.bulk_rules, name="review-bulk-rules"),
+    path("rules/<int:pk>/preview/", views.bulk_preview, name="review-bulk-preview"),
+    path("rules/<int:pk>/run/", views.bulk_run, name="review-bulk-run"),
+    path("runs/<int:pk>/undo/", views.bulk_undo, name="review-bulk-undo"),
 ]

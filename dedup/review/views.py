@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app.permissions import require_perm
-from dedup.models import Cluster
-from dedup.review import selectors, services
+from dedup.models import BulkRule, BulkRun, Cluster
+from dedup.review import bulk, selectors, services
 from dedup.review.filters import ClusterFilter
-from dedup.review.forms import ActionForm, MergeForm, PairForm, SplitForm
-from dedup.review.rules import RULE_LABELS, authority_suggest, capture_date
+from dedup.review.forms import ActionForm, BulkRuleForm, DismissForm, MergeForm, PairForm, SplitForm
+from dedup.review.rules import RULE_LABELS, capture_date, cluster_suggest
 
 PAGE_SIZE = 25
 
@@ -29,10 +29,21 @@ def _is_partial(request: HttpRequest) -> bool:
 def queue(request: HttpRequest) -> HttpResponse:
     clusters = ClusterFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
     page = Paginator(clusters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    snapshots = selectors.dismissed_snapshots(clusters=list(page.object_list))
+    for cluster in page.object_list:
+        cluster.shown_members = snapshots[cluster.pk][1] if cluster.pk in snapshots else cluster.members.all()
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": clusters, "page": page, "query": query.urlencode()}
     return render(request, "dedup/review/queue.html", context)
+
+
+def member_key(n: int) -> tuple[str, str]:
+    """The key shown for member n and the key code that picks it: 1-9, 0 for the tenth, then Shift with a digit."""
+    if n > 20:
+        return "", ""
+    digit = str(n % 10)
+    return (digit, f"Digit{digit}") if n <= 10 else (f"⇧{digit}", f"shift+Digit{digit}")
 
 
 def _authoritative(request: HttpRequest, cluster: Cluster, versions: list, suggested):
@@ -49,16 +60,28 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
     except Cluster.DoesNotExist as exc:
         raise Http404(_("No such cluster.")) from exc
     members = list(cluster.members.all())
+    decision = None
+    if not members and (snapshot := selectors.dismissed_snapshots(clusters=[cluster], detail=True).get(cluster.pk)):
+        decision, members = snapshot
     versions = [m.version for m in members]
-    suggestion = authority_suggest(versions) if versions else None
+    suggestion = cluster_suggest(members) if members else None
     authoritative = _authoritative(request, cluster, versions, suggestion.version if suggestion else None)
     previous, following = selectors.cluster_neighbours(cluster=cluster, user=request.user)
-    rows = selectors.merge_table(versions=versions, authoritative=authoritative) if authoritative else []
+    rows = selectors.merge_table(versions=versions, preferred=suggestion.version) if suggestion else []
     return {
         "cluster": cluster,
         "token": selectors.cluster_token(cluster),
         "members": [
-            {"n": n, "m": m, "v": m.version, "words": selectors.evidence_words(m), "captured": capture_date(m.version)}
+            {
+                "n": n,
+                "key": member_key(n)[0],
+                "code": member_key(n)[1],
+                "m": m,
+                "v": m.version,
+                "words": selectors.evidence_words(m),
+                "captured": capture_date(m.version),
+                "file_title": selectors.is_file_name(m.version, "title", m.version.item.title),
+            }
             for n, m in enumerate(members, start=1)
         ],
         "suggestion": suggestion,
@@ -70,12 +93,29 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
         "undoable": selectors.cluster_last_undoable(cluster_id=cluster.pk),
         "rules": [RULE_LABELS[name] for name in selectors.authority_rule_names()],
         "is_open": cluster.status == Cluster.Status.OPEN,
+        "decision": decision,
+        "edges": selectors.cluster_edges(versions=versions) if len(versions) > 1 else [],
+        "suggestion_rule_label": RULE_LABELS.get(suggestion.rule, "") if suggestion else "",
     }
 
 
-def _cluster_response(request: HttpRequest, cluster_id: int) -> HttpResponse:
+def _after_context(request: HttpRequest, after_id: int | None) -> dict | None:
+    """The cluster merged just before this one, while its merge is still the step undo would take back."""
+    if after_id is None:
+        return None
+    cluster = Cluster.objects.filter(pk=after_id).first()
+    latest = cluster and selectors.cluster_last_undoable(cluster_id=after_id)
+    if not latest or latest.action != "cluster.merge":
+        return None
+    return {"cluster": cluster, "token": selectors.cluster_token(cluster)}
+
+
+def _cluster_response(request: HttpRequest, cluster_id: int, after_id: int | None = None) -> HttpResponse:
     template = "dedup/review/_cluster_panel.html" if _is_partial(request) else "dedup/review/cluster.html"
-    response = render(request, template, _cluster_context(request, cluster_id))
+    if after_id is None and request.GET.get("after", "").isdigit():
+        after_id = int(request.GET["after"])
+    context = {**_cluster_context(request, cluster_id), "after": _after_context(request, after_id)}
+    response = render(request, template, context)
     response["X-Page-Url"] = reverse("review-cluster", args=[cluster_id])
     return response
 
@@ -92,7 +132,14 @@ def _after_action(request: HttpRequest, cluster_id: int) -> HttpResponse:
     return redirect("review-cluster", cluster_id)
 
 
-def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Callable[[], object], done: str):
+def _act(
+    request: HttpRequest,
+    pk: int,
+    form: ActionForm | PairForm,
+    action: Callable[[], object],
+    done: str,
+    on_success: Callable[[], HttpResponse] | None = None,
+):
     if not form.is_valid():
         messages.error(request, _("The form was incomplete; reload the page and try again."))
         return _after_action(request, pk)
@@ -102,6 +149,8 @@ def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Cal
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
+        if on_success is not None:
+            return on_success()
     return _after_action(request, pk)
 
 
@@ -109,7 +158,7 @@ def _act(request: HttpRequest, pk: int, form: ActionForm | PairForm, action: Cal
 @require_POST
 def cluster_merge(request: HttpRequest, pk: int) -> HttpResponse:
     form = MergeForm(request.POST)
-    return _act(
+    response = _act(
         request,
         pk,
         form,
@@ -121,9 +170,22 @@ def cluster_merge(request: HttpRequest, pk: int) -> HttpResponse:
             choices=form.choices(),
             custom=form.custom(),
             reason=form.cleaned_data["reason"],
+            keep_separate=form.kept,
         ),
         _("Merged. The other versions are kept as duplicates of the authoritative one."),
+        on_success=lambda: _next_cluster(request, pk),
     )
+    return response
+
+
+def _next_cluster(request: HttpRequest, done_id: int) -> HttpResponse:
+    """After a merge the next open cluster opens, with the merge's undo one key away."""
+    _previous, following = selectors.cluster_neighbours(cluster=Cluster.objects.get(pk=done_id), user=request.user)
+    if following is None:
+        return _after_action(request, done_id)
+    if _is_partial(request):
+        return _cluster_response(request, following, after_id=done_id)
+    return redirect(f"{reverse('review-cluster', args=[following])}?after={done_id}")
 
 
 @require_perm("dedup.change_cluster")
@@ -144,12 +206,14 @@ def cluster_split(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm("dedup.change_cluster")
 @require_POST
 def cluster_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    form = ActionForm(request.POST)
+    form = DismissForm(request.POST)
     return _act(
         request,
         pk,
         form,
-        lambda: services.cluster_dismiss(cluster_id=pk, actor=request.user, token=form.cleaned_data["token"]),
+        lambda: services.cluster_dismiss(
+            cluster_id=pk, actor=request.user, token=form.cleaned_data["token"], reason=form.cleaned_data["reason"]
+        ),
         _("Marked as not duplicates; these versions will not be grouped again."),
     )
 
@@ -192,3 +256,63 @@ def pair_not_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("These two versions are remembered as different pictures; the cluster was regrouped."),
     )
+
+
+@require_perm("dedup.change_cluster")
+def bulk_rules(request: HttpRequest) -> HttpResponse:
+    """The bulk rules, a form to add one, and the latest runs with their undo."""
+    form = BulkRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule = bulk.bulk_rule_create(
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            kinds=form.cleaned_data["kinds"],
+            max_size=form.cleaned_data["max_size"],
+        )
+        messages.success(request, _("Rule “%(name)s” saved. Preview it before running it.") % {"name": rule.name})
+        return redirect("review-bulk-preview", rule.pk)
+    context = {
+        "form": form,
+        "rules": BulkRule.objects.all(),
+        "runs": BulkRun.objects.select_related("rule", "started_by", "undone_by")[:20],
+    }
+    return render(request, "dedup/review/bulk_rules.html", context)
+
+
+@require_perm("dedup.change_cluster")
+@require_GET
+def bulk_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = BulkRule.objects.filter(pk=pk).first()
+    if rule is None:
+        raise Http404(_("No such rule."))
+    return render(
+        request, "dedup/review/bulk_preview.html", {"rule": rule, "preview": bulk.bulk_rule_preview(rule=rule)}
+    )
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def bulk_run(request: HttpRequest, pk: int) -> HttpResponse:
+    if not BulkRule.objects.filter(pk=pk).exists():
+        raise Http404(_("No such rule."))
+    run = bulk.bulk_rule_run(rule_id=pk, actor=request.user)
+    messages.success(
+        request,
+        _("Run #%(run)d merged %(n)d clusters; %(skipped)d changed meanwhile and were left alone.")
+        % {"run": run.pk, "n": len(run.cluster_ids), "skipped": len(run.skipped_ids)},
+    )
+    return redirect("review-bulk-rules")
+
+
+@require_perm("dedup.change_cluster")
+@require_POST
+def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        run = bulk.bulk_run_undo(run_id=pk, actor=request.user)
+    except BulkRun.DoesNotExist as exc:
+        raise Http404(_("No such run.")) from exc
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Run #%(run)d undone.") % {"run": run.pk})
+    return redirect("review-bulk-rules")

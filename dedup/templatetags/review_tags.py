@@ -16,3 +16,11 @@ SHORT_KINDS = {
 @register.filter
 def kind_short(kind: str) -> str:
     return str(SHORT_KINDS.get(kind, kind))
+
+
+@register.filter
+def confidence_words(value: float) -> str:
+    """A cluster's confidence in plain words ("very likely the same picture")."""
+    from dedup.review.confidence import confidence_words as words
+
+    return words(value or 0.0)

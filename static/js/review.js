@@ -54,16 +54,20 @@
     if (button && !button.disabled) return submitForm(button.form, button);
   }
 
-  function chooseAuthoritative(n) {
-    const member = $(`#cluster-panel .member[data-n="${n}"] input[name="authoritative"]`);
-    if (!member || member.disabled) return;
-    member.checked = true;
-    return reloadWithAuthoritative(member.value);
+  // Choosing the authoritative version is marked in the page only: the field choices the curator made stay
+  // as they are (a reload would reset them, and with them a curated title).
+  function setChosen(member) {
+    const radio = $('input[name="authoritative"]', member);
+    if (!radio || radio.disabled) return;
+    radio.checked = true;
+    $$("#cluster-panel .member").forEach((m) => m.classList.toggle("chosen", m === member));
+    const picker = $("#member-picker");
+    if (picker) picker.value = member.dataset.version;
   }
 
-  function reloadWithAuthoritative(versionId) {
-    const url = `${panel().dataset.url}?authoritative=${encodeURIComponent(versionId)}`;
-    return swap(url, {}, false);
+  function chooseAuthoritative(code) {
+    const member = $(`#cluster-panel .member[data-shortcut="${code}"]`);
+    if (member) setChosen(member);
   }
 
   function navigate(direction) {
@@ -80,30 +84,113 @@
     show(overlay);
   }
 
-  function comparePair() {
-    const picked = $$("#cluster-panel .compare-pick:checked").map((box) => box.closest(".member"));
-    const members = $$("#cluster-panel .member");
-    const chosen = $("#cluster-panel .member.chosen") || members[0];
-    const pair = picked.length >= 2 ? picked.slice(0, 2) : [chosen, picked[0] || members.find((m) => m !== chosen)];
-    return pair.filter(Boolean);
+  // The compared pair: the chosen (authoritative) member and one other, stepped with [ and ].
+  let compareIndex = 0;
+  let view = { zoom: 1, x: 0, y: 0 };
+  const CSS_TRANSFORMS = {
+    identity: "", rot90: "rotate(-90deg)", rot180: "rotate(180deg)", rot270: "rotate(90deg)",
+    flip_h: "scaleX(-1)", flip_v: "scaleY(-1)", transpose: "matrix(0,1,1,0,0,0)", transverse: "matrix(0,-1,-1,0,0,0)",
+  };
+  const QUARTER = new Set(["rot90", "rot270", "transpose", "transverse"]);
+
+  function edges() {
+    const data = $("#cluster-edges");
+    return data ? JSON.parse(data.textContent) : [];
   }
 
-  function openCompare() {
+  function comparePair() {
+    const members = $$("#cluster-panel .member");
+    const chosen = $("#cluster-panel .member.chosen") || members[0];
+    const others = members.filter((m) => m !== chosen);
+    if (!others.length) return [];
+    compareIndex = ((compareIndex % others.length) + others.length) % others.length;
+    return [chosen, others[compareIndex]];
+  }
+
+  function openCompare(step) {
+    compareIndex += step || 0;
     const pair = comparePair();
     if (pair.length < 2) return;
     const overlay = $("#compare");
-    $(".under", overlay).src = pair[0].dataset.preview;
-    $(".over", overlay).src = pair[1].dataset.preview;
-    $(".names", overlay).textContent = `${pair[0].dataset.n} | ${pair[1].dataset.n}`;
-    $('input[name="version_a"]', overlay).value = pair[0].dataset.version;
-    $('input[name="version_b"]', overlay).value = pair[1].dataset.version;
-    setSlider(overlay, $(".slider", overlay).value);
+    const ids = pair.map((m) => Number(m.dataset.version));
+    const edge = edges().find((e) => ids.includes(e.a) && ids.includes(e.b));
+    // Verification aligned b onto a: a is drawn under, b over it turned the way verification found.
+    const [under, over] = edge ? [edge.a, edge.b].map((id) => pair.find((m) => Number(m.dataset.version) === id)) : pair;
+    $(".under", overlay).src = under.dataset.preview;
+    $(".over", overlay).src = over.dataset.preview;
+    overlay.dataset.transform = edge ? edge.transform : "identity";
+    $(".names", overlay).textContent = `${under.dataset.n} | ${over.dataset.n}`;
+    $('input[name="version_a"]', overlay).value = under.dataset.version;
+    $('input[name="version_b"]', overlay).value = over.dataset.version;
+    const words = $(".aligned", overlay);
+    const parts = [];
+    if (!edge) parts.push(words.dataset.wordsNone);
+    else {
+      if (edge.words) parts.push(`${words.dataset.wordsAligned} ${edge.words}`);
+      parts.push(edge.region ? words.dataset.wordsRegion : words.dataset.wordsNoregion);
+    }
+    words.textContent = parts.join(" · ");
+    overlay.dataset.region = edge && edge.region ? JSON.stringify(edge.region) : "";
+    view = { zoom: 1, x: 0, y: 0 };
     show(overlay);
+    const under_img = $(".under", overlay);
+    const layout = () => { alignOver(overlay); applyView(overlay); };
+    if (under_img.complete) layout(); else under_img.addEventListener("load", layout, { once: true });
+    setSlider(overlay, $(".slider", overlay).value);
   }
 
-  function setSlider(overlay, value) {
-    $(".over", overlay).style.clipPath = `inset(0 0 0 ${value}%)`;
-    $(".divider", overlay).style.left = `${value}%`;
+  // The picture's own rectangle inside the under image's box (object-fit: contain letterboxes it).
+  function contentRect(img) {
+    const box = { w: img.clientWidth, h: img.clientHeight };
+    const ratio = (img.naturalWidth || 1) / (img.naturalHeight || 1);
+    const w = Math.min(box.w, box.h * ratio);
+    const h = w / ratio;
+    return { left: (box.w - w) / 2, top: (box.h - h) / 2, w, h };
+  }
+
+  function alignOver(overlay) {
+    const under = $(".under", overlay);
+    const over = $(".over", overlay);
+    const name = overlay.dataset.transform || "identity";
+    const rect = contentRect(under);
+    // The over copy fills the under copy's picture rectangle once turned: a quarter turn swaps its box.
+    const [w, h] = QUARTER.has(name) ? [rect.h, rect.w] : [rect.w, rect.h];
+    Object.assign(over.style, {
+      inset: "auto", width: `${w}px`, height: `${h}px`, objectFit: "fill",
+      left: `${rect.left + (rect.w - w) / 2}px`, top: `${rect.top + (rect.h - h) / 2}px`,
+      transform: CSS_TRANSFORMS[name] || "",
+    });
+    const region = $(".region", overlay);
+    const fractions = overlay.dataset.region ? JSON.parse(overlay.dataset.region) : null;
+    region.hidden = !fractions || !overlay.classList.contains("show-difference");
+    if (fractions) {
+      const [top, bottom, left, right] = fractions;
+      Object.assign(region.style, {
+        left: `${rect.left + left * rect.w}px`, top: `${rect.top + top * rect.h}px`,
+        width: `${(right - left) * rect.w}px`, height: `${(bottom - top) * rect.h}px`,
+      });
+    }
+  }
+
+  // One transform for both copies: zoom and pan always stay in step.
+  function applyView(overlay) {
+    $(".layers", overlay).style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.zoom})`;
+  }
+
+  function zoom(factor) {
+    const overlay = $("#compare");
+    view.zoom = factor === 0 ? 1 : Math.min(8, Math.max(1, view.zoom * factor));
+    if (factor === 0) { view.x = 0; view.y = 0; }
+    applyView(overlay);
+  }
+
+  function toggleDifference() {
+    const overlay = $("#compare");
+    stopFlicker();
+    overlay.classList.toggle("show-difference");
+    if (overlay.classList.contains("show-difference")) $(".over", overlay).style.clipPath = "none";
+    else setSlider(overlay, $(".slider", overlay).value);
+    alignOver(overlay);
   }
 
   function stopFlicker() {
@@ -142,7 +229,11 @@
 
   document.addEventListener("change", (event) => {
     const target = event.target;
-    if (target.matches('#cluster-panel input[name="authoritative"]')) reloadWithAuthoritative(target.value);
+    if (target.matches('#cluster-panel input[name="authoritative"]')) setChosen(target.closest(".member"));
+    if (target.matches("#member-picker")) {
+      const member = $(`#cluster-panel .member[data-version="${target.value}"]`);
+      if (member) { setChosen(member); member.scrollIntoView({ block: "nearest" }); }
+    }
     if (target.matches("#compare .slider")) setSlider($("#compare"), target.value);
     if (target.matches("#cluster-panel input.custom")) {
       const radio = target.closest(".choice").querySelector('input[type="radio"]');
@@ -163,6 +254,12 @@
     if (action === "help") $("#help").hidden = !$("#help").hidden;
     if (action === "preview") openPreview(trigger.closest(".member"));
     if (action === "compare") openCompare();
+    if (action === "difference") toggleDifference();
+    if (action === "compare-with") {
+      const member = trigger.closest(".member");
+      const others = $$("#cluster-panel .member").filter((m) => !m.classList.contains("chosen"));
+      if (others.includes(member)) { compareIndex = others.indexOf(member); openCompare(); }
+    }
     if (action === "flicker") toggleFlicker();
     if (action === "close") hideOverlays();
   });
@@ -183,6 +280,12 @@
     if (typing) return;
     const key = event.key;
     if (key === "?") { $("#help").hidden = !$("#help").hidden; event.preventDefault(); return; }
+    const comparing = $("#compare") && !$("#compare").hidden;
+    if (comparing) {
+      const keys = { "[": () => openCompare(-1), "]": () => openCompare(1), d: toggleDifference,
+        "+": () => zoom(1.5), "=": () => zoom(1.5), "-": () => zoom(1 / 1.5), "0": () => zoom(0) };
+      if (keys[key]) { event.preventDefault(); keys[key](); return; }
+    }
     if (anyOverlayOpen() && key !== "c") return;
     const onQueue = Boolean($("#queue"));
     const handled = {
@@ -193,6 +296,7 @@
       n: () => press("n"),
       s: () => press("s"),
       u: () => press("u"),
+      U: () => press("U"),
       c: () => ($("#compare") && !$("#compare").hidden ? hideOverlays() : openCompare()),
       f: () => { const radio = $("#cluster-panel table.merge input[type=radio]:checked"); if (radio) radio.focus(); },
     };
@@ -205,10 +309,34 @@
         handled.ArrowUp = () => moveQueue(-1);
       }
     }
-    if (/^[1-9]$/.test(key) && panel()) { event.preventDefault(); enqueue(() => chooseAuthoritative(key)); return; }
+    if (/^Digit[0-9]$/.test(event.code) && panel() && !anyOverlayOpen()) {
+      event.preventDefault();
+      const code = (event.shiftKey ? "shift+" : "") + event.code;
+      enqueue(() => chooseAuthoritative(code));
+      return;
+    }
+    if (key === "p" && $("#member-picker")) { event.preventDefault(); $("#member-picker").focus(); return; }
     if (key === "Enter" && !onQueue) return;
     if (handled[key]) { event.preventDefault(); enqueue(handled[key]); }
   });
+
+  let drag = null;
+  document.addEventListener("pointerdown", (event) => {
+    if (!event.target.closest("#compare .stage") || view.zoom === 1) return;
+    drag = { x: event.clientX - view.x, y: event.clientY - view.y };
+  });
+  document.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    view.x = event.clientX - drag.x;
+    view.y = event.clientY - drag.y;
+    applyView($("#compare"));
+  });
+  document.addEventListener("pointerup", () => { drag = null; });
+  document.addEventListener("wheel", (event) => {
+    if (!event.target.closest("#compare .stage")) return;
+    event.preventDefault();
+    zoom(event.deltaY < 0 ? 1.25 : 0.8);
+  }, { passive: false });
 
   window.addEventListener("popstate", () => { if (panel()) swap(window.location.pathname, {}, false); });
   if (panel()) panel().dataset.ready = "1";

@@ -44,7 +44,7 @@ def test_merge_keeps_one_item_with_every_version_and_the_chosen_values(cluster3,
     assert surviving.authoritative_version_id == b.pk
     assert surviving.title == "Harbour at dusk"
     assert surviving.creator == "Lee Wing"  # blank on the authoritative item, filled from another
-    assert surviving.subjects == ["boats", "harbour", "1960s"]
+    assert surviving.subjects == ["harbour", "boats", "1960s"]  # in the order of the suggestion, not the choice
     assert surviving.rights == "© Hong Kong Museum of History"
     assert surviving.provenance["title"] == {"version": a.pk}
     assert surviving.provenance["creator"] == {"version": c.pk}

@@ -110,7 +110,7 @@ def test_a_merge_is_undone_from_the_surviving_items_history(client, curator, clu
     cluster, a, b, c = cluster3
     cluster_merge(cluster_id=cluster.pk, actor=curator, authoritative_id=b.pk, choices={"title": str(a.pk)})
     page = client.get(reverse("item-detail", args=[b.item_id]))
-    (event, undo_token), *_ = page.context["record"].merge_rows
+    (event, undo_token, _undone), *_ = page.context["record"].merge_rows
     assert undo_token == cluster_token(Cluster.objects.get()) and "Undo this merge" in page.content.decode()
 
     client.post(reverse("review-undo", args=[cluster.pk]), {"token": undo_token})
@@ -118,5 +118,5 @@ def test_a_merge_is_undone_from_the_surviving_items_history(client, curator, clu
     assert Cluster.objects.get().status == Cluster.Status.OPEN
     assert Item.objects.get(pk=b.item_id).title == "b" and Item.objects.get(pk=a.item_id).merged_into_id is None
     page = client.get(reverse("item-detail", args=[b.item_id]))
-    assert [token for _event, token in page.context["record"].merge_rows] == [None]
+    assert [token for _event, token, _undone in page.context["record"].merge_rows] == [None]
     assert "Undo this merge" not in page.content.decode()
