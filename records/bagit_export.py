@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from collections_app.dublin_core import dc_xml
 from collections_app.models import Item, Source, Version
+from collections_app.search import items_search
 from collections_app.selectors import item_by_identifier
 from collections_app.streaming import original_download
 from records.premis import item_premis
@@ -38,12 +39,14 @@ class BagError(Exception):
 
 @dataclass(frozen=True)
 class BagSelection:
-    """Which items go in: any combination of a source, an upload date range (inclusive) and identifiers."""
+    """Which items go in: any combination of a catalogue search, a source, an upload date range (inclusive) and
+    identifiers."""
 
     source: str = ""
     uploaded_from: date | None = None
     uploaded_to: date | None = None
     identifiers: tuple[str, ...] = ()
+    search: str = ""  # what the catalogue's search box takes: the items that search finds
 
     def describe(self) -> str:
         parts = []
@@ -53,6 +56,8 @@ class BagSelection:
             parts.append(f"uploaded={self.uploaded_from or ''}..{self.uploaded_to or ''}")
         if self.identifiers:
             parts.append(f"items={len(self.identifiers)}")
+        if self.search:
+            parts.append(f"search={self.search}")
         return "; ".join(parts) or "all items"
 
 
@@ -69,6 +74,8 @@ def bag_items(*, selection: BagSelection) -> QuerySet[Item]:
         items = items.filter(authoritative_version__uploaded_at__date__lte=selection.uploaded_to)
     if selection.identifiers:
         items = items.filter(pk__in=_identified(selection.identifiers))
+    if selection.search.strip():
+        items = items.filter(pk__in=items_search(queryset=Item.objects.all(), text=selection.search).values("pk"))
     return items.select_related("authoritative_version__source").order_by("identifier")
 
 

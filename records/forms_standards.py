@@ -22,6 +22,12 @@ class DateRangeForm(forms.Form):
 
 
 class BagSelectionForm(forms.Form):
+    search = forms.CharField(
+        label=_("Catalogue search"),
+        max_length=200,
+        required=False,
+        help_text=_("The items the catalogue's search finds for these words, as on the Catalogue page."),
+    )
     source = forms.CharField(label=_("Source"), max_length=200, required=False)
     uploaded_from = forms.DateField(
         label=_("Uploaded from (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -48,8 +54,9 @@ class BagSelectionForm(forms.Form):
         start, end = data.get("uploaded_from"), data.get("uploaded_to")
         if start and end and start > end:
             raise forms.ValidationError(_("The start date is after the end date."))
-        if not self.errors and not (data.get("source") or start or end or data.get("identifiers")):
-            raise forms.ValidationError(_("Choose a source, a date range or some item identifiers."))
+        chosen = data.get("search", "").strip() or data.get("source") or start or end or data.get("identifiers")
+        if not self.errors and not chosen:
+            raise forms.ValidationError(_("Choose a search, a source, a date range or some item identifiers."))
         return data
 
     def selection(self) -> BagSelection:
@@ -59,4 +66,5 @@ class BagSelectionForm(forms.Form):
             uploaded_from=data["uploaded_from"],
             uploaded_to=data["uploaded_to"],
             identifiers=data["identifiers"],
+            search=data["search"].strip(),
         )

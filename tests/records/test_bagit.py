@@ -85,7 +85,7 @@ def test_the_command_writes_a_bag_and_a_zip(collection, tmp_path):
     call_command("export_bag", str(tmp_path / "bag"), "--source", "Portal", "--zip", stdout=out)
     assert bagit.Bag(str(tmp_path / "bag")).is_valid()
     assert (tmp_path / "bag.zip").exists() and "validated" in out.getvalue()
-    with pytest.raises(CommandError, match="Choose a source"):
+    with pytest.raises(CommandError, match="Choose a search, a source"):
         call_command("export_bag", str(tmp_path / "other"))
     with pytest.raises(CommandError, match="not empty"):
         call_command("export_bag", str(tmp_path / "bag"), "--source", "Portal")
@@ -109,7 +109,10 @@ def test_the_download_is_a_zipped_bag_for_records_officers(client, role_user, co
 def test_the_download_explains_what_is_wrong_and_keeps_the_form(client, role_user, collection, settings):
     client.force_login(role_user("records_officer"))
     nothing = client.get(reverse("bag-download"), {})
-    assert nothing.status_code == 400 and "Choose a source, a date range or some item identifiers." in nothing.text
+    assert (
+        nothing.status_code == 400
+        and "Choose a search, a source, a date range or some item identifiers." in nothing.text
+    )
     unknown = client.get(reverse("bag-download"), {"identifiers": "NOPE-9"})
     assert unknown.status_code == 400 and "NOPE-9" in unknown.text
     settings.DUPFINDER_BAG_DOWNLOAD_MAX_BYTES = 10
@@ -118,3 +121,16 @@ def test_the_download_explains_what_is_wrong_and_keeps_the_form(client, role_use
     assert 'value="Archive"' in big.text
     page = client.get(reverse("records-exports"))
     assert page.status_code == 200
+
+
+def test_a_bag_of_a_catalogue_search_holds_the_items_that_search_finds(collection, tmp_path):
+    unique = collection["unique"].item
+    unique.title_zh = "維多利亞港夜景"
+    unique.save()
+    bag = bag_build(selection=BagSelection(search="港夜"), target=tmp_path / "bag")
+    assert bagit.Bag(str(tmp_path / "bag")).is_valid()
+    assert list(_payload_digests(bag).values()) == [collection["unique"].sha256]
+    with pytest.raises(BagError):
+        bag_build(selection=BagSelection(search="no such words anywhere"), target=tmp_path / "empty")
+    call_command("export_bag", str(tmp_path / "by-command"), "--search", "港夜", stdout=io.StringIO())
+    assert (tmp_path / "by-command" / "data" / unique.identifier).is_dir()

@@ -26,10 +26,10 @@ def _checks() -> dict[int, str]:
 
 def test_intact_files_pass_and_every_check_is_an_audit_event_in_the_chain(collection):
     collection["broken"].delete()  # a factory row with no file at all; see the next test
-    out = io.StringIO()
-    call_command("check_fixity", stdout=out)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check_fixity", stdout=out, stderr=err)
     assert "Checked 6 files: 6 intact, 0 changed, missing or unreadable." in out.getvalue()
-    assert "checked 6 of 6" in out.getvalue()
+    assert "Checking fixity: 6/6 files (100%)" in err.getvalue()  # the shared progress lines, as in a log
     checks = _checks()
     assert checks == {v.pk: "ok" for v in _stored(collection)}
     for event in AuditEvent.objects.filter(action="version.fixity_check"):

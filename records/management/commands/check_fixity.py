@@ -5,10 +5,8 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from collections_app.progress import progress
 from records.fixity import OUTCOME_WORDS, FixityResult, fixity_check_run
-
-# A line every this many files, so a long run shows it is alive without flooding a log.
-PROGRESS_EVERY = 100
 
 
 class Command(BaseCommand):
@@ -27,7 +25,10 @@ class Command(BaseCommand):
         if sample is not None and sample < 1:
             raise CommandError(_("--sample must be a whole number, 1 or more."))
         actor = f"{getpass.getuser()} (manage.py check_fixity)"
+        self._bar = None
         report = fixity_check_run(sample=sample, actor=actor, progress=self._progress)
+        if self._bar is not None:
+            self._bar.close()
         for result in report.problems:
             self.stdout.write(self.style.ERROR(self._problem(result)))
         summary = _("Checked %(checked)d files: %(intact)d intact, %(bad)d changed, missing or unreadable.") % {
@@ -40,8 +41,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(summary))
 
     def _progress(self, n: int, total: int, result: FixityResult) -> None:
-        if n % PROGRESS_EVERY == 0 or n == total:
-            self.stdout.write(_("checked %(n)d of %(total)d") % {"n": n, "total": total})
+        """A bar with rate and time left on a terminal, plain lines in logs (on stderr, as the other commands)."""
+        if self._bar is None:
+            self._bar = progress(total=total, desc=_("Checking fixity"), stream=self.stderr)
+        self._bar.update(1)
 
     @staticmethod
     def _problem(result: FixityResult) -> str:

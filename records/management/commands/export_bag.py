@@ -1,4 +1,4 @@
-"""manage.py export_bag FOLDER [--source NAME] [--from DATE] [--to DATE] [--item ID ...] [--zip]."""
+"""manage.py export_bag FOLDER [--search TEXT] [--source NAME] [--from DATE] [--to DATE] [--item ID ...] [--zip]."""
 
 import shutil
 from datetime import date
@@ -18,16 +18,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("folder", type=Path, help="A new or empty folder for the bag.")
+        parser.add_argument("--search", default="", help="Only the items the catalogue's search finds for TEXT.")
         parser.add_argument("--source", default="", help="Only items whose authoritative file came from this source.")
         parser.add_argument("--from", dest="uploaded_from", type=date.fromisoformat, help="Uploaded on or after.")
         parser.add_argument("--to", dest="uploaded_to", type=date.fromisoformat, help="Uploaded on or before.")
         parser.add_argument("--item", dest="identifiers", action="append", default=[], help="An item identifier.")
         parser.add_argument("--zip", action="store_true", help="Also write FOLDER.zip.")
 
-    def handle(self, *args, folder: Path, source, uploaded_from, uploaded_to, identifiers, zip, **options) -> None:
-        if not (source or uploaded_from or uploaded_to or identifiers):
-            raise CommandError(_("Choose a source, a date range or some item identifiers."))
-        selection = BagSelection(source, uploaded_from, uploaded_to, tuple(identifiers))
+    def handle(self, *args, folder: Path, search, source, uploaded_from, uploaded_to, identifiers, zip, **options):
+        if not (search.strip() or source or uploaded_from or uploaded_to or identifiers):
+            raise CommandError(_("Choose a search, a source, a date range or some item identifiers."))
+        selection = BagSelection(source, uploaded_from, uploaded_to, tuple(identifiers), search.strip())
         try:
             bag = bag_build(selection=selection, target=folder)
         except BagError as exc:
