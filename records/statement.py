@@ -64,6 +64,7 @@ def _version_facts(version) -> dict:
         "height": version.height,
         "format": version.format,
         "uploaded_at": version.uploaded_at.isoformat(),
+        "page_number": version.page_number,  # a page of a PDF: which page matched
     }
 
 

@@ -476,7 +476,20 @@ def _regions(maps: _Maps, limit: float) -> list[Region] | None:
             boxes.append((int(top), int(bottom), int(left), int(right)))
     if sum((b - t) * (r - le) for t, b, le, r in boxes) > OVERLAY_MAX_AREA * h * w:
         return None
-    return [_read_region(maps, box) for box in boxes]
+    # Reported out to the frame's edge when it reaches the edge of what was compared: a caption bar is
+    # flush with the frame, although its outermost pixels were left out of the reading.
+    edges = (in_top, in_bottom, in_left, in_right)
+    return [replace(r, box=_to_frame_edges(r.box, edges, (h, w))) for r in (_read_region(maps, b) for b in boxes)]
+
+
+def _to_frame_edges(box: Box, compared: Box, shape: tuple[int, int]) -> Box:
+    top, bottom, left, right = box
+    return (
+        0 if top <= compared[0] else top,
+        shape[0] if bottom >= compared[1] else bottom,
+        0 if left <= compared[2] else left,
+        shape[1] if right >= compared[3] else right,
+    )
 
 
 def _read_region(maps: _Maps, box: Box) -> Region:
