@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,11 +47,31 @@ def _manage(env, *args, **kwargs):
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs)
 
 
+def _wait_for_worker(env: dict[str, str], worker: subprocess.Popen, timeout: float = 300) -> None:
+    """Until the worker answers a ping: on a loaded machine it takes far longer to start than a fixed pause."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise SystemExit("The Celery worker exited at start-up.")
+        answer = subprocess.run(
+            [str(Path(sys.executable).with_name("celery")), "-A", "config", "inspect", "ping", "--timeout", "2"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if answer.returncode == 0 and "pong" in answer.stdout:
+            return
+        time.sleep(1)
+    raise SystemExit("No Celery worker answered within %.0f s." % timeout)
+
+
 def run_pipeline(args, dataset_dir: Path, data_dir: Path) -> tuple[dict, float, int]:
     env = _env(args, data_dir)
     _manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
-    if args.services:
-        subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, stdout=subprocess.DEVNULL)
+    if args.services:  # the broker's own db, so two runs on other dbs never empty each other's queue
+        db = urlparse(env["CELERY_BROKER_URL"]).path.lstrip("/") or "0"
+        subprocess.run(["redis-cli", "-n", db, "flushdb"], check=False, stdout=subprocess.DEVNULL)
     worker = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("celery")),
@@ -66,7 +87,7 @@ def run_pipeline(args, dataset_dir: Path, data_dir: Path) -> tuple[dict, float, 
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(3)
+        _wait_for_worker(env, worker)
         started = time.monotonic()
         _manage(env, "ingest", str(dataset_dir), "--source", "bench", "--wait", "--timeout", "3600")
         elapsed = time.monotonic() - started
