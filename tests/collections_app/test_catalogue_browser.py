@@ -106,6 +106,8 @@ def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pa
         "librarian",
         "gala.jpg",
         "broken.jpg",
+        "gala",  # the titles the items took from their file names: data, not the interface's words
+        "broken",
         "event/",
         "Photo Unit",
         good.item.identifier,
@@ -114,7 +116,11 @@ def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pa
 
     browser_sign_in(browser, live_server.url, "librarian")
     browser.find_element(By.CSS_SELECTOR, 'button[name="language"][value="zh-hant"]').click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant")
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    # while the page is replaced the old <html> goes stale: keep asking
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant")
     pages = {
         "upload": "/upload/",
         "batch": f"/batches/{batch.pk}/",

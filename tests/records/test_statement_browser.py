@@ -118,6 +118,17 @@ def test_a_records_officer_checks_a_found_copy_and_the_statement_is_verified_lat
         call_command("verify_statement", str(statement))
 
 
+def _page_language(browser) -> str | None:
+    """The page's language, or None while the page is being replaced (the old <html> is then stale)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        return browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
+    except StaleElementReferenceException:
+        return None
+
+
 def test_the_chinese_verify_page_shows_no_english(browser, live_server, registry_scan, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -125,7 +136,7 @@ def test_the_chinese_verify_page_shows_no_english(browser, live_server, registry
     browser_sign_in(browser, live_server.url, "officer")
     browser.get(f"{live_server.url}/verify/")
     browser.find_element(By.CSS_SELECTOR, "button[name=language][value=zh-hant]").click()
-    wait_until(lambda: browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant")
+    wait_until(lambda: _page_language(browser) == "zh-hant")
     _check(browser, live_server.url, _found_copy(picture, tmp_path))
 
     item = version.item.__class__.objects.get(pk=version.item_id)

@@ -42,7 +42,7 @@ def test_the_list_shows_the_pair_with_the_differing_place_outlined_on_both(clien
     (row,) = response.context["rows"]
     for outline in (row["outline_a"], row["outline_b"]):
         assert 0 <= outline["top"] < 100 and 0 < outline["height"] <= 100 and 0 < outline["width"] <= 100
-    assert response.content.decode().count('class="region"') == 2
+    assert response.content.decode().count('<svg class="region"') == 2
 
 
 def test_confirming_joins_the_two_in_a_cluster_and_survives_a_rebuild(client, role_user, possible_pair):
