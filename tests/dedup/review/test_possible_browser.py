@@ -1,0 +1,32 @@
+"""A curator decides a possible duplicate in Chromium: the differing place is outlined on both images."""
+
+import numpy as np
+import pytest
+
+from dedup.models import ClusterMember
+from tests.conftest import browser_sign_in, needs_chromium, save_screenshot
+from tests.images import encode
+from tests.pictures import make_form, random_form_template, random_form_values
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
+
+
+def test_a_curator_sees_the_outlined_place_and_confirms_the_pair(browser, live_server, role_user, add_version):
+    from selenium.webdriver.common.by import By
+
+    rng = np.random.default_rng(6)
+    template = random_form_template(rng)
+    values = random_form_values(rng, template)
+    chan = add_version("forms/chan.png", encode(make_form(template, {**values, "Name": "Chan Tai-man"}), "PNG"))
+    other = make_form(template, {**values, "Name": "Wong Siu-fong"})
+    wong = add_version("forms/wong.png", encode(other.resize((other.width // 2, other.height // 2)), "PNG"))
+    role_user("curator", "curator")
+    browser_sign_in(browser, live_server.url, "curator")
+    browser.get(f"{live_server.url}/review/")
+    browser.find_element(By.LINK_TEXT, "Possible duplicates").click()
+    rects = browser.find_elements(By.CSS_SELECTOR, ".possible-pair svg.region rect")
+    assert len(rects) == 2 and all(r.size["width"] > 5 and r.size["height"] > 3 for r in rects)
+    save_screenshot(browser, "possible-duplicates.png")
+    browser.find_element(By.CSS_SELECTOR, 'button[name="decision"][value="confirm"]').click()
+    assert "No possible duplicates wait for a decision." in browser.page_source
+    assert set(ClusterMember.objects.values_list("version_id", flat=True)) == {chan.pk, wong.pk}
