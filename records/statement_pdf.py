@@ -3,6 +3,7 @@
 import base64
 import io
 from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
@@ -13,8 +14,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-from records.statement import StatementWords
 
 # Debian's fonts-arphic-uming (scripts/ensure_fonts.sh): TrueType outlines, which reportlab can embed;
 # face 1 of the collection is "AR PL UMing HK", Hong Kong's forms of the characters, with Latin letters too.
@@ -104,7 +103,7 @@ def _answer(answer) -> list:
     return flow
 
 
-def statement_pdf(words: StatementWords) -> bytes:
+def statement_pdf(words: Any) -> bytes:  # records.statement.StatementWords, which imports this module
     """The statement, page by page; the words are those of the active language."""
     facts = words.facts
     sub = facts["submitted"]

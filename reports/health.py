@@ -29,7 +29,7 @@ class Broker(HealthCheck):
         return "Broker"
 
     def run(self) -> None:
-        from config.celery_app import app
+        from celery import current_app as app  # the project's app, set up by config at start-up
 
         try:
             with app.connection_for_write() as connection:

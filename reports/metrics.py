@@ -35,7 +35,7 @@ RATE_WINDOW = timedelta(minutes=5)
 
 def queue_length() -> int | None:
     """Messages waiting in the broker's queue (Redis or the demo's filesystem broker); None if it cannot be read."""
-    from config.celery_app import app
+    from celery import current_app as app  # the project's app, set up by config at start-up
 
     try:
         with app.connection_for_read() as connection:
