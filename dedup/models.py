@@ -147,8 +147,16 @@ class ClusterMember(models.Model):
         return f"{self.cluster_id}: {self.version_id} ({self.kind})"
 
 
-class NotDuplicatePair(models.Model):
-    """A curator's decision that two versions are different pictures; never clustered again."""
+def _pair_constraints(prefix: str) -> list:
+    """One row per pair of versions, the lower id first."""
+    return [
+        models.UniqueConstraint(fields=["version_a", "version_b"], name=f"{prefix}_unique_pair"),
+        models.CheckConstraint(condition=models.Q(version_a__lt=models.F("version_b")), name=f"{prefix}_ordered"),
+    ]
+
+
+class PairDecision(models.Model):
+    """A curator's decision about two versions (version_a has the lower id), remembered over rebuilds."""
 
     version_a = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
     version_b = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
@@ -156,33 +164,25 @@ class NotDuplicatePair(models.Model):
     decided_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["version_a", "version_b"], name="notduplicate_unique_pair"),
-            models.CheckConstraint(
-                condition=models.Q(version_a__lt=models.F("version_b")), name="notduplicate_ordered"
-            ),
-        ]
+        abstract = True
+
+
+class NotDuplicatePair(PairDecision):
+    """A curator's decision that two versions are different pictures; never clustered again."""
+
+    class Meta:
+        constraints = _pair_constraints("notduplicate")
 
     def __str__(self) -> str:
         return f"{self.version_a_id} ≠ {self.version_b_id}"
 
 
-class ConfirmedDuplicatePair(models.Model):
+class ConfirmedDuplicatePair(PairDecision):
     """A curator's decision that a possible duplicate (one region verification could not settle) is the
     same picture; its edge then counts as verified, also after `rebuild_clusters`."""
 
-    version_a = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
-    version_b = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    decided_at = models.DateTimeField(default=timezone.now)
-
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["version_a", "version_b"], name="confirmedduplicate_unique_pair"),
-            models.CheckConstraint(
-                condition=models.Q(version_a__lt=models.F("version_b")), name="confirmedduplicate_ordered"
-            ),
-        ]
+        constraints = _pair_constraints("confirmedduplicate")
 
     def __str__(self) -> str:
         return f"{self.version_a_id} = {self.version_b_id}"

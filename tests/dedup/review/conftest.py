@@ -24,3 +24,19 @@ def cluster3(add_version):
     cluster = Cluster.objects.get()
     assert set(cluster.members.values_list("version_id", flat=True)) == {a.pk, b.pk, c.pk}
     return cluster, a, b, c
+
+
+CURATOR_PERMS = [
+    "dedup.view_cluster",
+    "dedup.change_cluster",
+    "collections_app.view_version",
+    "collections_app.view_item",
+]
+
+
+@pytest.fixture
+def curator(make_user, client):
+    """A signed-in curator: review and change clusters, see versions and items."""
+    user = make_user("curator", CURATOR_PERMS)
+    client.force_login(user)
+    return user

@@ -11,20 +11,6 @@ from dedup.review.services import cluster_dismiss, cluster_merge, cluster_undo
 
 pytestmark = pytest.mark.django_db
 
-CURATOR_PERMS = [
-    "dedup.view_cluster",
-    "dedup.change_cluster",
-    "collections_app.view_version",
-    "collections_app.view_item",
-]
-
-
-@pytest.fixture
-def curator(make_user, client):
-    user = make_user("curator", CURATOR_PERMS)
-    client.force_login(user)
-    return user
-
 
 def _curate_title(version, title: str) -> None:
     Item.objects.filter(pk=version.item_id).update(title=title, provenance={"title": {"user": "editor"}})

@@ -10,20 +10,6 @@ from tests.factories import ClusterFactory, ClusterMemberFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
-CURATOR_PERMS = [
-    "dedup.view_cluster",
-    "dedup.change_cluster",
-    "collections_app.view_version",
-    "collections_app.view_item",
-]
-
-
-@pytest.fixture
-def curator(make_user, client):
-    user = make_user("curator", CURATOR_PERMS)
-    client.force_login(user)
-    return user
-
 
 def _fake_clusters(count: int, size: int = 3) -> None:
     """Clusters made directly in the database: the queue needs rows, not fingerprints."""
