@@ -217,6 +217,19 @@ def browser_sign_in(driver, base_url: str, username: str, password: str = PASSWO
     WebDriverWait(driver, 10).until(lambda d: "/accounts/login" not in d.current_url)
 
 
+def act_and_wait_for_new_page(driver, act) -> None:
+    """Run act (a click or a key press that submits), then wait until the browser has replaced the old page;
+    reading the page before then sees the old one, or an element of it that has gone stale."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    act()
+    WebDriverWait(driver, 10).until(ec.staleness_of(old))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def save_screenshot(driver, name: str) -> None:
     """Into SCREENSHOTS, once every image on the page has loaded."""
     from selenium.webdriver.support.ui import WebDriverWait

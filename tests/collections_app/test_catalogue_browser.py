@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from collections_app.models import Item
 from collections_app.services import batch_create
-from tests.conftest import browser_sign_in, needs_chromium, save_screenshot, store_file
+from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium, save_screenshot, store_file
 from tests.images import encode, scene
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
@@ -33,12 +33,11 @@ def catalogue(db):
 def _search(driver, text: str) -> list[str]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
 
     box = driver.find_element(By.NAME, "q")
     box.clear()
-    box.send_keys(text, Keys.ENTER)
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.NAME, "q").get_attribute("value") == text)
+    act_and_wait_for_new_page(driver, lambda: box.send_keys(text, Keys.ENTER))
+    assert driver.find_element(By.NAME, "q").get_attribute("value") == text
     return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#results .identifier")]
 
 
@@ -95,7 +94,6 @@ def _english_words(driver, allowed: set[str]) -> list[str]:
 
 def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pages(browser, live_server, role_user):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     call_command("compilemessages", locale=["zh_Hant"], verbosity=0, ignore_patterns=[".venv", "var", "tests"])
     uploader = role_user("uploader", "librarian")
@@ -115,12 +113,9 @@ def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pa
     }
 
     browser_sign_in(browser, live_server.url, "librarian")
-    browser.find_element(By.CSS_SELECTOR, 'button[name="language"][value="zh-hant"]').click()
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    # while the page is replaced the old <html> goes stale: keep asking
-    wait = WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,))
-    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant")
+    chinese = browser.find_element(By.CSS_SELECTOR, 'button[name="language"][value="zh-hant"]')
+    act_and_wait_for_new_page(browser, chinese.click)
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant"
     pages = {
         "upload": "/upload/",
         "batch": f"/batches/{batch.pk}/",

@@ -13,7 +13,7 @@ from PIL import ImageDraw
 from collections_app.models import Item
 from collections_app.services import batch_create, version_ingest
 from records import services as authority
-from tests.conftest import browser_sign_in, needs_chromium, save_screenshot, wait_until
+from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium, save_screenshot, wait_until
 from tests.factories import SourceFactory
 from tests.images import encode
 from tests.pictures import make_photo
@@ -118,25 +118,15 @@ def test_a_records_officer_checks_a_found_copy_and_the_statement_is_verified_lat
         call_command("verify_statement", str(statement))
 
 
-def _page_language(browser) -> str | None:
-    """The page's language, or None while the page is being replaced (the old <html> is then stale)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    try:
-        return browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
-    except StaleElementReferenceException:
-        return None
-
-
 def test_the_chinese_verify_page_shows_no_english(browser, live_server, registry_scan, tmp_path):
     from selenium.webdriver.common.by import By
 
     version, picture = registry_scan
     browser_sign_in(browser, live_server.url, "officer")
     browser.get(f"{live_server.url}/verify/")
-    browser.find_element(By.CSS_SELECTOR, "button[name=language][value=zh-hant]").click()
-    wait_until(lambda: _page_language(browser) == "zh-hant")
+    chinese = browser.find_element(By.CSS_SELECTOR, "button[name=language][value=zh-hant]")
+    act_and_wait_for_new_page(browser, chinese.click)
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant"
     _check(browser, live_server.url, _found_copy(picture, tmp_path))
 
     item = version.item.__class__.objects.get(pk=version.item_id)

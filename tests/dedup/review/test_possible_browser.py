@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dedup.models import ClusterMember
-from tests.conftest import browser_sign_in, needs_chromium, save_screenshot
+from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium, save_screenshot
 from tests.images import encode
 from tests.pictures import make_form, random_form_template, random_form_values
 
@@ -27,6 +27,7 @@ def test_a_curator_sees_the_outlined_place_and_confirms_the_pair(browser, live_s
     rects = browser.find_elements(By.CSS_SELECTOR, ".possible-pair svg.region rect")
     assert len(rects) == 2 and all(r.size["width"] > 5 and r.size["height"] > 3 for r in rects)
     save_screenshot(browser, "possible-duplicates.png")
-    browser.find_element(By.CSS_SELECTOR, 'button[name="decision"][value="confirm"]').click()
+    confirm = browser.find_element(By.CSS_SELECTOR, 'button[name="decision"][value="confirm"]')
+    act_and_wait_for_new_page(browser, confirm.click)
     assert "No possible duplicates wait for a decision." in browser.page_source
     assert set(ClusterMember.objects.values_list("version_id", flat=True)) == {chan.pk, wong.pk}
