@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset import Record, load_dataset  # noqa: E402
-from dedup.imaging.compare import Side, compare_pair  # noqa: E402
+from dedup.imaging.compare import Side, compare_pair, fingerprint_side  # noqa: E402
 from dedup.imaging.fingerprint import fingerprint_file  # noqa: E402
-from dedup.imaging.verify import Rendition  # noqa: E402
 
 _SIDES: dict[str, Side] = {}
 
@@ -39,9 +38,7 @@ def _side(path: str) -> tuple[str, Side | None]:
         fp = fingerprint_file(path)
     except Exception:  # noqa: BLE001 - a file the core refuses simply has no side
         return path, None
-    content = Rendition(fp.content, fp.content_size) if fp.content_size[0] else None
-    rendition = Rendition(fp.rendition, fp.rendition_size)
-    return path, Side(fp.sha256, fp.width, fp.height, fp.format, fp.mode, fp, rendition, content)
+    return path, fingerprint_side(fp)
 
 
 def _init(sides: dict[str, Side]) -> None:
@@ -56,7 +53,7 @@ def _compare(pair: tuple[str, str]) -> tuple[tuple[str, str], str, float, str]:
     result = compare_pair(a, b, strictness="balanced")
     elapsed = (time.perf_counter() - start) * 1000
     outcome = result.kind or ("possible" if result.evidence.get("possible") else "")
-    return pair, outcome, elapsed, str(result.evidence.get("reason", ""))
+    return pair, outcome, elapsed, str(result.evidence.get("reason", "")) + " " + str(result.evidence.get("detail", ""))
 
 
 def _pairs(records: list[Record], sample: int, true_sample: int, rng: random.Random) -> tuple[list, list]:

@@ -31,6 +31,12 @@ class Fingerprint(models.Model):
     content = models.BinaryField(_("content rendition"), blank=True, default=b"")
     content_width = models.PositiveSmallIntegerField(default=0)
     content_height = models.PositiveSmallIntegerField(default=0)
+    # A page's text at DETAIL_SIDE (zlib-compressed: mostly paper); empty, 0 x 0, for other pictures.
+    detail = models.BinaryField(_("detail rendition"), blank=True, default=b"", db_default=b"")
+    detail_width = models.PositiveSmallIntegerField(default=0, db_default=0)
+    detail_height = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # Where the detail was cut: [top, bottom, left, right] as shares of the frame, to draw its regions on the picture.
+    detail_box = models.JSONField(default=list, db_default=[], blank=True)
     thumb_small = models.CharField(_("small thumbnail"), max_length=300, blank=True)
     thumb_preview = models.CharField(_("preview"), max_length=300, blank=True)
     timings = models.JSONField(_("timings (ms)"), default=dict, blank=True)

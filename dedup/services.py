@@ -2,6 +2,7 @@
 
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -175,6 +176,10 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "content": data.content,
             "content_width": data.content_size[0],
             "content_height": data.content_size[1],
+            "detail": zlib.compress(data.detail, 6) if data.detail else b"",
+            "detail_width": data.detail_size[0],
+            "detail_height": data.detail_size[1],
+            "detail_box": list(data.detail_box),
             "thumb_small": thumbs.get(THUMB_SMALL, ""),
             "thumb_preview": thumbs.get(THUMB_PREVIEW, ""),
             "timings": data.timings,

@@ -10,10 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import AuditEvent, ImportedMetadata, Item, Version
 from collections_app.selectors import item_surviving
-from dedup.imaging.compare import Side, searchable_hashes, upright_hashes
+from dedup.imaging.compare import fingerprint_side, searchable_hashes, upright_hashes
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
 from dedup.imaging.fingerprint import fingerprint_file
-from dedup.imaging.verify import Rendition
 from dedup.matching.candidates import candidates_for_hashes
 from dedup.matching.edges import sides_compare, stored_side
 from dedup.models import Fingerprint, MatchKind
@@ -189,13 +188,6 @@ def chain_head() -> str:
     return AuditEvent.objects.order_by("-pk").values_list("entry_hash", flat=True).first() or ""
 
 
-def _submitted_side(submitted: FileFingerprint) -> Side:
-    rendition = Rendition(submitted.rendition, submitted.rendition_size)
-    content = Rendition(submitted.content, submitted.content_size) if submitted.content else None
-    fields = (submitted.sha256, submitted.width, submitted.height, submitted.format, submitted.mode)
-    return Side(*fields, submitted, rendition, content)
-
-
 def _answers(submitted: FileFingerprint, matches: list[VersionMatch]) -> list[ItemAnswer]:
     by_item: dict[int, list[VersionMatch]] = {}
     items: dict[int, Item] = {}
@@ -230,7 +222,7 @@ def copy_check(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verificat
     stored = Fingerprint.objects.select_related("version__item", "version__source").filter(
         version_id__in=list(candidates)
     )
-    side = _submitted_side(submitted)
+    side = fingerprint_side(submitted)
     matches = []
     for fingerprint in stored:
         # The very comparison matching stores as an edge, so this answer and the cluster page agree.

@@ -18,7 +18,7 @@ from dedup.imaging.hashes import centre_phashes, hashes, trimmed_phash
 from dedup.imaging.metadata import extract_metadata
 from dedup.imaging.pdf import document_metadata, is_pdf, pdf_check, render_page
 from dedup.imaging.reading import Source, read_source
-from dedup.imaging.renditions import content_rendition, renditions
+from dedup.imaging.renditions import content_rendition, detail_rendition, renditions
 from dedup.imaging.sniff import SNIFF_BYTES, is_pdf_polyglot, is_polyglot
 
 MAX_PAGES = 500
@@ -47,6 +47,10 @@ class Fingerprint:
     # The content inside a wide mat or letterbox, as its own rendition (b"" and (0, 0) when there is none).
     content: bytes = field(repr=False)
     content_size: tuple[int, int]
+    # A page's text at DETAIL_SIDE, for a second reading by verification (b"" and (0, 0) for other pictures).
+    detail: bytes = field(repr=False)
+    detail_size: tuple[int, int]
+    detail_box: tuple[float, ...]  # where the detail was cut, (top, bottom, left, right) as shares of the frame
     thumbnails: dict[int, bytes] = field(repr=False)
     metadata: dict[str, Any] = field(repr=False)
     timings: dict[str, float]
@@ -150,6 +154,7 @@ def _fingerprint_page(
 def _fingerprint_decoded(decoded: Decoded, described: _Described, watch: _Stopwatch) -> Fingerprint:
     grey, thumbnails = renditions(decoded.display)
     matted = content_rendition(decoded.display, grey)
+    detail, detail_box = detail_rendition(decoded.display, grey) or (None, ())
     watch.lap("thumbs")
     phash, dhash, dihedral = hashes(grey)
     trimmed = trimmed_phash(np.asarray(grey))
@@ -174,6 +179,9 @@ def _fingerprint_decoded(decoded: Decoded, described: _Described, watch: _Stopwa
         rendition_size=grey.size,
         content=matted.tobytes() if matted else b"",
         content_size=matted.size if matted else (0, 0),
+        detail=detail.tobytes() if detail else b"",
+        detail_size=detail.size if detail else (0, 0),
+        detail_box=detail_box,
         thumbnails=thumbnails,
         metadata=described.metadata,
         timings=watch.laps,

@@ -7,6 +7,8 @@ from PIL import Image
 
 from dedup.imaging.borders import trim_box
 
+Box = tuple[float, float, float, float]
+
 RENDITION_SIDE = 256
 THUMB_SMALL = 256
 THUMB_PREVIEW = 1024
@@ -15,6 +17,12 @@ _JPEG_QUALITY = 85
 # its own, cut from the preview, so verification compares text at a size where its strokes survive.
 CONTENT_RENDITION_BELOW = 0.6
 CONTENT_MIN_SHARE = 0.1  # of each side: narrower content in a uniform frame is a detail on a blank page
+# A page of text or a form holds its differences (one field, one date) in strokes a few pixels tall at
+# RENDITION_SIDE; verification reads such pictures a second time at this size, cut to what the paper carries.
+DETAIL_SIDE = 640
+PAPER_TOLERANCE = 24  # grey levels from the paper's tone
+PAPER_SHARE = 0.5  # of the picture: blank paper at least this share makes a page
+PAPER_TONE = 140  # paper is lighter than this (a scan of a white or cream sheet)
 
 
 def _fitted_size(size: tuple[int, int], side: int) -> tuple[int, int]:
@@ -62,3 +70,30 @@ def content_rendition(display: Image.Image, grey: Image.Image) -> Image.Image | 
     page = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC).convert("L")
     top, bottom, left, right = trim_box(np.asarray(page), CONTENT_MIN_SHARE)
     return _fit(page.crop((left, top, right, bottom)), RENDITION_SIDE)
+
+
+def is_page(grey: np.ndarray) -> bool:
+    """Mostly blank paper of one light tone: a text page, a letter or a form, not a photograph."""
+    paper = float(np.percentile(grey, 90))
+    blank = float(np.mean(np.abs(grey.astype(np.int16) - paper) <= PAPER_TOLERANCE))
+    return paper >= PAPER_TONE and blank >= PAPER_SHARE
+
+
+def detail_rendition(display: Image.Image, grey: Image.Image) -> tuple[Image.Image, Box] | None:
+    """For a page: what the paper carries, inside any mat and the paper's own blank margins, greyscale, longest
+    side DETAIL_SIDE, from the preview-sized decode, with where it was cut (top, bottom, left, right as shares
+    of the frame); None for a picture that is not a page."""
+    small = np.asarray(grey)
+    top, bottom, left, right = trim_box(small, CONTENT_MIN_SHARE)
+    if not is_page(small[top:bottom, left:right]):  # the paper inside a mat, however wide the mat
+        return None
+    page = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC).convert("L")
+    width, height = page.size
+    top, left = 0, 0
+    for _ in range(2):  # a mat first, then the paper's margins inside it
+        t, b, lft, r = trim_box(np.asarray(page), CONTENT_MIN_SHARE)
+        if (t, b, lft, r) == (0, page.height, 0, page.width):
+            break
+        page, top, left = page.crop((lft, t, r, b)), top + t, left + lft
+    box = (top / height, (top + page.height) / height, left / width, (left + page.width) / width)
+    return _fit(page, DETAIL_SIDE), box

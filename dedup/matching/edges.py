@@ -1,5 +1,6 @@
 """Verified edges: each candidate pair compared once (dedup.imaging.compare) and stored with its evidence."""
 
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,10 @@ def stored_side(fingerprint: Fingerprint) -> Side:
     content = None
     if fingerprint.content_width:
         content = Rendition(bytes(fingerprint.content), (fingerprint.content_width, fingerprint.content_height))
+    detail = None
+    if fingerprint.detail_width:
+        pixels = zlib.decompress(bytes(fingerprint.detail))
+        detail = Rendition(pixels, (fingerprint.detail_width, fingerprint.detail_height))
     return Side(
         version.bytes_key,
         version.width,
@@ -33,6 +38,8 @@ def stored_side(fingerprint: Fingerprint) -> Side:
         fingerprint,
         rendition,
         content,
+        detail,
+        fingerprint.detail_box,
     )
 
 

@@ -11,7 +11,7 @@ from PIL import Image, ImageFilter, ImageOps
 from dedup.imaging.compare import upright_hashes
 from dedup.imaging.index import to_signed
 from dedup.matching.rebuild import clusters_rebuild
-from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, NotDuplicatePair
+from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, NotDuplicatePair
 from tests.images import encode, scene
 from tests.pictures import make_form, make_photo, random_form_template, random_form_values
 
@@ -222,3 +222,24 @@ def test_a_possible_duplicate_joins_no_cluster_and_is_exported_apart_until_a_cur
     NotDuplicatePair.objects.create(version_a_id=a, version_b_id=b)
     call_command("export_clusters", output=str(out))
     assert json.loads(out.read_text())["possible"] == []
+
+
+def test_forms_one_digit_apart_are_read_again_from_the_stored_detail_and_left_for_a_curator(add_version):
+    rng = np.random.default_rng(3)
+    template = random_form_template(rng)
+    values = random_form_values(rng, template)
+    label = next(f for f in template.fields if f not in ("Name", "Date"))
+    form = make_form(template, values)
+    neighbour = make_form(template, {**values, label: values[label][:-1] + str((int(values[label][-1]) + 3) % 10)})
+    first = add_version("forms/0457.png", encode(form, "PNG"))
+    add_version("forms/0458.jpg", encode(neighbour.resize((neighbour.width * 3 // 4, neighbour.height * 3 // 4))))
+    add_version("forms/0457-copy.jpg", encode(form.resize((form.width * 3 // 4, form.height * 3 // 4))))
+    stored = Fingerprint.objects.get(version=first)
+    assert 0 < len(stored.detail) < stored.detail_width * stored.detail_height / 4  # compressed: mostly paper
+    assert len(stored.detail_box) == 4
+    assert _partition() == [["forms/0457-copy.jpg", "forms/0457.png"]]
+    possible = [e for e in MatchEdge.objects.select_related("version_a", "version_b") if e.evidence.get("possible")]
+    assert len(possible) == 2  # the neighbour against the form and against its copy
+    for edge in possible:
+        assert "forms/0458.jpg" in (edge.version_a.original_path, edge.version_b.original_path)
+        assert edge.evidence["detail"]["possible"] and edge.evidence["regions"][0]["box"]

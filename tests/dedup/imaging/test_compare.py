@@ -5,17 +5,14 @@ import io
 import pytest
 from PIL import Image
 
-from dedup.imaging.compare import NEAR, SAME_PIXELS, Side, compare_pair
+from dedup.imaging.compare import NEAR, SAME_PIXELS, Side, compare_pair, fingerprint_side
 from dedup.imaging.fingerprint import fingerprint_file
 from dedup.imaging.verify import Rendition, verify_pair
 from tests.images import encode, scene
 
 
 def side(data: bytes) -> Side:
-    fp = fingerprint_file(io.BytesIO(data))
-    content = Rendition(fp.content, fp.content_size) if fp.content else None
-    rendition = Rendition(fp.rendition, fp.rendition_size)
-    return Side(fp.sha256, fp.width, fp.height, fp.format, fp.mode, fp, rendition, content)
+    return fingerprint_side(fingerprint_file(io.BytesIO(data)))
 
 
 def solid(size: tuple[int, int], fmt: str = "PNG", colour=(120, 30, 200)) -> bytes:
