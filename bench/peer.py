@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dedup.imaging.compare import Side, compare_pair, fingerprint_side  # noqa: E402
+from dedup.imaging.errors import FingerprintError  # noqa: E402
 from dedup.imaging.fingerprint import fingerprint_file  # noqa: E402
 
 UKBENCH = re.compile(r"^(ukbench\d+)(?:_([A-Za-z0-9]+))?$")
@@ -126,8 +127,11 @@ def fingerprint_all(root: Path, paths: Iterable[str]) -> tuple[dict[str, Entry],
     for path in paths:
         try:
             fp = fingerprint_file(str(root / path))
-        except Exception as exc:  # noqa: BLE001 - a file the core refuses is listed, not scored
-            unreadable[path] = f"{type(exc).__name__}: {exc}"
+        except FingerprintError as exc:
+            unreadable[path] = f"refused: {exc.code.value}"
+            continue
+        except Exception as exc:  # noqa: BLE001 - a file the core fails on is listed too, not scored
+            unreadable[path] = f"failed: {type(exc).__name__}: {exc}"
             continue
         group, transform = expected(path, fp.format)
         entries[path] = Entry(path, group, transform, fp.sha256)
@@ -221,7 +225,7 @@ def report(root: Path, entries: dict[str, Entry], unreadable: dict[str, str], ou
     groups = {e.group for e in entries.values()}
     print(f"peer set {root}: {len(entries) + len(unreadable)} files, {len(entries)} read, {len(groups)} pictures")
     for path, why in sorted(unreadable.items()):
-        print(f"  left out, refused by the core: {path} ({why[:100]})")
+        print(f"  left out: {path} ({why[:100]})")
     every, unique = score(entries, outcomes), score(distinct(entries), outcomes)
     print("pairs against the expected groups (clusters = connected components of verified pairs):")
     print(_figures("all files", every))
