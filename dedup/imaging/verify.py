@@ -91,7 +91,7 @@ SHIFT_EXPLAINS = 0.5  # a shift that leaves at most this share of the difference
 SHIFT_RESIDUAL = 0.3  # RMS in units of contrast left after the shift: more is content that moved and changed
 MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
 FEATURES = 300  # ORB features per rendition: enough to tie a turned copy, few enough to stay cheap
-FEATURES_MAX_TURN = 20.0  # degrees; the skew of a rescan or a photographed print, not a quarter turn
+FEATURES_MAX_TURN = 45.0  # degrees; beyond, a quarter turn (a dihedral transform) is nearer: that one is tried instead
 FEATURES_AGREE = 12  # matched features a turn, scale and shift must explain before it is tried
 GUESS_APART = 4.0  # px at full resolution; a moments map this close to another starting map seldom aligns differently
 
