@@ -5,8 +5,10 @@ On PostgreSQL every branch is answered from an index made by migration 0010: tri
 identifiers; an English full-text index finds words by their stem ("bridges" finds "bridge"). A trigram index
 cannot serve a query of two characters (it holds no trigram), and two characters are a whole word in Chinese,
 so a GIN index of each row's two-character pieces (a stored column, `dupfinder_bigrams`) serves those.
-A term found in more than MATCH_LIST_LIMIT rows is not listed in full: rows are tested one by one in the
-page's order until the page is full; and counts stop at COUNT_LIMIT. Elsewhere (SQLite, the demo) the
+Each side of a search (the item's own fields, the versions' file names) is listed as ids when the planner
+expects few matches and there are at most MATCH_LIST_LIMIT; a side found more often (a common word) is
+tested row by row in the page's order until the page is full, the other table through a per-row scalar
+subquery. Counts stop at COUNT_LIMIT (pages and the API say "more than"). Elsewhere (SQLite, the demo) the
 same fields are searched with `icontains`.
 """
 
