@@ -1,5 +1,6 @@
 """Pages of the catalogue lists on the API: counted up to the catalogue's limit, as the pages are."""
 
+from django.utils.translation import gettext as _
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -18,12 +19,13 @@ class CataloguePagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         described = super().get_paginated_response_schema(schema)
-        described["properties"]["count"]["description"] = (
-            f"Matches counted, at most {COUNT_LIMIT + 1}; past {COUNT_LIMIT} count_capped is true."
-        )
+        described["properties"]["count"]["description"] = _(
+            "Matches counted, at most %(most)d; past %(limit)d, count_capped is true."
+        ) % {"most": COUNT_LIMIT + 1, "limit": COUNT_LIMIT}
         described["properties"]["count_capped"] = {
             "type": "boolean",
-            "description": f"True when there are more than {COUNT_LIMIT} matches and count stopped there.",
+            "description": _("True when there are more than %(limit)d matches and counting stopped there.")
+            % {"limit": COUNT_LIMIT},
         }
         described["required"] = [*described.get("required", []), "count_capped"]
         return described
