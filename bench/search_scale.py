@@ -5,8 +5,9 @@ with generate_series in SQL (the search indexes are dropped for the fill and bui
 0010's own definitions, as building a GIN index once is much faster than keeping it up to date row by row),
 then times what /items/?q= does for each query: the count and the first page of 24 items with thumbnails and
 version counts (collections_app.filters.ItemFilter over selectors.items_for_catalogue), the same for
-/versions/?q=, and GET /api/v1/items/?q= through Django's test client. Queries: two-character Chinese words,
-longer Chinese phrases, partial identifiers, English words (full-text, by stem) and parts of file names.
+/versions/?q=, and GET /api/v1/items/?q= and /api/v1/versions/?q= through Django's test client. Queries:
+two-character Chinese words, longer Chinese phrases, partial identifiers, English words (full-text, by stem)
+and parts of file names.
 
 With --base, a baseline tree's code (an unpacked copy of main with a .venv link, as for bench/scale.py) is
 timed against the same database in a process of its own, after this tree, and both are printed side by side.
@@ -134,13 +135,13 @@ def page_seconds(filter_class, queryset, text: str) -> tuple[float, int]:
     return elapsed, total
 
 
-def api_seconds(client, text: str) -> tuple[float, int]:
-    """Seconds for GET /api/v1/items/?q=text (a page of 50, serialised), and its count."""
+def api_seconds(client, path: str, text: str) -> tuple[float, int]:
+    """Seconds for GET path?q=text (a page of 50, serialised), and its count."""
     started = time.perf_counter()
-    response = client.get("/api/v1/items/", {"q": text}, HTTP_HOST="localhost")
+    response = client.get(path, {"q": text}, HTTP_HOST="localhost")
     elapsed = time.perf_counter() - started
     if response.status_code != 200:
-        raise RuntimeError(f"/api/v1/items/?q={text} answered {response.status_code}")
+        raise RuntimeError(f"{path}?q={text} answered {response.status_code}")
     return elapsed, response.json()["count"]
 
 
@@ -183,7 +184,8 @@ def measure(n_queries: int) -> dict:
     lists = [
         ("/items/", lambda t: page_seconds(ItemFilter, selectors.items_for_catalogue(), t)),
         ("/versions/", lambda t: page_seconds(VersionFilter, selectors.versions_for_catalogue(), t)),
-        ("/api/v1/items/", lambda t: api_seconds(client, t)),
+        ("/api/v1/items/", lambda t: api_seconds(client, "/api/v1/items/", t)),
+        ("/api/v1/versions/", lambda t: api_seconds(client, "/api/v1/versions/", t)),
     ]
     for _path, timer in lists:  # warm the caches once
         _timed(timer, "香港")
@@ -226,19 +228,19 @@ def run_tree(tree: Path, n_queries: int) -> dict:
 
 
 def _print_one(results: dict) -> None:
-    print(f"{'page':<16}{'query kind':<24}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'median hits':>13}")
+    print(f"{'page':<19}{'query kind':<24}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'median hits':>13}")
     every = []
     for path, rows in results.items():
         for kind, row in rows.items():
             every += row["ms"]
             hits = "" if row["hits"] is None else f"{row['hits']:,.0f}"
-            print(f"{path:<16}{kind:<24}{row['p50']:>8.0f}{row['p95']:>8.0f}{row['max']:>8.0f}{hits:>13}")
+            print(f"{path:<19}{kind:<24}{row['p50']:>8.0f}{row['p95']:>8.0f}{row['max']:>8.0f}{hits:>13}")
     print(f"all: p50 {percentile(every, 50):.0f} ms, p95 {percentile(every, 95):.0f} ms (target < 300 ms)")
 
 
 def _print_side_by_side(base: dict, head: dict) -> None:
     print(
-        f"{'page':<16}{'query kind':<24}{'base p50':>9}{'base p95':>9}{'head p50':>9}{'head p95':>9}"
+        f"{'page':<19}{'query kind':<24}{'base p50':>9}{'base p95':>9}{'head p50':>9}{'head p95':>9}"
         f"{'p95 head/base':>14}{'head hits':>10}"
     )
     every = {"base": [], "head": []}
@@ -249,7 +251,7 @@ def _print_side_by_side(base: dict, head: dict) -> None:
             every["head"] += h["ms"]
             hits = "" if h["hits"] is None else f"{h['hits']:,.0f}"
             print(
-                f"{path:<16}{kind:<24}{b['p50']:>9.0f}{b['p95']:>9.0f}{h['p50']:>9.0f}{h['p95']:>9.0f}"
+                f"{path:<19}{kind:<24}{b['p50']:>9.0f}{b['p95']:>9.0f}{h['p50']:>9.0f}{h['p95']:>9.0f}"
                 f"{h['p95'] / b['p95']:>13.2f}x{hits:>10}"
             )
     for label, ms in every.items():
