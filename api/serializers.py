@@ -178,9 +178,16 @@ class SplitSerializer(ActionSerializer):
 
 
 class SidecarRowSerializer(serializers.ModelSerializer):
+    problems = serializers.ListField(
+        source="problem_texts", child=serializers.CharField(), read_only=True, help_text=_("In the reader's language.")
+    )
+    problem_codes = serializers.JSONField(
+        source="problems", read_only=True, help_text=_("The same problems as stored: code and parameters.")
+    )
+
     class Meta:
         model = SidecarRow
-        fields = ["line", "filename", "outcome", "problems", "applied_to", "data"]
+        fields = ["line", "filename", "outcome", "problems", "problem_codes", "applied_to", "data"]
 
 
 class BatchSerializer(serializers.ModelSerializer):

@@ -23,6 +23,7 @@ from api import selectors as api_selectors
 from api import serializers as s
 from api import services as api_services
 from api.filters import ApiClusterFilter, ApiFilterBackend, ApiItemFilter, ApiVersionFilter, CatalogueSearchFilter
+from api.pagination import CataloguePagination
 from api.parsers import UploadMultiPartParser
 from api.schema import VALIDATION_ERROR
 from collections_app import selectors, services, sidecar
@@ -70,6 +71,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [ApiFilterBackend, CatalogueSearchFilter, OrderingFilter]
     filterset_class = ApiItemFilter
     catalogue_search = staticmethod(items_search)
+    pagination_class = CataloguePagination
     ordering_fields = ["identifier", "title", "title_zh", "created_at"]
     ordering = ["-created_at", "-id"]
     action_permissions = {"by_identifier": ["collections_app.view_item"]}
@@ -106,6 +108,7 @@ class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [ApiFilterBackend, CatalogueSearchFilter, OrderingFilter]
     filterset_class = ApiVersionFilter
     catalogue_search = staticmethod(versions_search)
+    pagination_class = CataloguePagination
     ordering_fields = ["uploaded_at", "original_filename", "byte_size"]
     ordering = ["-uploaded_at", "-id"]
     action_permissions = {"retry": ["collections_app.view_version", "collections_app.add_version"]}

@@ -4,28 +4,39 @@ Creates its own PostgreSQL database (dropped first; never the one in DATABASE_UR
 with generate_series in SQL (the search indexes are dropped for the fill and built afterwards from migration
 0010's own definitions, as building a GIN index once is much faster than keeping it up to date row by row),
 then times what /items/?q= does for each query: the count and the first page of 24 items with thumbnails and
-version counts (collections_app.filters.ItemFilter over selectors.items_for_catalogue), and the same for
-/versions/?q=. Queries: two-character Chinese words, longer Chinese phrases, partial identifiers, English
-words (full-text, by stem) and parts of file names.
+version counts (collections_app.filters.ItemFilter over selectors.items_for_catalogue), the same for
+/versions/?q=, and GET /api/v1/items/?q= and /api/v1/versions/?q= through Django's test client. Queries:
+two-character Chinese words, longer Chinese phrases, partial identifiers, English words (full-text, by stem)
+and parts of file names.
+
+With --base, a baseline tree's code (an unpacked copy of main with a .venv link, as for bench/scale.py) is
+timed against the same database in a process of its own, after this tree, and both are printed side by side.
 
     .venv/bin/python -m bench.search_scale                      # 1,000,000 versions, 500,000 items
     .venv/bin/python -m bench.search_scale --items 100000 --versions 200000
     .venv/bin/python -m bench.search_scale --reuse              # time again without refilling
+    git archive main | tar -x -C /tmp/search-base && ln -s $PWD/.venv /tmp/search-base/.venv
+    .venv/bin/python -m bench.search_scale --reuse --queries 10 --base /tmp/search-base --drop
 
 Target: p95 under 300 ms for every kind of query.
 """
 
 import argparse
 import importlib
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+HERE = Path(__file__).resolve().parents[1]
 DATABASE = "dupfinder_search_scale"
 PAGE_SIZE = 24
+TIMEOUT_S = 30.0  # a query of the baseline stopped here is counted as taking this long
 
 # Words of the kind a Hong Kong archive's titles hold; every one is two characters, so each is also a query.
 ZH_WORDS = (
@@ -124,82 +135,209 @@ def page_seconds(filter_class, queryset, text: str) -> tuple[float, int]:
     return elapsed, total
 
 
-def percentile(values: list[float], q: float) -> float:
+def api_seconds(client, path: str, text: str) -> tuple[float, int]:
+    """Seconds for GET path?q=text (a page of 50, serialised), and its count."""
+    started = time.perf_counter()
+    response = client.get(path, {"q": text}, HTTP_HOST="localhost")
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}?q={text} answered {response.status_code}")
+    return elapsed, response.json()["count"]
+
+
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
+def _timed(measure, text: str) -> tuple[float, int]:
+    """`measure(text)`, or the statement timeout as its time (a query stopped there has no count)."""
+    from django.db import OperationalError, connection
+
+    try:
+        return measure(text)
+    except OperationalError:
+        connection.close()  # the timed-out query's transaction state goes with the connection
+        return TIMEOUT_S, -1
+
+
+def measure(n_queries: int) -> dict:
+    """{page: {kind: {p50, p95, max, hits}}} for this tree's code against the bench database."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+    from django.test import Client
+
+    from collections_app import selectors
+    from collections_app.filters import ItemFilter, VersionFilter
+
+    def statement_timeout(sender, connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(TIMEOUT_S * 1000)}")
+
+    connection_created.connect(statement_timeout)
+    connection.close()
+    user, _created = get_user_model().objects.get_or_create(
+        username="search-bench", defaults={"is_superuser": True, "is_staff": True}
+    )
+    client = Client()
+    client.force_login(user)
+    lists = [
+        ("/items/", lambda t: page_seconds(ItemFilter, selectors.items_for_catalogue(), t)),
+        ("/versions/", lambda t: page_seconds(VersionFilter, selectors.versions_for_catalogue(), t)),
+        ("/api/v1/items/", lambda t: api_seconds(client, "/api/v1/items/", t)),
+        ("/api/v1/versions/", lambda t: api_seconds(client, "/api/v1/versions/", t)),
+    ]
+    for _path, timer in lists:  # warm the caches once
+        _timed(timer, "香港")
+    results: dict = {}
+    for path, timer in lists:
+        rng = random.Random(18)  # the same queries for every list and every tree
+        rows = results.setdefault(path, {})
+        for kind, texts in queries(rng, n_queries).items():
+            timings, hits = zip(*(_timed(timer, t) for t in texts), strict=True)
+            rows[kind] = _summary([t * 1000 for t in timings], hits)
+        browse = [_timed(timer, "")[0] * 1000 for _ in range(5)]
+        rows["(no query, browse)"] = _summary(browse, [])
+    return results
+
+
+def _summary(ms: list[float], hits) -> dict:
+    counted = [h for h in hits if h >= 0]
+    return {
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "max": max(ms),
+        "hits": statistics.median(counted) if counted else None,
+        "ms": ms,
+    }
+
+
+def run_tree(tree: Path, n_queries: int) -> dict:
+    """`measure` in a process of its own with `tree`'s code (and its .venv when it has one)."""
+    python = tree / ".venv" / "bin" / "python"
+    out = subprocess.run(
+        [str(python if python.exists() else sys.executable), str(Path(__file__).resolve()), "--measure"]
+        + [str(n_queries)],
+        cwd=tree,
+        env=dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", DJANGO_DEBUG="0"),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _print_one(results: dict) -> None:
+    print(f"{'page':<19}{'query kind':<24}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'median hits':>13}")
+    every = []
+    for path, rows in results.items():
+        for kind, row in rows.items():
+            every += row["ms"]
+            hits = "" if row["hits"] is None else f"{row['hits']:,.0f}"
+            print(f"{path:<19}{kind:<24}{row['p50']:>8.0f}{row['p95']:>8.0f}{row['max']:>8.0f}{hits:>13}")
+    print(f"all: p50 {percentile(every, 50):.0f} ms, p95 {percentile(every, 95):.0f} ms (target < 300 ms)")
+
+
+def _print_side_by_side(base: dict, head: dict) -> None:
+    print(
+        f"{'page':<19}{'query kind':<24}{'base p50':>9}{'base p95':>9}{'head p50':>9}{'head p95':>9}"
+        f"{'p95 head/base':>14}{'head hits':>10}"
+    )
+    every = {"base": [], "head": []}
+    for path, rows in head.items():
+        for kind, h in rows.items():
+            b = base[path][kind]
+            every["base"] += b["ms"]
+            every["head"] += h["ms"]
+            hits = "" if h["hits"] is None else f"{h['hits']:,.0f}"
+            print(
+                f"{path:<19}{kind:<24}{b['p50']:>9.0f}{b['p95']:>9.0f}{h['p50']:>9.0f}{h['p95']:>9.0f}"
+                f"{h['p95'] / b['p95']:>13.2f}x{hits:>10}"
+            )
+    for label, ms in every.items():
+        print(f"{label}, every search: p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms")
+    print(f"(target: p95 < 300 ms; times of {TIMEOUT_S:.0f} s are queries stopped by the statement timeout)")
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, os.getcwd())  # the tree being measured: this one, or --base's
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+
+
+def fill(items: int, versions: int) -> None:
+    import psycopg
+
+    base = urlsplit(os.environ["DATABASE_URL"])
+    with psycopg.connect(urlunsplit(base._replace(path="/postgres")), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        admin.execute(f"CREATE DATABASE {DATABASE}")
+    os.environ["DATABASE_URL"] = urlunsplit(base._replace(path=f"/{DATABASE}"))
+    _setup_django()
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    migration = importlib.import_module("collections_app.migrations.0010_catalogue_search")
+    with connection.schema_editor() as editor:
+        migration.drop_search_indexes(None, editor)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in fill_sql(items, versions):
+            cursor.execute(sql)
+    filled = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.schema_editor() as editor:
+        migration.create_search_indexes(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(f"filled in {filled:.0f} s, search indexes built in {time.perf_counter() - started:.0f} s")
+    connection.close()
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
+        _setup_django()
+        print(json.dumps(measure(int(sys.argv[2]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=500_000)
     parser.add_argument("--versions", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=40, help="queries of each kind")
     parser.add_argument("--reuse", action="store_true", help="time the database filled by an earlier run")
+    parser.add_argument("--base", help="root of a baseline tree (an unpacked copy of main) to time side by side")
+    parser.add_argument("--rounds", type=int, default=2, help="times each tree is timed; the last is printed")
+    parser.add_argument("--drop", action="store_true", help="drop the database when done")
     args = parser.parse_args()
 
-    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    if args.reuse is False:
-        import psycopg
-
-        with psycopg.connect(urlunsplit(base._replace(path="/postgres")), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-            admin.execute(f"CREATE DATABASE {DATABASE}")
-    os.environ["DATABASE_URL"] = urlunsplit(base._replace(path=f"/{DATABASE}"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from collections_app import selectors
-    from collections_app.filters import ItemFilter, VersionFilter
-
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     if not args.reuse:
-        call_command("migrate", verbosity=0)
-        migration = importlib.import_module("collections_app.migrations.0010_catalogue_search")
-        with connection.schema_editor() as editor:
-            migration.drop_search_indexes(None, editor)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            for sql in fill_sql(args.items, args.versions):
-                cursor.execute(sql)
-        filled = time.perf_counter() - started
-        started = time.perf_counter()
-        from django.apps import apps
+        fill(args.items, args.versions)
+    base_url = urlsplit(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"] = urlunsplit(base_url._replace(path=f"/{DATABASE}"))
+    try:
+        # Turn about, head then baseline, `--rounds` times; the last round of each is printed, so both trees
+        # are timed with caches the other has just warmed.
+        for _round in range(args.rounds):
+            head = run_tree(HERE, args.queries)
+            base = run_tree(Path(args.base), args.queries) if args.base else None
+    finally:
+        if args.drop:
+            import psycopg
 
-        with connection.schema_editor() as editor:
-            migration.create_search_indexes(apps, editor)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        print(f"filled in {filled:.0f} s, search indexes built in {time.perf_counter() - started:.0f} s")
-
-    from collections_app.models import Item, Version
-
-    print(f"{Item.objects.count():,} items, {Version.objects.count():,} versions, PostgreSQL, {os.cpu_count()} cores")
-    rng = random.Random(18)
-    lists = [
-        ("/items/", ItemFilter, selectors.items_for_catalogue()),
-        ("/versions/", VersionFilter, selectors.versions_for_catalogue()),
-    ]
-    for _path, filter_class, queryset in lists:  # warm the caches once
-        page_seconds(filter_class, queryset, "香港")
-    print(f"{'page':<11}{'query kind':<24}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'median hits':>13}")
-    every: list[float] = []
-    for path, filter_class, queryset in lists:
-        for kind, texts in queries(rng, args.queries).items():
-            timings, hits = zip(*(page_seconds(filter_class, queryset, t) for t in texts), strict=True)
-            ms = [t * 1000 for t in timings]
-            every += ms
-            print(
-                f"{path:<11}{kind:<24}{percentile(ms, 50):>8.0f}{percentile(ms, 95):>8.0f}{max(ms):>8.0f}"
-                f"{statistics.median(hits):>13,.0f}"
-            )
-        browse_ms = [page_seconds(filter_class, queryset, "")[0] * 1000 for _ in range(10)]
-        every += browse_ms
-        print(f"{path:<11}{'(no query, browse)':<24}{percentile(browse_ms, 50):>8.0f}{percentile(browse_ms, 95):>8.0f}")
-    p95 = percentile(every, 95)
-    print(f"all searches: p50 {percentile(every, 50):.0f} ms, p95 {p95:.0f} ms (target < 300 ms)")
+            with psycopg.connect(urlunsplit(base_url._replace(path="/postgres")), autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    print(
+        f"{args.queries} queries of each kind, round {args.rounds} of {args.rounds}, PostgreSQL, {os.cpu_count()} "
+        f"cores, load average {os.getloadavg()[0]:.1f}"
+    )
+    if base is None:
+        _print_one(head)
+    else:
+        _print_side_by_side(base, head)
 
 
 if __name__ == "__main__":

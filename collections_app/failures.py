@@ -1,7 +1,8 @@
 """Failure and refusal codes in the reader's language, rendered when shown, never stored as words.
 
-Image reasons are dedup.imaging.errors.Failure codes; reasons only intake has (names, archives, sidecars)
-are Refusal codes here. Both are stored with their parameters and worded by `failure_text`.
+Image reasons are dedup.imaging.errors.Failure codes; reasons only intake has (names, archives, sidecars,
+a folder's links and pipes) are Refusal codes here, and a sidecar row's problems SidecarProblem codes. All are
+stored with their parameters and worded by `failure_text` (`problem_text` for a stored problem).
 """
 
 from enum import StrEnum
@@ -29,6 +30,30 @@ class Refusal(StrEnum):
     CSV_UNREADABLE = "csv_unreadable"  # line, detail: the csv module's words
     CSV_TOO_LARGE = "csv_too_large"
     CSV_NO_FILENAME = "csv_no_filename"
+    # A folder's own entries that `manage.py ingest` does not read.
+    FOLDER_UNREADABLE = "folder_unreadable"  # reason: the system's words
+    NAMED_PIPE = "named_pipe"
+    DEVICE = "device"
+    SOCKET = "socket"
+    NOT_REGULAR = "not_regular"
+    LINK_INSIDE = "link_inside"  # target
+    LINK_OUTSIDE = "link_outside"  # target
+    FILE_GREW = "file_grew"
+    FILE_UNREADABLE = "file_unreadable"  # reason: the system's words
+
+
+class SidecarProblem(StrEnum):
+    """What is wrong with one row of a sidecar CSV (or with its header), kept on the row."""
+
+    COLUMNS_UNUSED = "sidecar_columns_unused"  # names
+    VALUE_TOO_LONG = "sidecar_value_too_long"  # column, limit
+    IDENTIFIER_CONTROL = "sidecar_identifier_control"
+    IDENTIFIER_TAKEN = "sidecar_identifier_taken"  # value
+    EXTRA_VALUES = "sidecar_extra_values"  # values
+    FILENAME_TOO_LONG = "sidecar_filename_too_long"  # limit
+    NO_FILENAME = "sidecar_no_filename"
+    DUPLICATE_ROW = "sidecar_duplicate_row"  # name
+    AMBIGUOUS_NAME = "sidecar_ambiguous_name"  # n, name
 
 
 _MESSAGES: dict[str, str] = {
@@ -69,6 +94,33 @@ _MESSAGES: dict[str, str] = {
     Refusal.CSV_NO_FILENAME: gettext_noop(
         "Line 1 of the CSV needs a column named filename that says which file each row describes."
     ),
+    Refusal.FOLDER_UNREADABLE: gettext_noop("The folder could not be read (%(reason)s)."),
+    Refusal.NAMED_PIPE: gettext_noop("A named pipe, not a file; not read."),
+    Refusal.DEVICE: gettext_noop("A device, not a file; not read."),
+    Refusal.SOCKET: gettext_noop("A socket, not a file; not read."),
+    Refusal.NOT_REGULAR: gettext_noop("Not a regular file; not read."),
+    Refusal.LINK_INSIDE: gettext_noop(
+        "A symbolic link to %(target)s; links are not followed, so what it points to in the folder "
+        "is ingested under its own path."
+    ),
+    Refusal.LINK_OUTSIDE: gettext_noop("A symbolic link to %(target)s, outside the folder; links are not followed."),
+    Refusal.FILE_GREW: gettext_noop("The file grew while it was read; run ingest again once it is complete."),
+    Refusal.FILE_UNREADABLE: gettext_noop("The file could not be read (%(reason)s)."),
+    SidecarProblem.COLUMNS_UNUSED: gettext_noop(
+        "Columns not used for item fields (kept with each row as sent): %(names)s"
+    ),
+    SidecarProblem.VALUE_TOO_LONG: gettext_noop("%(column)s is longer than %(limit)d characters; not applied."),
+    SidecarProblem.IDENTIFIER_CONTROL: gettext_noop(
+        "identifier contains a line break, tab or other control character; not applied."
+    ),
+    SidecarProblem.IDENTIFIER_TAKEN: gettext_noop("identifier %(value)s is already used by another item; not applied."),
+    SidecarProblem.EXTRA_VALUES: gettext_noop("The row has more values than the header has columns: %(values)s"),
+    SidecarProblem.FILENAME_TOO_LONG: gettext_noop(
+        "The filename is longer than %(limit)d characters, so it matches no file."
+    ),
+    SidecarProblem.NO_FILENAME: gettext_noop("No filename: the row matches no file."),
+    SidecarProblem.DUPLICATE_ROW: gettext_noop("Another row already describes %(name)s; this one is not applied."),
+    SidecarProblem.AMBIGUOUS_NAME: gettext_noop("%(n)d files are named %(name)s; give the path instead."),
     Failure.EMPTY: gettext_noop("The file is empty."),
     Failure.FILE_TOO_LARGE: gettext_noop("The file is larger than the limit of %(limit)d MB."),
     Failure.OUT_OF_MEMORY: gettext_noop("The image is too large to process safely (it does not fit in memory)."),
@@ -169,6 +221,18 @@ def failure_text(code: str, params: dict[str, Any] | None = None) -> str:
         return gettext(template) % params
     except (KeyError, TypeError, ValueError):
         return gettext(template)  # parameters that do not fit the words must not hide the failure
+
+
+def problem(code: str, **params: Any) -> dict[str, Any]:
+    """A problem as stored: its code and parameters, worded by `problem_text` when shown."""
+    return {"code": str(code), "params": params}
+
+
+def problem_text(stored: dict[str, Any] | str) -> str:
+    """A stored problem in the reader's language; one kept in words before problems were codes, as it was."""
+    if isinstance(stored, str):
+        return stored
+    return failure_text(stored.get("code", ""), stored.get("params") or {})
 
 
 def skipped_reason(row: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.failures import problem_text
 from collections_app.validators import validate_identifier
 from dedup.imaging.formats import PDF, SUFFIXES
 
@@ -450,3 +451,8 @@ class SidecarRow(models.Model):
         if self.applied_to:
             return "partly" if self.problems else "applied"
         return "refused" if self.problems and not self.values else "unmatched"
+
+    @property
+    def problem_texts(self) -> list[str]:
+        """Each problem in the reader's language (stored as codes; rows from before codes, as written)."""
+        return [problem_text(stored) for stored in self.problems]

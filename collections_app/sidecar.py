@@ -8,9 +8,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
 
-from collections_app.failures import Refusal, failure_text
+from collections_app.failures import Refusal, SidecarProblem, failure_text, problem
 from collections_app.models import ImportedMetadata, IngestBatch, Item, SidecarRow, Source, Version
 from collections_app.services import audit_record, batch_create
 
@@ -83,19 +82,17 @@ def _max_length(field: str) -> int | None:
     return getattr(Item._meta.get_field(field), "max_length", None)
 
 
-def row_check(raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """The item values a row sets and the problems with it; a bad value is reported and left out."""
+def row_check(raw: dict[str, str]) -> tuple[dict[str, Any], list[dict]]:
+    """The item values a row sets and the problems with it (codes, see `problem`); a bad value is left out."""
     values: dict[str, Any] = {}
-    problems: list[str] = []
+    problems: list[dict] = []
     for column, field in FIELDS.items():
         value = (raw.get(column) or "").strip()
         if not value:
             continue
         limit = _max_length(field)
         if limit and len(value) > limit:
-            problems.append(
-                _("%(column)s is longer than %(limit)d characters; not applied.") % {"column": column, "limit": limit}
-            )
+            problems.append(problem(SidecarProblem.VALUE_TOO_LONG, column=column, limit=limit))
             continue
         if field == "subjects":
             values[field] = [s.strip() for s in value.replace("|", ";").split(";") if s.strip()]
@@ -106,15 +103,15 @@ def row_check(raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
 
     identifier = values.get("identifier")
     if identifier and has_control_characters(identifier):
-        problems.append(_("identifier contains a line break, tab or other control character; not applied."))
+        problems.append(problem(SidecarProblem.IDENTIFIER_CONTROL))
         del values["identifier"]
     elif identifier and Item.objects.filter(identifier=identifier).exists():
-        problems.append(_("identifier %(value)s is already used by another item; not applied.") % {"value": identifier})
+        problems.append(problem(SidecarProblem.IDENTIFIER_TAKEN, value=identifier))
         del values["identifier"]
     return values, problems
 
 
-def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
+def csv_parse(content: bytes) -> tuple[list[dict], list[dict]]:
     """Rows as {line, filename, data, values, problems}, and problems with the file as a whole."""
     if len(content) > MAX_BYTES:
         raise SidecarError(Refusal.CSV_TOO_LARGE)
@@ -131,10 +128,7 @@ def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
     unknown = [c for c in header if c not in FIELDS and c != filename_column]
     notes = []
     if unknown:
-        notes.append(
-            _("Columns not used for item fields (kept with each row as sent): %(names)s")
-            % {"names": ", ".join(unknown)}
-        )
+        notes.append(problem(SidecarProblem.COLUMNS_UNUSED, names=", ".join(unknown)))
     rows, seen = [], set()
     for raw in _records(reader):
         extra = raw.pop(None, None)
@@ -142,17 +136,14 @@ def csv_parse(content: bytes) -> tuple[list[dict], list[str]]:
         values, problems = row_check(data)
         filename = normalise_name(data.get(filename_column) or "")
         if extra:
-            problems.append(_("The row has more values than the header has columns: %s") % ", ".join(extra))
+            problems.append(problem(SidecarProblem.EXTRA_VALUES, values=", ".join(extra)))
         if len(filename) > FILENAME_MAX_LENGTH:
-            problems.append(
-                _("The filename is longer than %(limit)d characters, so it matches no file.")
-                % {"limit": FILENAME_MAX_LENGTH}
-            )
+            problems.append(problem(SidecarProblem.FILENAME_TOO_LONG, limit=FILENAME_MAX_LENGTH))
             filename, values = "", {}
         elif not filename:
-            problems.append(_("No filename: the row matches no file."))
+            problems.append(problem(SidecarProblem.NO_FILENAME))
         elif filename in seen:
-            problems.append(_("Another row already describes %(name)s; this one is not applied.") % {"name": filename})
+            problems.append(problem(SidecarProblem.DUPLICATE_ROW, name=filename))
             values = {}
         seen.add(filename)
         rows.append(
@@ -175,12 +166,12 @@ def _matching(versions: QuerySet[Version], filename: str) -> list[Version]:
     return exact or found
 
 
-def _item_update(row: SidecarRow, version: Version, actor: Any) -> list[str]:
+def _item_update(row: SidecarRow, version: Version, actor: Any) -> list[dict]:
     item = Item.objects.select_for_update().get(pk=version.item_id)
     values = dict(row.values)
     problems = []
     if "identifier" in values and Item.objects.filter(identifier=values["identifier"]).exclude(pk=item.pk).exists():
-        problems.append(_("identifier %(value)s is already used by another item; not applied.") % values)
+        problems.append(problem(SidecarProblem.IDENTIFIER_TAKEN, value=values["identifier"]))
         del values["identifier"]
     before = {name: getattr(item, name) for name in values}
     for name, value in values.items():
@@ -204,19 +195,28 @@ def sidecar_row_apply(*, row_id: int, versions: QuerySet[Version], actor: Any = 
         return row
     matches = [v for v in _matching(versions, row.filename) if v.pk not in row.applied_to]
     if len(matches) > 1 and not row.applied_to:
-        note = _("%(n)d files are named %(name)s; give the path instead.") % {"n": len(matches), "name": row.filename}
+        note = problem(SidecarProblem.AMBIGUOUS_NAME, n=len(matches), name=row.filename)
         if note not in row.problems:
             row.problems = [*row.problems, note]
             row.save(update_fields=["problems"])
         return row
     for version in matches:
-        row.problems = list(dict.fromkeys([*row.problems, *_item_update(row, version, actor)]))
+        row.problems = _distinct([*row.problems, *_item_update(row, version, actor)])
         row.applied_to = [*row.applied_to, version.pk]
     row.save(update_fields=["problems", "applied_to"])
     return row
 
 
-def sidecar_rows_create(*, batch: IngestBatch, rows: Iterable[dict], notes: Iterable[str] = ()) -> list[SidecarRow]:
+def _distinct(problems: list) -> list:
+    """The problems in order, each once (a row applied to two versions may find one problem twice)."""
+    kept: list = []
+    for found in problems:
+        if found not in kept:
+            kept.append(found)
+    return kept
+
+
+def sidecar_rows_create(*, batch: IngestBatch, rows: Iterable[dict], notes: Iterable[dict] = ()) -> list[SidecarRow]:
     created = [SidecarRow(batch=batch, line=1, problems=[note]) for note in notes]
     created += [SidecarRow(batch=batch, **row) for row in rows]
     return SidecarRow.objects.bulk_create(created)

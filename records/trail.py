@@ -75,17 +75,24 @@ def _shown(name: str, value: Any, identifiers: dict[str, str]) -> Any:
     return value
 
 
-def merge_changes(*, event: AuditEvent) -> list[FieldChange]:
-    """The curated values a merge changed on each item it touched, before and after (one query)."""
+def _touched(event: AuditEvent) -> tuple[dict, dict, list[str]]:
     before = (event.before or {}).get("items", {})
     after = (event.after or {}).get("items", {})
-    item_ids = sorted({*before, *after}, key=lambda pk: int(pk) if str(pk).isdigit() else 0)
+    return before, after, sorted({*before, *after}, key=lambda pk: int(pk) if str(pk).isdigit() else 0)
+
+
+def merges_changes(*, events: Iterable[AuditEvent]) -> dict[int, list[FieldChange]]:
+    """The curated values each merge changed on each item it touched, before and after, by event id (one query)."""
+    events = list(events)
+    item_ids = {int(pk) for event in events for pk in _touched(event)[2] if str(pk).isdigit()}
     identifiers = {
-        str(pk): identifier
-        for pk, identifier in Item.objects.filter(pk__in=[int(i) for i in item_ids if str(i).isdigit()]).values_list(
-            "pk", "identifier"
-        )
+        str(pk): identifier for pk, identifier in Item.objects.filter(pk__in=item_ids).values_list("pk", "identifier")
     }
+    return {event.pk: _changes(event, identifiers) for event in events}
+
+
+def _changes(event: AuditEvent, identifiers: dict[str, str]) -> list[FieldChange]:
+    before, after, item_ids = _touched(event)
     changes = []
     for pk in item_ids:
         old, new = before.get(pk, {}), after.get(pk, {})

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
 
-from collections_app.failures import Refusal, failure_text, skipped_reason
-from collections_app.models import IngestBatch
+from collections_app.failures import Refusal, SidecarProblem, failure_text, skipped_reason
+from collections_app.models import IngestBatch, SidecarRow
+from collections_app.sidecar import batch_sidecar_attach
 from collections_app.templatetags.audit_labels import ACTION_LABELS
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import fingerprint_file
@@ -209,10 +210,12 @@ SAMPLE_PARAMS = {
     **{"limit": 200, "pixels": "250", "format": "JPEG", "detail": "x", "version": 7, "text": "x"},
     **{"pages": 20, "page": 3},
     **{"length": 600, "name": "a.zip", "n": 3, "ratio": 900, "mb": 12, "line": 4},
+    **{"reason": "Permission denied", "target": "/srv/elsewhere/a.jpg", "column": "title", "value": "HKM-1"},
+    **{"names": "notes", "values": "x"},
 }
 
 
-@pytest.mark.parametrize("code", [*Failure, *Refusal])
+@pytest.mark.parametrize("code", [*Failure, *Refusal, *SidecarProblem])
 def test_every_failure_code_has_words_in_both_languages(code, chinese):
     with translation.override("en"):
         english = failure_text(code, SAMPLE_PARAMS)
@@ -244,6 +247,27 @@ def test_every_refusal_stored_on_a_batch_is_shown_in_the_readers_language(code, 
     with translation.override("en"):
         english = skipped_reason(row)
     assert re.search(r"[\u4e00-\u9fff]", skipped_reason(row)) and skipped_reason(row) != english
+
+
+@pytest.mark.parametrize("code", list(SidecarProblem))
+def test_every_problem_stored_on_a_sidecar_row_is_shown_in_the_readers_language(code, chinese):
+    row = SidecarRow(problems=[{"code": code, "params": SAMPLE_PARAMS}])
+    with translation.override("en"):
+        english = row.problem_texts
+    assert re.search(r"[\u4e00-\u9fff]", row.problem_texts[0]) and row.problem_texts != english
+
+
+@pytest.mark.django_db
+def test_the_batch_page_shows_sidecar_problems_and_folder_refusals_in_chinese(client, uploader, catalogue):
+    batch = IngestBatchFactory(skipped=[{"path": "pipe.jpg", "code": Refusal.NAMED_PIPE, "params": {}}])
+    batch_sidecar_attach(batch=batch, content=b"filename,title,notes\n,Gala,x\n")
+    client.force_login(uploader)
+    page = client.get(reverse("batch-detail", args=[batch.pk]), headers={"accept-language": "zh-hant"})
+    text = page.content.decode()
+    with translation.override("zh-hant"):
+        expected = [failure_text(SidecarProblem.NO_FILENAME), failure_text(Refusal.NAMED_PIPE)]
+    assert page.status_code == 200 and all(words in text for words in expected)
+    assert "No filename" not in text and "named pipe" not in text and "Columns not used" not in text
 
 
 @pytest.mark.parametrize("channel", list(IngestBatch.Channel))

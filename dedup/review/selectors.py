@@ -183,16 +183,24 @@ def authority_rule_names() -> list[str]:
 
 def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
     """The latest merge, split or dismissal of this cluster that has not been undone yet."""
+    return clusters_last_undoable(cluster_ids=[cluster_id]).get(cluster_id)
+
+
+def clusters_last_undoable(*, cluster_ids: list[int]) -> dict[int, AuditEvent]:
+    """For each of these clusters that has one, its latest step not undone yet; one query for them all."""
     events = AuditEvent.objects.filter(
-        target_type="dedup.cluster", target_id=str(cluster_id), action__in=[*UNDOABLE, "cluster.undo"]
+        target_type="dedup.cluster",
+        target_id__in=[str(pk) for pk in cluster_ids],
+        action__in=[*UNDOABLE, "cluster.undo"],
     ).order_by("created_at", "pk")
-    stack: list[AuditEvent] = []
+    stacks: dict[int, list[AuditEvent]] = {}
     for event in events:
+        stack = stacks.setdefault(int(event.target_id), [])
         if event.action == "cluster.undo":
-            stack = [e for e in stack if e.pk != event.after.get("undid")]
+            stack[:] = [e for e in stack if e.pk != event.after.get("undid")]
         else:
             stack.append(event)
-    return stack[-1] if stack else None
+    return {pk: stack[-1] for pk, stack in stacks.items() if stack}
 
 
 def _decision_events(cluster_ids: list[int]) -> dict[int, AuditEvent]:

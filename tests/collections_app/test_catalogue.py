@@ -175,8 +175,9 @@ def test_a_page_of_results_costs_the_same_few_queries_however_many_items_it_show
         chosen = VersionFactory(item=item, source=source, status="done")
         VersionFactory(item=item, source=source, status="done")
         Item.objects.filter(pk=item.pk).update(authoritative_version=chosen)
-    # Session, user, two for permissions, the source list of the filters, the matches' ids, the count, the page.
-    with django_assert_max_num_queries(8):
+    # Session, user, two for permissions, the source list of the filters, for each side of the search (the
+    # item's fields, its versions' file names) the planner's estimate and the matches' ids, the count, the page.
+    with django_assert_max_num_queries(11):
         response = viewer_client.get("/items/", {"q": "harbour"})
     assert len(response.context["page"]) == 24
     assert response.context["page"].paginator.count == 30
@@ -230,3 +231,40 @@ def test_the_api_filters_versions_as_the_page_does(api_viewer, catalogue):
     assert [row["original_filename"] for row in names] == ["信件_掃描.png"]
     refused = api_viewer.get("/api/v1/versions/", {"in_cluster": "maybe"})
     assert refused.status_code == 400
+
+
+@pytest.fixture
+def thirty_harbours():
+    source = SourceFactory()
+    for n in range(30):
+        item = ItemFactory(title=f"Harbour view {n}", title_zh="維港")
+        VersionFactory(item=item, source=source, status="done", original_filename=f"harbour_{n}.jpg")
+
+
+# Session, user, two for permissions, the filters' source list, for each side of the search the planner's
+# estimate and the matches' ids (the versions list: also the versions of the matching items), the count, the page.
+@pytest.mark.parametrize("match_list_limit", [1000, 0], ids=["listed", "tested row by row"])
+@pytest.mark.parametrize(("url", "most"), [("/items/", 11), ("/versions/", 13)])
+@pytest.mark.parametrize("text", ["harbour", "維港"])
+def test_a_search_of_either_list_costs_a_bounded_number_of_queries(
+    viewer_client, thirty_harbours, django_assert_max_num_queries, monkeypatch, match_list_limit, url, most, text
+):
+    monkeypatch.setattr(search, "MATCH_LIST_LIMIT", match_list_limit)
+    with django_assert_max_num_queries(most):
+        response = viewer_client.get(url, {"q": text})
+    assert len(response.context["page"]) == 24 and response.context["page"].paginator.count == 30
+
+
+@pytest.mark.parametrize("match_list_limit", [1000, 0], ids=["listed", "tested row by row"])
+@pytest.mark.parametrize("url", ["/api/v1/items/", "/api/v1/versions/"])
+def test_the_api_search_counts_up_to_the_limit_and_says_when_it_stopped(
+    api_viewer, thirty_harbours, django_assert_max_num_queries, monkeypatch, match_list_limit, url
+):
+    monkeypatch.setattr(search, "MATCH_LIST_LIMIT", match_list_limit)
+    with django_assert_max_num_queries(16):
+        found = api_viewer.get(url, {"q": "harbour"}).json()
+    assert (found["count"], found["count_capped"], len(found["results"])) == (30, False, 30)
+    monkeypatch.setattr(search, "COUNT_LIMIT", 20)
+    found = api_viewer.get(url, {"q": "harbour"}).json()
+    # Pages end where counting stopped, as on the catalogue page.
+    assert (found["count"], found["count_capped"], len(found["results"])) == (21, True, 21)

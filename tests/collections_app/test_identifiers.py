@@ -56,4 +56,4 @@ def test_a_sidecar_identifier_with_a_line_break_is_reported_and_the_rest_of_the_
     content = b'filename,identifier,title\r\nharbour.jpg,"HKRS-1\r\nSet-Cookie: x=1",Harbour at night\r\n'
     (row,), _notes = csv_parse(content)
     assert row["values"] == {"title": "Harbour at night"}
-    assert row["problems"] == ["identifier contains a line break, tab or other control character; not applied."]
+    assert row["problems"] == [{"code": "sidecar_identifier_control", "params": {}}]

@@ -180,8 +180,13 @@ def test_ingest_skips_pipes_devices_and_links_with_a_reason_and_reads_nothing_ou
     assert f"skipped outside.jpg: A symbolic link to {elsewhere / 'secret.jpg'}, outside the folder" in out
     assert f"skipped outside-folder: A symbolic link to {elsewhere}, outside the folder" in out
     assert "skipped sub/again.jpg: A symbolic link to" in out and "ingested under its own path" in out
-    reasons = {row["path"]: skipped_reason(row) for row in IngestBatch.objects.get().skipped}
-    assert {"pipe.jpg", "zero.jpg", "outside.jpg", "outside-folder", "sub/again.jpg"} <= set(reasons)
+    stored = {row["path"]: row for row in IngestBatch.objects.get().skipped}
+    assert {"pipe.jpg", "zero.jpg", "outside.jpg", "outside-folder", "sub/again.jpg"} <= set(stored)
+    # Kept as codes with parameters, worded for each reader when shown.
+    assert stored["pipe.jpg"] == {"path": "pipe.jpg", "code": "named_pipe", "params": {}}
+    assert stored["zero.jpg"] == {"path": "zero.jpg", "code": "link_outside", "params": {"target": "/dev/zero"}}
+    assert stored["sub/again.jpg"]["code"] == "link_inside" and "reason" not in stored["sub/again.jpg"]
+    assert skipped_reason(stored["pipe.jpg"]) == "A named pipe, not a file; not read."
 
 
 @override_settings(DUPFINDER_MAX_UPLOAD_BYTES=2 * 1024 * 1024)

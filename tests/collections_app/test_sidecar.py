@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from collections_app.failures import SidecarProblem
 from collections_app.models import AuditEvent, ImportedMetadata, IngestBatch, SidecarRow, Version
 from collections_app.services import batch_create, source_get_or_create, version_ingest
 from collections_app.sidecar import SidecarError, batch_sidecar_attach, csv_parse
@@ -41,12 +42,16 @@ def test_rows_report_unmatched_files_bad_values_and_duplicates():
         "b.jpg,B,TAKEN,,,extra\n"
     )
     rows = {row.line: row for row in batch_sidecar_attach(batch=batch, content=csv.encode())}
-    assert "notes" in rows[1].problems[0]  # the unused column is named, and kept in each row's data
-    assert rows[2].outcome == "partly" and "identifier is longer" in rows[2].problems[0]
-    assert rows[3].outcome == "refused" and "Another row" in rows[3].problems[0]
+    # The unused column is named, and kept in each row's data.
+    assert rows[1].problems == [{"code": SidecarProblem.COLUMNS_UNUSED, "params": {"names": "notes"}}]
+    assert rows[2].outcome == "partly" and "identifier is longer" in rows[2].problem_texts[0]
+    too_long = {"code": SidecarProblem.VALUE_TOO_LONG, "params": {"column": "identifier", "limit": 200}}
+    assert rows[2].problems[0] == too_long
+    assert rows[3].outcome == "refused" and "Another row" in rows[3].problem_texts[0]
     assert rows[4].outcome == "unmatched"
-    assert rows[5].outcome == "unmatched" and "No filename" in rows[5].problems[0]
-    assert any("already used" in p for p in rows[6].problems) and any("more values" in p for p in rows[6].problems)
+    assert rows[5].outcome == "unmatched" and "No filename" in rows[5].problem_texts[0]
+    assert [p["code"] for p in rows[6].problems] == [SidecarProblem.IDENTIFIER_TAKEN, SidecarProblem.EXTRA_VALUES]
+    assert "TAKEN is already used" in rows[6].problem_texts[0] and "more values" in rows[6].problem_texts[1]
     item = Version.objects.get(original_path="gala/a.jpg").item
     assert (item.title, item.date) == ("Gala", "1962")
     assert item.provenance["title"]["sidecar_row"] == rows[2].pk
@@ -109,7 +114,7 @@ def test_a_filename_longer_than_a_row_can_hold_is_reported_on_its_row_not_a_data
     batch = batch_create(source=source_get_or_create(name="Photo Unit"))
     rows = batch_sidecar_attach(batch=batch, content=b"filename,title\n" + b"n" * 1500 + b".jpg,Gala\nb.jpg,B\n")
     assert [row.filename for row in rows] == ["", "b.jpg"]
-    assert rows[0].problems == ["The filename is longer than 1000 characters, so it matches no file."]
+    assert rows[0].problem_texts == ["The filename is longer than 1000 characters, so it matches no file."]
     assert rows[0].outcome == "refused" and rows[0].data["filename"].startswith("nnn")
 
 
@@ -122,3 +127,12 @@ def test_import_csv_refuses_an_unreadable_csv_with_its_line_and_stores_nothing(t
         call_command("import_csv", str(sheet), source="Photo Unit")
     assert IngestBatch.objects.count() == batches and not SidecarRow.objects.exists()
     assert Version.objects.get().item.title == "a"
+
+
+def test_a_rows_problems_are_kept_as_codes_and_a_row_from_before_codes_is_shown_as_written():
+    batch = batch_create(source=source_get_or_create(name="Photo Unit"))
+    (row,) = batch_sidecar_attach(batch=batch, content=b"filename,title\n,Gala\n")
+    old = SidecarRow.objects.create(batch=batch, line=9, problems=["A problem recorded in words before codes."])
+    assert SidecarRow.objects.get(pk=row.pk).problems == [{"code": SidecarProblem.NO_FILENAME, "params": {}}]
+    assert row.problem_texts == ["No filename: the row matches no file."]
+    assert old.problem_texts == ["A problem recorded in words before codes."]

@@ -3,15 +3,16 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, gettext_noop
 
 from collections_app.models import Source
 from collections_app.sidecar import MAX_BYTES, SidecarError, source_csv_import
 
 OUTCOMES = {
-    "applied": "applied",
-    "partly": "applied in part",
-    "unmatched": "matches no stored file",
-    "refused": "not applied",
+    "applied": gettext_noop("applied"),
+    "partly": gettext_noop("applied in part"),
+    "unmatched": gettext_noop("matches no stored file"),
+    "refused": gettext_noop("not applied"),
 }
 
 
@@ -43,5 +44,6 @@ class Command(BaseCommand):
         )
         for row in rows:
             if row.outcome != "applied":
-                problems = " ".join(row.problems)
-                self.stdout.write(f"  line {row.line} {row.filename}: {OUTCOMES[row.outcome]}. {problems}".rstrip())
+                problems = " ".join(row.problem_texts)
+                outcome = gettext(OUTCOMES[row.outcome])
+                self.stdout.write(f"  line {row.line} {row.filename}: {outcome}. {problems}".rstrip())

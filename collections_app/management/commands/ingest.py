@@ -15,9 +15,8 @@ from pathlib import Path
 from celery import current_app as celery_app  # config/__init__.py makes the project's app current
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
 
-from collections_app.failures import failure_text
+from collections_app.failures import Refusal, failure_text, skipped_reason
 from collections_app.models import IngestBatch
 from collections_app.progress import progress
 from collections_app.selectors import failed_versions, versions_status_counts
@@ -31,11 +30,23 @@ FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | CLOEXEC
 
 
 class Skipped(Exception):
-    """An entry that is not read; the message says why, for the batch's list of refusals."""
+    """An entry that is not read; `code` and `params` say why, kept on the batch and worded for each reader."""
+
+    def __init__(self, code: str, **params) -> None:
+        super().__init__(code, params)
+        self.code, self.params = code, params
+
+    def __str__(self) -> str:
+        return failure_text(self.code, self.params)
 
 
 class FileGrew(OSError):
     """The file became longer than it was when opened, so what was read is not the whole file."""
+
+    code, params = Refusal.FILE_GREW, {}
+
+    def __str__(self) -> str:
+        return failure_text(self.code)
 
 
 class _CappedFile(io.RawIOBase):
@@ -56,7 +67,7 @@ class _CappedFile(io.RawIOBase):
         room = self._cap - self._file.tell()
         if room <= 0:
             if os.fstat(self._file.fileno()).st_size > self._cap:
-                raise FileGrew(_("The file grew while it was read; run ingest again once it is complete."))
+                raise FileGrew(Refusal.FILE_GREW)
             return 0
         with memoryview(buffer) as view:
             return self._file.readinto(view[:room])
@@ -75,24 +86,21 @@ class _CappedFile(io.RawIOBase):
 
 
 def _skipped_row(path: str, reason) -> dict:
-    """A refusal by version_ingest kept as its code (worded for each reader); the folder's own reasons as written."""
-    if getattr(reason, "code", ""):
-        return {"path": path, "code": reason.code, "params": reason.params}
-    return {"path": path, "reason": str(reason)}
+    """A refusal (Skipped, FileGrew or version_ingest's outcome) kept as its code, worded for each reader."""
+    return {"path": path, "code": str(reason.code), "params": reason.params}
 
 
-def _listing(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+def _listing(root: Path) -> tuple[list[str], list[tuple[str, Skipped]]]:
     """Relative paths of every entry under root but its folders, in order, and the folders that cannot be listed.
 
     A link to a folder is listed as an entry (and skipped with its reason), never walked into.
     """
     entries: list[str] = []
-    unreadable: list[tuple[str, str]] = []
+    unreadable: list[tuple[str, Skipped]] = []
 
     def refused(exc: OSError) -> None:
         relative = Path(exc.filename).relative_to(root).as_posix()
-        reason = _("The folder could not be read (%(reason)s).") % {"reason": exc.strerror or exc}
-        unreadable.append((relative, reason))
+        unreadable.append((relative, Skipped(Refusal.FOLDER_UNREADABLE, reason=str(exc.strerror or exc))))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=refused):
         folder = Path(dirpath)
@@ -102,29 +110,24 @@ def _listing(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
     return entries, unreadable
 
 
-def _kind_reason(mode: int) -> str:
+def _kind_reason(mode: int) -> Skipped:
     if stat.S_ISFIFO(mode):
-        return _("A named pipe, not a file; not read.")
+        return Skipped(Refusal.NAMED_PIPE)
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return _("A device, not a file; not read.")
+        return Skipped(Refusal.DEVICE)
     if stat.S_ISSOCK(mode):
-        return _("A socket, not a file; not read.")
-    return _("Not a regular file; not read.")
+        return Skipped(Refusal.SOCKET)
+    return Skipped(Refusal.NOT_REGULAR)
 
 
-def _link_reason(root: Path, relative: str, target: str) -> str:
+def _link_reason(root: Path, relative: str, target: str) -> Skipped:
     real_root = os.path.realpath(root)
-    if os.path.commonpath([os.path.realpath(root / relative), real_root]) == real_root:
-        return _(
-            "A symbolic link to %(target)s; links are not followed, so what it points to in the folder "
-            "is ingested under its own path."
-        ) % {"target": target}
-    return _("A symbolic link to %(target)s, outside the folder; links are not followed.") % {"target": target}
+    inside = os.path.commonpath([os.path.realpath(root / relative), real_root]) == real_root
+    return Skipped(Refusal.LINK_INSIDE if inside else Refusal.LINK_OUTSIDE, target=target)
 
 
 def _too_large() -> Skipped:
-    limit = settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024)
-    return Skipped(failure_text(Failure.FILE_TOO_LARGE, {"limit": limit}))
+    return Skipped(Failure.FILE_TOO_LARGE, limit=settings.DUPFINDER_MAX_UPLOAD_BYTES // (1024 * 1024))
 
 
 def _open_inside(root: Path, root_fd: int, relative: str) -> io.BufferedReader:
@@ -138,9 +141,9 @@ def _open_inside(root: Path, root_fd: int, relative: str) -> io.BufferedReader:
             opened.append(parent)
         info = os.stat(name, dir_fd=parent, follow_symlinks=False)
         if stat.S_ISLNK(info.st_mode):
-            raise Skipped(_link_reason(root, relative, os.readlink(name, dir_fd=parent)))
+            raise _link_reason(root, relative, os.readlink(name, dir_fd=parent))
         if not stat.S_ISREG(info.st_mode):
-            raise Skipped(_kind_reason(info.st_mode))
+            raise _kind_reason(info.st_mode)
         if info.st_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
             raise _too_large()
         fd = os.open(name, FILE_FLAGS, dir_fd=parent)
@@ -150,7 +153,7 @@ def _open_inside(root: Path, root_fd: int, relative: str) -> io.BufferedReader:
     info = os.fstat(fd)  # what was opened, which may not be what was looked at a moment before
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise Skipped(_kind_reason(info.st_mode))
+        raise _kind_reason(info.st_mode)
     if info.st_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
         os.close(fd)
         raise _too_large()
@@ -194,8 +197,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Created {len(created)} versions, {already} already ingested, {len(skipped)} skipped (batch {batch.pk})."
         )
-        for path, reason in skipped:
-            self.stdout.write(f"  skipped {path}: {getattr(reason, 'message', reason)}")
+        for row in batch.skipped:
+            self.stdout.write(f"  skipped {row['path']}: {skipped_reason(row)}")
         if wait or inline:
             self._wait(created, timeout)
         if getattr(self, "_no_worker", False):
@@ -218,12 +221,12 @@ class Command(BaseCommand):
                             process_inline=inline,
                         )
                 except (Skipped, FileGrew) as exc:
-                    skipped.append((relative, str(exc)))
+                    skipped.append((relative, exc))
                     continue
                 except StorageUnavailable as exc:  # every file after it would fail the same way
                     raise CommandError(str(exc)) from exc
                 except OSError as exc:
-                    reason = _("could not be read (%(reason)s)") % {"reason": exc.strerror or exc}
+                    reason = Skipped(Refusal.FILE_UNREADABLE, reason=str(exc.strerror or exc))
                     skipped.append((relative, reason))
                     continue
                 if outcome.created:

@@ -106,3 +106,31 @@ def test_a_merge_is_undone_from_the_surviving_items_history(client, curator, clu
     page = client.get(reverse("item-detail", args=[b.item_id]))
     assert [token for _event, token, _undone in page.context["record"].merge_rows] == [None]
     assert "Undo this merge" not in page.content.decode()
+
+
+def test_the_item_page_costs_the_same_queries_however_many_merges_its_history_holds(client, curator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dedup.review.services import cluster_merge
+    from tests.factories import ItemFactory, VersionFactory
+
+    item = ItemFactory()
+
+    def merge_one_more() -> int:
+        cluster = ClusterFactory()
+        kept = ClusterMemberFactory(cluster=cluster, version=VersionFactory(item=item)).version
+        ClusterMemberFactory(cluster=cluster)
+        cluster_merge(cluster_id=cluster.pk, actor=curator, authoritative_id=kept.pk)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("item-detail", args=[item.pk]))
+        assert page.status_code == 200
+        return len(captured.captured_queries)
+
+    one = merge_one_more()
+    merge_one_more(), merge_one_more()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("item-detail", args=[item.pk]))
+    rows = page.context["record"].merge_rows
+    assert len(rows) == 3 and [token is not None for _event, token, _undone in rows] == [True, True, True]
+    assert len(captured.captured_queries) == one
