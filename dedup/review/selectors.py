@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collections_app.models import AuditEvent, Item, Version
+from dedup.imaging.overlay import overlay_matrix
 from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge
 from dedup.review.rules import capture_date, embedded_summary
 
@@ -241,8 +242,10 @@ def dismissed_snapshots(*, clusters: list[Cluster], detail: bool = False) -> dic
 def cluster_edges(*, versions: list[Version]) -> list[dict]:
     """Verified pairs among these versions, as the compare view draws them (one query).
 
-    `transform` turns b into a (verification aligns b onto a); `region` is the one region that differs, as
-    fractions (top, bottom, left, right) of a's frame, when verification compared whole frames.
+    `transform` turns b into a (verification aligns b onto a); `matrix` carries b's (x, y) fractions onto a's
+    with the scale, shift and slight skew verification fitted as well, when it compared whole frames and
+    stored its alignment; `region` is the one region that differs, as fractions (top, bottom, left, right)
+    of a's frame, when verification compared whole frames.
     """
     by_id = {v.pk: v for v in versions}
     edges = MatchEdge.objects.filter(version_a__in=by_id, version_b__in=by_id, is_duplicate=True).values(
@@ -251,17 +254,38 @@ def cluster_edges(*, versions: list[Version]) -> list[dict]:
     rows = []
     for edge in edges:
         evidence, a = edge["evidence"] or {}, by_id[edge["version_a"]]
+        matrix = _overlay(evidence)
+        words = [str(TRANSFORM_WORDS[evidence["transform"]])] if evidence.get("transform") in TRANSFORM_WORDS else []
+        if matrix and _scaled_or_shifted(matrix):
+            words.append(_("scaled and shifted into place"))
         rows.append(
             {
                 "a": edge["version_a"],
                 "b": edge["version_b"],
                 "kind": edge["kind"],
                 "transform": evidence.get("transform") or "identity",
-                "words": str(TRANSFORM_WORDS.get(evidence.get("transform"), "")),
+                "words": ", ".join(words),
                 "region": _region_fractions(evidence, a),
+                "matrix": matrix,
             }
         )
     return rows
+
+
+def _scaled_or_shifted(matrix: list[float]) -> bool:
+    """More than a turn or mirror of the whole frame: scale off 1 or a corner moved, by over 1.5%."""
+    xx, xy, x0, yx, yy, y0 = matrix
+    off_scale = abs(abs(xx * yy - xy * yx) - 1) > 0.03
+    return off_scale or any(min(abs(t), abs(1 - t)) > 0.015 for t in (x0, y0))
+
+
+def _overlay(evidence: dict) -> list[float] | None:
+    sizes, alignment = evidence.get("compared_size"), evidence.get("alignment")
+    if evidence.get("compared") != "frame" or not alignment or not sizes or len(sizes) != 2:
+        return None
+    return overlay_matrix(
+        alignment=alignment, transform=evidence.get("transform") or "identity", size_a=sizes[0], size_b=sizes[1]
+    )
 
 
 def _region_fractions(evidence: dict, a: Version) -> list[float] | None:
