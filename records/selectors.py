@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from collections_app.models import AuditEvent, AuthorityRequest, Item, Version
 from dedup.models import Cluster, ClusterMember
-from dedup.review.selectors import cluster_last_undoable, cluster_token
+from dedup.review.selectors import cluster_token, clusters_last_undoable
 
 
 def item_related_ids(*, item: Item) -> set[int]:
@@ -69,12 +69,13 @@ def item_record(*, item: Item) -> ItemRecord:
 
 def _merge_rows(merges: list[AuditEvent], trail: list[AuditEvent]) -> list[tuple[AuditEvent, str | None, Any]]:
     """Merges with an undo token where they can still be undone from the item's history, and their undoing."""
-    clusters = Cluster.objects.in_bulk([int(e.target_id) for e in merges])
+    ids = [int(e.target_id) for e in merges]
+    clusters, undoable = Cluster.objects.in_bulk(ids), clusters_last_undoable(cluster_ids=ids)
     undone_by = {e.after.get("undid"): e for e in trail if e.action == "cluster.undo"}
     rows = []
     for event in merges:
         cluster = clusters.get(int(event.target_id))
-        latest = cluster and cluster_last_undoable(cluster_id=cluster.pk)
+        latest = cluster and undoable.get(cluster.pk)
         token = cluster_token(cluster) if latest and latest.pk == event.pk else None
         rows.append((event, token, undone_by.get(event.pk)))
     return rows

@@ -188,9 +188,10 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for version in item.versions.all():
         version.embedded = embedded.version_metadata(version=version)
     labels = trail.target_labels(events=record.trail)
+    changes = trail.merges_changes(events=[e for e in record.trail if e.action == "cluster.merge"])
     for event in record.trail:
         event.target_label = labels[event.target_type, event.target_id]
-        event.changes = trail.merge_changes(event=event) if event.action == "cluster.merge" else []
+        event.changes = changes.get(event.pk, [])
     context = {
         "item": item,
         "record": record,

@@ -5,7 +5,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,14 +41,24 @@ def cluster_token(cluster: Cluster) -> str:
     return cluster.updated_at.isoformat()
 
 
+def cluster_size() -> Subquery:
+    """A cluster's member count, as a subquery read per listed row: a COUNT over a join would group every
+    member of every cluster before the page is cut (and the paginator's count would do it again)."""
+    members = ClusterMember.objects.filter(cluster=OuterRef("pk")).order_by().values("cluster")
+    return Subquery(members.annotate(n=Count("*")).values("n"))
+
+
 def review_queue(*, user: Any) -> QuerySet[Cluster]:
-    """Clusters with their size, whether this user skipped them, and members for thumbnails (3 queries a page)."""
+    """Clusters with their size, whether this user skipped them, and members for thumbnails (3 queries a page).
+
+    Ordered surest first, along the (status, -confidence, id) index, so a page is read off the index.
+    """
     members = ClusterMember.objects.select_related("version__source").only(
         "cluster_id", "version_id", "kind", "version__source__name", "version__width", "version__height"
     )
     return (
         Cluster.objects.annotate(
-            size=Count("members", distinct=True),
+            size=cluster_size(),
             skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user)),
         )
         .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
@@ -71,12 +81,20 @@ def cluster_detail(*, cluster_id: int) -> Cluster:
 
 
 def cluster_neighbours(*, cluster: Cluster, user: Any) -> tuple[int | None, int | None]:
-    """Previous and next open clusters in queue order (highest confidence first), leaving out skipped ones."""
-    queue = Cluster.objects.filter(status=Cluster.Status.OPEN).exclude(skips__user=user).exclude(pk=cluster.pk)
-    after = Q(confidence__lt=cluster.confidence) | Q(confidence=cluster.confidence, pk__gt=cluster.pk)
-    following = queue.filter(after).order_by("-confidence", "pk").values_list("pk", flat=True).first()
-    preceding = queue.exclude(after).order_by("confidence", "-pk").values_list("pk", flat=True).first()
-    return preceding, following
+    """Previous and next open clusters in queue order (highest confidence first), leaving out skipped ones.
+
+    The plain bound on confidence lets each side start its walk of the queue index at this cluster's place
+    instead of at the top; the OR then only passes over ties.
+    """
+    queue = Cluster.objects.filter(status=Cluster.Status.OPEN).filter(
+        ~Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user))
+    )
+    confidence, pk = cluster.confidence, cluster.pk
+    after = Q(confidence__lt=confidence) | Q(confidence=confidence, pk__gt=pk)
+    before = Q(confidence__gt=confidence) | Q(confidence=confidence, pk__lt=pk)
+    following = queue.filter(after, confidence__lte=confidence).order_by("-confidence", "pk")
+    preceding = queue.filter(before, confidence__gte=confidence).order_by("confidence", "-pk")
+    return preceding.values_list("pk", flat=True).first(), following.values_list("pk", flat=True).first()
 
 
 def evidence_words(member: ClusterMember) -> str:
@@ -184,16 +202,24 @@ def authority_rule_names() -> list[str]:
 
 def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
     """The latest merge, split or dismissal of this cluster that has not been undone yet."""
+    return clusters_last_undoable(cluster_ids=[cluster_id]).get(cluster_id)
+
+
+def clusters_last_undoable(*, cluster_ids: list[int]) -> dict[int, AuditEvent]:
+    """For each cluster, its latest decision not undone yet (one query for them all); none, no entry."""
     events = AuditEvent.objects.filter(
-        target_type="dedup.cluster", target_id=str(cluster_id), action__in=[*UNDOABLE, "cluster.undo"]
+        target_type="dedup.cluster",
+        target_id__in=[str(pk) for pk in cluster_ids],
+        action__in=[*UNDOABLE, "cluster.undo"],
     ).order_by("created_at", "pk")
-    stack: list[AuditEvent] = []
+    stacks: dict[int, list[AuditEvent]] = {}
     for event in events:
+        stack = stacks.setdefault(int(event.target_id), [])
         if event.action == "cluster.undo":
-            stack = [e for e in stack if e.pk != event.after.get("undid")]
+            stack[:] = [e for e in stack if e.pk != event.after.get("undid")]
         else:
             stack.append(event)
-    return stack[-1] if stack else None
+    return {pk: stack[-1] for pk, stack in stacks.items() if stack}
 
 
 def _decision_events(cluster_ids: list[int]) -> dict[int, AuditEvent]:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from collections_app.permissions import require_perm
 from dedup.models import BulkRule, BulkRun, Cluster
 from dedup.review import bulk, selectors, services
-from dedup.review.filters import ClusterFilter
+from dedup.review.filters import QueueFilter
 from dedup.review.forms import ActionForm, BulkRuleForm, DismissForm, MergeForm, PairForm, SplitForm
 from dedup.review.rules import RULE_LABELS, capture_date, cluster_suggest
 
@@ -27,7 +27,7 @@ def _is_partial(request: HttpRequest) -> bool:
 @require_perm("dedup.view_cluster")
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    clusters = ClusterFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
+    clusters = QueueFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
     page = Paginator(clusters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     snapshots = selectors.dismissed_snapshots(clusters=list(page.object_list))
     for cluster in page.object_list:
