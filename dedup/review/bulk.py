@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,8 @@ from dedup.review.selectors import cluster_detail, cluster_size, clusters_last_u
 from dedup.review.services import ReviewError, cluster_merge, cluster_undo
 
 SAMPLE_SIZE = 8
+# Walk the queue for the sample when at least one open cluster in this many qualifies (about 8 x this rows).
+WALK_SHARE = 50
 
 
 def _qualifying(rule: BulkRule) -> QuerySet:
@@ -36,6 +38,18 @@ def bulk_rule_clusters(*, rule: BulkRule) -> QuerySet[Cluster]:
     return clusters.annotate(size=cluster_size()).order_by("-confidence", "pk")
 
 
+def _first_in_queue_order(rule: BulkRule) -> QuerySet[Cluster]:
+    """The same clusters tested one by one along the queue index: quick to the first few when many qualify."""
+    other_kind = ClusterMember.objects.filter(cluster=OuterRef("pk")).exclude(kind__in=rule.kinds)
+    clusters = (
+        Cluster.objects.filter(status=Cluster.Status.OPEN)
+        .filter(~Exists(other_kind))
+        .annotate(size=cluster_size())
+        .filter(size__gte=2)
+    )
+    return (clusters.filter(size__lte=rule.max_size) if rule.max_size else clusters).order_by("-confidence", "pk")
+
+
 @dataclass(frozen=True)
 class Preview:
     clusters: int
@@ -44,11 +58,17 @@ class Preview:
 
 
 def bulk_rule_preview(*, rule: BulkRule) -> Preview:
-    """How many clusters and versions a run would touch, counted in the database, and a few of them to
-    inspect (three queries)."""
+    """How many clusters and versions a run would touch, counted in one grouped pass over the members, and the
+    first few in queue order (three queries). The sample walks the queue index when qualifying clusters are
+    common enough to meet soon, and filters on the grouped pass when they are few."""
     totals = _qualifying(rule).aggregate(clusters=Count("cluster_id"), versions=Sum("n"))
-    sample = list(bulk_rule_clusters(rule=rule).prefetch_related("members")[:SAMPLE_SIZE])
-    return Preview(clusters=totals["clusters"] or 0, versions=totals["versions"] or 0, sample=sample)
+    clusters = totals["clusters"] or 0
+    if not clusters:
+        return Preview(clusters=0, versions=0, sample=[])
+    common = clusters * WALK_SHARE >= Cluster.objects.filter(status=Cluster.Status.OPEN).count()
+    sample = _first_in_queue_order(rule) if common else bulk_rule_clusters(rule=rule)
+    sample = sample.prefetch_related("members")[:SAMPLE_SIZE]
+    return Preview(clusters=clusters, versions=totals["versions"], sample=list(sample))
 
 
 @transaction.atomic

@@ -139,3 +139,14 @@ def test_an_items_merge_history_costs_the_same_queries_for_one_merge_or_five(
     many = _queries(client, django_assert_max_num_queries, url, 21)
     assert many <= few
     assert client.get(url).content.decode().count("undone by records") == 5
+
+
+def test_the_queue_counts_only_so_far_and_still_pages_to_the_end(client, curator, monkeypatch):
+    """Past the count limit the queue says "more than" instead of counting every open cluster."""
+    monkeypatch.setattr("dedup.review.views.COUNT_LIMIT", 30)
+    _clusters(80, size=2)
+    html = client.get(reverse("review-queue")).content.decode()
+    assert "More than 30 clusters" in html and "Page 1 of many" in html and "page=2" in html
+    last = client.get(reverse("review-queue"), {"page": 4})
+    assert last.context["page"].number == 4 and len(last.context["page"].object_list) == 5
+    assert not last.context["page"].has_next() and "80 clusters" in last.content.decode()
