@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,7 +53,10 @@ def ingest_and_dump(dataset_dir: Path, data_dir: Path, concurrency: int) -> list
     args = argparse.Namespace(services=True, keep_db=False)
     env = _env(args, data_dir)
     _manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, stdout=subprocess.DEVNULL)
+    # Empty the broker database this run uses (redis://host:port/N), not a fixed one another run may be using.
+    broker = urlsplit(env["CELERY_BROKER_URL"])
+    redis = ["redis-cli", "-h", broker.hostname or "127.0.0.1", "-p", str(broker.port or 6379)]
+    subprocess.run([*redis, "-n", broker.path.strip("/") or "0", "flushdb"], check=False, stdout=subprocess.DEVNULL)
     celery = str(Path(sys.executable).with_name("celery"))
     worker = subprocess.Popen(
         [celery, "-A", "config", "worker", "--loglevel=ERROR", f"--concurrency={concurrency}"],
