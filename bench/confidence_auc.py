@@ -16,14 +16,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import _env, _manage  # noqa: E402
+from bench.accuracy import _env, _manage, _wait_for_worker  # noqa: E402
 from bench.dataset import load_dataset  # noqa: E402
 
 DUMP = """
@@ -66,7 +65,7 @@ def ingest_and_dump(dataset_dir: Path, data_dir: Path, concurrency: int) -> list
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(3)
+        _wait_for_worker(env, worker)  # a fixed pause is too short on a loaded machine: ingest then finds none
         _manage(env, "ingest", str(dataset_dir), "--source", "bench", "--wait", "--timeout", "3600")
         out = _manage(env, "shell", "-c", DUMP, capture_output=True, text=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
