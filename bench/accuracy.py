@@ -35,7 +35,8 @@ def _env(args, data_dir: Path) -> dict[str, str]:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.local", DJANGO_DATA_DIR=str(data_dir))
     env.pop("DJANGO_MEDIA_ROOT", None)
     if args.services:
-        dbname = f"dupfinder_bench_{os.getpid()}"
+        # BENCH_DB_PREFIX keeps concurrent runs (each with its own databases) apart.
+        dbname = f"{os.environ.get('BENCH_DB_PREFIX', 'dupfinder_bench')}_{os.getpid()}"
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{dbname}"
         env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")

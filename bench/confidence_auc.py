@@ -16,13 +16,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import _env, _manage  # noqa: E402
+from bench.accuracy import _env, _manage, _wait_for_worker  # noqa: E402
 from bench.dataset import load_dataset  # noqa: E402
 
 DUMP = """
@@ -52,7 +52,10 @@ def ingest_and_dump(dataset_dir: Path, data_dir: Path, concurrency: int) -> list
     args = argparse.Namespace(services=True, keep_db=False)
     env = _env(args, data_dir)
     _manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=False, stdout=subprocess.DEVNULL)
+    # Empty the broker database this run uses (redis://host:port/N), not a fixed one another run may be using.
+    broker = urlsplit(env["CELERY_BROKER_URL"])
+    redis = ["redis-cli", "-h", broker.hostname or "127.0.0.1", "-p", str(broker.port or 6379)]
+    subprocess.run([*redis, "-n", broker.path.strip("/") or "0", "flushdb"], check=False, stdout=subprocess.DEVNULL)
     celery = str(Path(sys.executable).with_name("celery"))
     worker = subprocess.Popen(
         [celery, "-A", "config", "worker", "--loglevel=ERROR", f"--concurrency={concurrency}"],
@@ -62,7 +65,7 @@ def ingest_and_dump(dataset_dir: Path, data_dir: Path, concurrency: int) -> list
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(3)
+        _wait_for_worker(env, worker)  # a fixed pause is too short on a loaded machine: ingest then finds none
         _manage(env, "ingest", str(dataset_dir), "--source", "bench", "--wait", "--timeout", "3600")
         out = _manage(env, "shell", "-c", DUMP, capture_output=True, text=True)
         return json.loads(out.stdout.strip().splitlines()[-1])

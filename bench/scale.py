@@ -7,8 +7,13 @@ Builds (once, with this tree's migrations) a database of `--versions` versions, 
 hundred page-like centres), and one open cluster per `--cluster-every` versions (2-3 members). Then each tree
 (the baseline and this one) measures against that same database, in its own process: the candidate probe of
 one version (a stored version's hashes with a few bits flipped) p50 / p95 over `--queries` probes, and the
-review queue, `/api/v1/clusters/` and `/reports/` pages (p50 / p95 and queries per request, through
-Django's test client as a superuser). Printed side by side with the ratio head / base. Not part of the suite.
+review pages (the queue with each filter and order, a cluster in the middle of the queue, possible
+duplicates, bulk rules with a preview of a rule that matches nothing and one that matches every cluster,
+and an item's history with merges), `/api/v1/clusters/` and `/reports/` (p50 / p95 and queries per request,
+through Django's test client as a superuser). The collection also holds a verified edge per cluster pair,
+rejected comparisons and possible duplicates (half of them declined). Each tree migrates the database to its
+own schema before it measures (the baseline first). Printed side by side with the ratio head / base. Not
+part of the suite.
 """
 
 from __future__ import annotations
@@ -71,6 +76,26 @@ INSERT INTO dedup_clustermember (cluster_id, version_id, kind, score, evidence, 
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS r FROM dedup_cluster) AS c
     JOIN collections_app_version v ON v.id BETWEEN (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version)
         AND (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version) + 1 + (c.r % 2);
+"""
+
+# Verified edges inside clusters, rejected comparisons, and possible duplicates of which half are declined.
+EDGES_SQL = """
+INSERT INTO dedup_matchedge (version_a_id, version_b_id, is_duplicate, kind, score, evidence, created_at)
+    SELECT m1.version_id, m2.version_id, true, 'near', 0.95, '{{"transform": "identity", "compared": "frame"}}', now()
+    FROM dedup_clustermember m1 JOIN dedup_clustermember m2
+        ON m2.cluster_id = m1.cluster_id AND m2.version_id = m1.version_id + 1;
+INSERT INTO dedup_matchedge (version_a_id, version_b_id, is_duplicate, kind, score, evidence, created_at)
+    SELECT v.id, v.id + 7, false, '', 0.4, '{{"reason": "different"}}', now()
+    FROM collections_app_version v WHERE v.id % 3 = 0 AND v.id + 7 <= (SELECT max(id) FROM collections_app_version);
+INSERT INTO dedup_matchedge (version_a_id, version_b_id, is_duplicate, kind, score, evidence, created_at)
+    SELECT v.id, v.id + 11, false, '', 0.8,
+        '{{"possible": true, "compared": "frame", "compared_size": [[256, 205], [256, 205]],
+          "regions": [{{"box": [10, 40, 10, 60], "box_b": [10, 40, 10, 60], "kind": "content"}}]}}', now()
+    FROM collections_app_version v WHERE v.id % {possible_every} = 0
+        AND v.id + 11 <= (SELECT max(id) FROM collections_app_version);
+INSERT INTO dedup_notduplicatepair (version_a_id, version_b_id, decided_at)
+    SELECT v.id, v.id + 11, now() FROM collections_app_version v WHERE v.id % ({possible_every} * 2) = 0
+        AND v.id + 11 <= (SELECT max(id) FROM collections_app_version);
 ANALYZE;
 """
 
@@ -95,6 +120,7 @@ def build(dbname: str, versions: int, hashes: str, every: int) -> None:
     _psql(dbname, BUILD_SQL.format(n=versions))
     _psql(dbname, ENTRIES_SQL.format(hash=HASH_SQL[hashes]))
     _psql(dbname, CLUSTERS_SQL.format(clusters=versions // every, every=every))
+    _psql(dbname, EDGES_SQL.format(possible_every=100))
     print(f"built {versions:,} versions ({hashes} hashes) in {time.monotonic() - started:.0f} s")
 
 
@@ -147,7 +173,7 @@ def measure(queries: int, pages: int) -> dict:
     user.save()
     client = Client()
     client.force_login(user)
-    for name, url in (("review queue", "/review/"), ("API clusters", "/api/v1/clusters/"), ("dashboard", "/reports/")):
+    for name, url in _pages(user):
         samples, counts = [], []
         for _ in range(pages):
             reset_queries()
@@ -163,9 +189,54 @@ def measure(queries: int, pages: int) -> dict:
     return result
 
 
+def _pages(user) -> list[tuple[str, str]]:
+    """The pages measured, with the rows they need made once (the first tree to measure makes them)."""
+    from dedup.models import BulkRule, Cluster
+    from dedup.review.services import cluster_merge
+
+    middle = Cluster.objects.filter(status="open").order_by("-confidence", "pk")[50_000:50_001].get()
+    source = Cluster.objects.values_list("members__version__source", flat=True).filter(pk=middle.pk).first()
+    none = BulkRule.objects.get_or_create(name="bench: exact copies", defaults={"kinds": ["exact", "same_pixels"]})[0]
+    every = BulkRule.objects.get_or_create(name="bench: near copies", defaults={"kinds": ["near"], "max_size": 3})[0]
+    merged = Cluster.objects.filter(status="resolved").order_by("pk").first()
+    if merged is None:  # a few merges, one of them undone, for an item's history and the queue's neighbours
+        for cluster in Cluster.objects.filter(status="open").order_by("pk")[:3]:
+            first = cluster.members.order_by("version_id").first()
+            cluster_merge(cluster_id=cluster.pk, actor=user, authoritative_id=first.version_id)
+        merged = Cluster.objects.filter(status="resolved").order_by("pk").first()
+    item = merged.members.order_by("version_id").first().version.item_id
+    return [
+        ("review queue", "/review/"),
+        ("queue least sure first", "/review/?order=least_sure"),
+        ("queue page 400", "/review/?page=400"),
+        ("queue kind near", "/review/?kind=near"),
+        ("queue kind exact", "/review/?kind=exact"),
+        ("queue size 2", "/review/?size=2"),
+        ("queue source", f"/review/?source={source}"),
+        ("queue uploaded from", "/review/?uploaded_after=2000-01-01"),
+        ("queue dismissed", "/review/?status=dismissed"),
+        ("cluster page", f"/review/clusters/{middle.pk}/"),
+        ("possible duplicates", "/review/possible/"),
+        ("possible page 20", "/review/possible/?page=20"),
+        ("bulk rules", "/review/rules/"),
+        ("bulk preview none", f"/review/rules/{none.pk}/preview/"),
+        ("bulk preview all", f"/review/rules/{every.pk}/preview/"),
+        ("item history", f"/items/{item}/"),
+        ("API clusters", "/api/v1/clusters/"),
+        ("dashboard", "/reports/"),
+    ]
+
+
 def run_tree(tree: Path, dbname: str, queries: int, pages: int) -> dict:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", DATABASE_URL=_dsn(dbname), DJANGO_DEBUG="0")
     python = tree / ".venv" / "bin" / "python"
+    subprocess.run(
+        [str(python if python.exists() else sys.executable), "manage.py", "migrate", "--noinput"],
+        cwd=tree,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     out = subprocess.run(
         [str(python if python.exists() else sys.executable), str(Path(__file__).resolve()), "--measure"]
         + [str(queries), str(pages)],

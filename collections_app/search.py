@@ -160,12 +160,17 @@ def versions_search(*, queryset: QuerySet[Version], text: str) -> QuerySet[Versi
 
 
 class CappedPaginator(Paginator):
-    """Counts at most one more than COUNT_LIMIT rows: past that, pages say "more than" and stop counting."""
+    """Counts at most one more than `limit` rows (COUNT_LIMIT unless given): past that, pages say "more than"
+    and stop counting. A list that pages on past the limit passes a limit beyond the page asked for."""
+
+    def __init__(self, object_list, per_page, *, limit: int | None = None, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = COUNT_LIMIT if limit is None else limit
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_LIMIT + 1].count()
+        return self.object_list[: self.limit + 1].count()
 
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_LIMIT
+        return self.count > self.limit

@@ -105,7 +105,15 @@ class MatchEdge(models.Model):
             models.UniqueConstraint(fields=["version_a", "version_b"], name="matchedge_unique_pair"),
             models.CheckConstraint(condition=models.Q(version_a__lt=models.F("version_b")), name="matchedge_ordered"),
         ]
-        indexes = [models.Index(fields=["version_b", "is_duplicate"])]
+        indexes = [
+            models.Index(fields=["version_b", "is_duplicate"]),
+            # The possible duplicates page reads only the few pairs waiting for a curator, in pair order.
+            models.Index(
+                fields=["version_a", "version_b"],
+                condition=models.Q(is_duplicate=False, evidence__possible=True),
+                name="matchedge_possible",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version_a_id}~{self.version_b_id} {self.kind or 'different'}"
@@ -127,6 +135,8 @@ class Cluster(models.Model):
 
     class Meta:
         ordering = ["-confidence", "pk"]
+        # The review queue in either order (read backwards for least sure first) and its neighbours.
+        indexes = [models.Index(fields=["status", "-confidence", "id"], name="cluster_queue_order")]
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
 

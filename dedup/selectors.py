@@ -36,16 +36,20 @@ def clusters_export() -> list[dict]:
     return result
 
 
-def possible_pairs() -> list[MatchEdge]:
+def possible_pairs() -> QuerySet[MatchEdge]:
     """Pairs verification called possible duplicates (the same picture except one region that may be other
-    content) that no curator has yet declared not duplicates; they never join a cluster by themselves."""
-    decided = set(NotDuplicatePair.objects.values_list("version_a_id", "version_b_id"))
-    edges = MatchEdge.objects.filter(is_duplicate=False, evidence__possible=True).select_related(
-        "version_a", "version_b"
+    content) that no curator has yet declared not duplicates; they never join a cluster by themselves.
+
+    The decided pairs are left out by the database (NOT EXISTS), so a page is read from the partial index
+    of waiting pairs whatever the number of decisions and rejected comparisons.
+    """
+    decided = NotDuplicatePair.objects.filter(version_a=OuterRef("version_a"), version_b=OuterRef("version_b"))
+    return (
+        MatchEdge.objects.filter(is_duplicate=False, evidence__possible=True)
+        .filter(~Exists(decided))
+        .select_related("version_a", "version_b")
+        .order_by("version_a_id", "version_b_id")
     )
-    return [
-        e for e in edges.order_by("version_a_id", "version_b_id") if (e.version_a_id, e.version_b_id) not in decided
-    ]
 
 
 def possible_pairs_export() -> list[dict]:

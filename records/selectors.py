@@ -69,13 +69,13 @@ def item_record(*, item: Item) -> ItemRecord:
 
 def _merge_rows(merges: list[AuditEvent], trail: list[AuditEvent]) -> list[tuple[AuditEvent, str | None, Any]]:
     """Merges with an undo token where they can still be undone from the item's history, and their undoing."""
-    clusters = Cluster.objects.in_bulk([int(e.target_id) for e in merges])
-    latest = clusters_last_undoable(cluster_ids=list(clusters)) if clusters else {}
+    ids = [int(e.target_id) for e in merges]
+    clusters, undoable = Cluster.objects.in_bulk(ids), clusters_last_undoable(cluster_ids=ids)
     undone_by = {e.after.get("undid"): e for e in trail if e.action == "cluster.undo"}
     rows = []
     for event in merges:
         cluster = clusters.get(int(event.target_id))
-        last = cluster and latest.get(cluster.pk)
-        token = cluster_token(cluster) if last and last.pk == event.pk else None
+        latest = cluster and undoable.get(cluster.pk)
+        token = cluster_token(cluster) if latest and latest.pk == event.pk else None
         rows.append((event, token, undone_by.get(event.pk)))
     return rows

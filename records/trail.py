@@ -75,26 +75,26 @@ def _shown(name: str, value: Any, identifiers: dict[str, str]) -> Any:
     return value
 
 
-def _touched(event: AuditEvent) -> tuple[dict, dict, list[str]]:
-    before = (event.before or {}).get("items", {})
-    after = (event.after or {}).get("items", {})
-    return before, after, sorted({*before, *after}, key=lambda pk: int(pk) if str(pk).isdigit() else 0)
+def _touched(event: AuditEvent) -> list[str]:
+    before, after = (event.before or {}).get("items", {}), (event.after or {}).get("items", {})
+    return sorted({*before, *after}, key=lambda pk: int(pk) if str(pk).isdigit() else 0)
 
 
 def merges_changes(*, events: Iterable[AuditEvent]) -> dict[int, list[FieldChange]]:
-    """The curated values each merge changed on each item it touched, before and after, by event id (one query)."""
+    """The curated values each merge changed on each item it touched, before and after, by event id; the
+    items' identifiers are read in one query for them all."""
     events = list(events)
-    item_ids = {int(pk) for event in events for pk in _touched(event)[2] if str(pk).isdigit()}
-    identifiers = {
-        str(pk): identifier for pk, identifier in Item.objects.filter(pk__in=item_ids).values_list("pk", "identifier")
-    }
+    wanted = {int(pk) for event in events for pk in _touched(event) if str(pk).isdigit()}
+    rows = Item.objects.filter(pk__in=wanted).values_list("pk", "identifier")
+    identifiers = {str(pk): identifier for pk, identifier in rows}
     return {event.pk: _changes(event, identifiers) for event in events}
 
 
 def _changes(event: AuditEvent, identifiers: dict[str, str]) -> list[FieldChange]:
-    before, after, item_ids = _touched(event)
+    before = (event.before or {}).get("items", {})
+    after = (event.after or {}).get("items", {})
     changes = []
-    for pk in item_ids:
+    for pk in _touched(event):
         old, new = before.get(pk, {}), after.get(pk, {})
         for name in (*MERGE_FIELDS, "authoritative_version", "merged_into"):
             if old.get(name) != new.get(name):

@@ -133,6 +133,7 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
         coverage=round(verdict.coverage, 4),
         local_max_diff=round(verdict.local_max_diff, 4),
         scale=round(verdict.scale, 4),
+        alignment=[list(row) for row in verdict.alignment],  # a (row, col) -> turned b, see `overlay_matrix`
         reason=verdict.reason,
     )
     kind = verdict.kind if verdict.is_duplicate and verdict.kind in KINDS else ""

@@ -129,6 +129,9 @@ class Verdict:
     region: Box | None = None  # the first place left out (or, when possible, the place that differs), in a
     regions: tuple[Region, ...] = ()  # every place where the pair departs, read
     possible: bool = False  # one place of other content: a curator decides
+    # The fitted map from a's rendition (row, col) to b's rendition turned by `transform`, as its top two rows
+    # (scale, shift and slight skew); empty when nothing was aligned.
+    alignment: tuple[tuple[float, float, float], tuple[float, float, float]] | tuple[()] = ()
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -206,6 +209,11 @@ HALF_INV = np.linalg.inv(HALF)
 
 def _scale_of(amap: np.ndarray) -> float:
     return math.sqrt(abs(float(np.linalg.det(amap[:2, :2]))))
+
+
+def _rows_of(amap: np.ndarray) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    (a00, a01, a02), (a10, a11, a12) = (tuple(round(float(x), 5) for x in row) for row in amap[:2])
+    return (a00, a01, a02), (a10, a11, a12)
 
 
 def _angle_of(amap: np.ndarray) -> float:
@@ -897,6 +905,7 @@ def _verdict(
         local_max_diff=round(cmp.local_max_diff, 4),
         scale=round(_scale_of(amap), 4),
         reason=reason,
+        alignment=_rows_of(amap),
     )
 
 

@@ -63,3 +63,28 @@ class ClusterFilter(django_filters.FilterSet):
 
     def filter_skipped(self, queryset, name, value):
         return queryset.filter(skipped=value)
+
+
+ORDERS = {
+    "surest": ("-confidence", "pk"),
+    "least_sure": ("confidence", "-pk"),  # the queue index read backwards
+}
+
+
+class QueueFilter(ClusterFilter):
+    """The review page's filters, with the order: surest first (the default) or least sure first."""
+
+    order = django_filters.ChoiceFilter(
+        label=_("Order"),
+        choices=[("surest", _("Surest first")), ("least_sure", _("Least sure first"))],
+        method="filter_order",
+        empty_label=None,
+    )
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("order", "surest")
+        super().__init__(data, *args, **kwargs)
+
+    def filter_order(self, queryset, name, value):
+        return queryset.order_by(*ORDERS[value])

@@ -5,11 +5,12 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collections_app.models import AuditEvent, Item, Version
+from dedup.imaging.overlay import overlay_matrix
 from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge
 from dedup.review.rules import capture_date, embedded_summary
 
@@ -40,14 +41,24 @@ def cluster_token(cluster: Cluster) -> str:
     return cluster.updated_at.isoformat()
 
 
+def cluster_size() -> Subquery:
+    """A cluster's member count, as a subquery read per listed row: a COUNT over a join would group every
+    member of every cluster before the page is cut (and the paginator's count would do it again)."""
+    members = ClusterMember.objects.filter(cluster=OuterRef("pk")).order_by().values("cluster")
+    return Subquery(members.annotate(n=Count("*")).values("n"))
+
+
 def review_queue(*, user: Any) -> QuerySet[Cluster]:
-    """Clusters with their size, whether this user skipped them, and members for thumbnails (3 queries a page)."""
+    """Clusters with their size, whether this user skipped them, and members for thumbnails (3 queries a page).
+
+    Ordered surest first, along the (status, -confidence, id) index, so a page is read off the index.
+    """
     members = ClusterMember.objects.select_related("version__source").only(
         "cluster_id", "version_id", "kind", "version__source__name", "version__width", "version__height"
     )
     return (
         Cluster.objects.annotate(
-            size=Count("members", distinct=True),
+            size=cluster_size(),
             skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user)),
         )
         .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
@@ -70,12 +81,20 @@ def cluster_detail(*, cluster_id: int) -> Cluster:
 
 
 def cluster_neighbours(*, cluster: Cluster, user: Any) -> tuple[int | None, int | None]:
-    """Previous and next open clusters in queue order (highest confidence first), leaving out skipped ones."""
-    queue = Cluster.objects.filter(status=Cluster.Status.OPEN).exclude(skips__user=user).exclude(pk=cluster.pk)
-    after = Q(confidence__lt=cluster.confidence) | Q(confidence=cluster.confidence, pk__gt=cluster.pk)
-    following = queue.filter(after).order_by("-confidence", "pk").values_list("pk", flat=True).first()
-    preceding = queue.exclude(after).order_by("confidence", "-pk").values_list("pk", flat=True).first()
-    return preceding, following
+    """Previous and next open clusters in queue order (highest confidence first), leaving out skipped ones.
+
+    The plain bound on confidence lets each side start its walk of the queue index at this cluster's place
+    instead of at the top; the OR then only passes over ties.
+    """
+    queue = Cluster.objects.filter(status=Cluster.Status.OPEN).filter(
+        ~Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user))
+    )
+    confidence, pk = cluster.confidence, cluster.pk
+    after = Q(confidence__lt=confidence) | Q(confidence=confidence, pk__gt=pk)
+    before = Q(confidence__gt=confidence) | Q(confidence=confidence, pk__lt=pk)
+    following = queue.filter(after, confidence__lte=confidence).order_by("-confidence", "pk")
+    preceding = queue.filter(before, confidence__gte=confidence).order_by("confidence", "-pk")
+    return preceding.values_list("pk", flat=True).first(), following.values_list("pk", flat=True).first()
 
 
 def evidence_words(member: ClusterMember) -> str:
@@ -187,7 +206,7 @@ def cluster_last_undoable(*, cluster_id: int) -> AuditEvent | None:
 
 
 def clusters_last_undoable(*, cluster_ids: list[int]) -> dict[int, AuditEvent]:
-    """For each of these clusters that has one, its latest step not undone yet; one query for them all."""
+    """For each cluster, its latest decision not undone yet (one query for them all); none, no entry."""
     events = AuditEvent.objects.filter(
         target_type="dedup.cluster",
         target_id__in=[str(pk) for pk in cluster_ids],
@@ -249,8 +268,10 @@ def dismissed_snapshots(*, clusters: list[Cluster], detail: bool = False) -> dic
 def cluster_edges(*, versions: list[Version]) -> list[dict]:
     """Verified pairs among these versions, as the compare view draws them (one query).
 
-    `transform` turns b into a (verification aligns b onto a); `region` is the one region that differs, as
-    fractions (top, bottom, left, right) of a's frame, when verification compared whole frames.
+    `transform` turns b into a (verification aligns b onto a); `matrix` carries b's (x, y) fractions onto a's
+    with the scale, shift and slight skew verification fitted as well, when it compared whole frames and
+    stored its alignment; `region` is the one region that differs, as fractions (top, bottom, left, right)
+    of a's frame, when verification compared whole frames.
     """
     by_id = {v.pk: v for v in versions}
     edges = MatchEdge.objects.filter(version_a__in=by_id, version_b__in=by_id, is_duplicate=True).values(
@@ -259,17 +280,38 @@ def cluster_edges(*, versions: list[Version]) -> list[dict]:
     rows = []
     for edge in edges:
         evidence, a = edge["evidence"] or {}, by_id[edge["version_a"]]
+        matrix = _overlay(evidence)
+        words = [str(TRANSFORM_WORDS[evidence["transform"]])] if evidence.get("transform") in TRANSFORM_WORDS else []
+        if matrix and _scaled_or_shifted(matrix):
+            words.append(_("scaled and shifted into place"))
         rows.append(
             {
                 "a": edge["version_a"],
                 "b": edge["version_b"],
                 "kind": edge["kind"],
                 "transform": evidence.get("transform") or "identity",
-                "words": str(TRANSFORM_WORDS.get(evidence.get("transform"), "")),
+                "words": ", ".join(words),
                 "region": _region_fractions(evidence, a),
+                "matrix": matrix,
             }
         )
     return rows
+
+
+def _scaled_or_shifted(matrix: list[float]) -> bool:
+    """More than a turn or mirror of the whole frame: scale off 1 or a corner moved, by over 1.5%."""
+    xx, xy, x0, yx, yy, y0 = matrix
+    off_scale = abs(abs(xx * yy - xy * yx) - 1) > 0.03
+    return off_scale or any(min(abs(t), abs(1 - t)) > 0.015 for t in (x0, y0))
+
+
+def _overlay(evidence: dict) -> list[float] | None:
+    sizes, alignment = evidence.get("compared_size"), evidence.get("alignment")
+    if evidence.get("compared") != "frame" or not alignment or not sizes or len(sizes) != 2:
+        return None
+    return overlay_matrix(
+        alignment=alignment, transform=evidence.get("transform") or "identity", size_a=sizes[0], size_b=sizes[1]
+    )
 
 
 def _region_fractions(evidence: dict, a: Version) -> list[float] | None:

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app.permissions import require_perm
+from collections_app.search import COUNT_LIMIT, CappedPaginator
 from dedup.models import BulkRule, BulkRun, Cluster
 from dedup.review import bulk, selectors, services
-from dedup.review.filters import ClusterFilter
+from dedup.review.filters import QueueFilter
 from dedup.review.forms import ActionForm, BulkRuleForm, DismissForm, MergeForm, PairForm, SplitForm
 from dedup.review.rules import RULE_LABELS, capture_date, cluster_suggest
 
@@ -27,8 +27,12 @@ def _is_partial(request: HttpRequest) -> bool:
 @require_perm("dedup.view_cluster")
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    clusters = ClusterFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
-    page = Paginator(clusters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    clusters = QueueFilter(request.GET or None, queryset=selectors.review_queue(user=request.user))
+    # Counting every open cluster costs more than the page itself: count to the page asked for, or to
+    # COUNT_LIMIT, then say "more than"; Next stays while rows remain beyond the page.
+    wanted = request.GET.get("page", "")
+    limit = max(COUNT_LIMIT, (int(wanted) if wanted.isdigit() and len(wanted) < 7 else 1) * PAGE_SIZE)
+    page = CappedPaginator(clusters.qs, PAGE_SIZE, limit=limit).get_page(wanted)
     snapshots = selectors.dismissed_snapshots(clusters=list(page.object_list))
     for cluster in page.object_list:
         cluster.shown_members = snapshots[cluster.pk][1] if cluster.pk in snapshots else cluster.members.all()

@@ -119,6 +119,7 @@
     $(".under", overlay).src = under.dataset.preview;
     $(".over", overlay).src = over.dataset.preview;
     overlay.dataset.transform = edge ? edge.transform : "identity";
+    overlay.dataset.matrix = edge && edge.matrix ? JSON.stringify(edge.matrix) : "";
     $(".names", overlay).textContent = `${under.dataset.n} | ${over.dataset.n}`;
     $('input[name="version_a"]', overlay).value = under.dataset.version;
     $('input[name="version_b"]', overlay).value = over.dataset.version;
@@ -153,13 +154,26 @@
     const over = $(".over", overlay);
     const name = overlay.dataset.transform || "identity";
     const rect = contentRect(under);
-    // The over copy fills the under copy's picture rectangle once turned: a quarter turn swaps its box.
-    const [w, h] = QUARTER.has(name) ? [rect.h, rect.w] : [rect.w, rect.h];
-    Object.assign(over.style, {
-      inset: "auto", width: `${w}px`, height: `${h}px`, objectFit: "fill",
-      left: `${rect.left + (rect.w - w) / 2}px`, top: `${rect.top + (rect.h - h) / 2}px`,
-      transform: CSS_TRANSFORMS[name] || "",
-    });
+    const fitted = overlay.dataset.matrix ? JSON.parse(overlay.dataset.matrix) : null;
+    if (fitted) {
+      // Verification's map from the over copy's fractions to the under copy's: turn, scale, shift and skew,
+      // so a cropped or resized copy lies where it came from. Stretched to the picture rectangle first, so
+      // element pixels are the fractions times its width and height.
+      const [xx, xy, x0, yx, yy, y0] = fitted;
+      Object.assign(over.style, {
+        inset: "auto", width: `${rect.w}px`, height: `${rect.h}px`, objectFit: "fill",
+        left: `${rect.left}px`, top: `${rect.top}px`, transformOrigin: "0 0",
+        transform: `matrix(${xx}, ${yx * rect.h / rect.w}, ${xy * rect.w / rect.h}, ${yy}, ${x0 * rect.w}, ${y0 * rect.h})`,
+      });
+    } else {
+      // The over copy fills the under copy's picture rectangle once turned: a quarter turn swaps its box.
+      const [w, h] = QUARTER.has(name) ? [rect.h, rect.w] : [rect.w, rect.h];
+      Object.assign(over.style, {
+        inset: "auto", width: `${w}px`, height: `${h}px`, objectFit: "fill", transformOrigin: "",
+        left: `${rect.left + (rect.w - w) / 2}px`, top: `${rect.top + (rect.h - h) / 2}px`,
+        transform: CSS_TRANSFORMS[name] || "",
+      });
+    }
     const region = $(".region", overlay);
     const fractions = overlay.dataset.region ? JSON.parse(overlay.dataset.region) : null;
     region.hidden = !fractions || !overlay.classList.contains("show-difference");
@@ -188,9 +202,15 @@
     const overlay = $("#compare");
     stopFlicker();
     overlay.classList.toggle("show-difference");
-    if (overlay.classList.contains("show-difference")) $(".over", overlay).style.clipPath = "none";
+    if (overlay.classList.contains("show-difference")) $(".over-clip", overlay).style.clipPath = "none";
     else setSlider(overlay, $(".slider", overlay).value);
     alignOver(overlay);
+  }
+
+  // Left of the divider the under copy, right of it the over copy.
+  function setSlider(overlay, value) {
+    $(".over-clip", overlay).style.clipPath = `inset(0 0 0 ${value}%)`;
+    $(".divider", overlay).style.left = `${value}%`;
   }
 
   function stopFlicker() {
@@ -203,7 +223,7 @@
   function toggleFlicker() {
     if (flickerTimer) { stopFlicker(); return; }
     const over = $("#compare .over");
-    over.style.clipPath = "none";
+    $("#compare .over-clip").style.clipPath = "none";
     $("#compare .divider").style.left = "-10px";
     flickerTimer = setInterval(() => { over.style.opacity = over.style.opacity === "0" ? "1" : "0"; }, 450);
   }

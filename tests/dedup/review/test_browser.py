@@ -108,9 +108,53 @@ def test_compare_aligns_the_rotated_copy_steps_with_brackets_and_outlines_differ
     _key(browser, "d")
     assert "show-difference" in compare.get_attribute("class")
     assert "rotated" in compare.find_element(By.CSS_SELECTOR, ".aligned").text
-    _screenshot(browser, "compare.png")
+    _screenshot(browser, "compare-rotated.png")
     _key(browser, Keys.ESCAPE)
     assert not compare.is_displayed()
+
+
+@pytest.fixture
+def cropped_copy(add_version):
+    picture = scene(93, (640, 480))
+    original = add_version("photo/pier.jpg", encode(picture, quality=92))
+    # The middle 85% from (48, 36), resized to 3/4: lies over the original from 7.5% to 92.5% each way.
+    crop = add_version("portal/pier_crop.jpg", encode(picture.crop((48, 36, 592, 444)).resize((408, 306))))
+    cluster = Cluster.objects.get(members__version=original)
+    assert set(cluster.members.values_list("version_id", flat=True)) == {original.pk, crop.pk}
+    return cluster
+
+
+def test_compare_lays_a_cropped_and_resized_copy_over_the_part_of_the_original_it_shows(
+    browser, live_server, make_user, cropped_copy
+):
+    """The copy's CSS transform carries the fitted scale and shift: its corners land on the crop's corners."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    make_user("curator", PERMS)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{cropped_copy.pk}/")
+    _key(browser, "1")
+    _key(browser, "c")
+    compare = browser.find_element(By.ID, "compare")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.querySelector('#compare .under').complete")
+        and "matrix" in d.execute_script("return document.querySelector('#compare .over').style.transform")
+    )
+    # Where the copy's corners are drawn, as fractions of the original's picture on screen.
+    corners = browser.execute_script(
+        """
+        const under = document.querySelector('#compare .under').getBoundingClientRect();
+        const over = document.querySelector('#compare .over').getBoundingClientRect();
+        return [(over.left - under.left) / under.width, (over.top - under.top) / under.height,
+                (over.right - under.left) / under.width, (over.bottom - under.top) / under.height];
+        """
+    )
+    assert corners == pytest.approx([0.075, 0.075, 0.925, 0.925], abs=0.015)
+    assert "scaled and shifted" in compare.find_element(By.CSS_SELECTOR, ".aligned").text
+    clip = browser.execute_script("return document.querySelector('#compare .over-clip').style.clipPath")
+    assert clip == "inset(0px 0px 0px 50%)"  # the slider cuts upright at the divider, whatever the copy's transform
+    _screenshot(browser, "compare.png")
 
 
 def test_a_dismissed_cluster_shows_its_members_and_who_dismissed_it_and_undo_works(

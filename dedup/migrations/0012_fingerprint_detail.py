@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dedup', '0010_review_bulk_rules'),
+        ('dedup', '0011_review_queue_indexes'),
     ]
 
     operations = [
