@@ -437,8 +437,10 @@ def main() -> None:
                 run_once(tree, dataset, c, label, embedded=embedded)
             )
             postgres, embedded = run(head, "head", False), run(head, "head_embedded", True)
-            base_embedded = run(base, "base_embedded", True) if base else None
-            print_stacks(concurrency, postgres, embedded, base_embedded)
+            print_stacks(concurrency, postgres, embedded, None)
+            if base:  # printed after, so a failing base run loses nothing of the head's
+                sys.stdout.flush()
+                print_stacks(concurrency, postgres, embedded, run(base, "base_embedded", True))
         else:
             results = {label: summarise(run_once(tree, dataset, concurrency, label)) for label, tree in
                        (("base", base), ("head", head))}  # fmt: skip
