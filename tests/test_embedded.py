@@ -65,3 +65,28 @@ def test_postgresql_and_redis_keep_their_own_settings(tmp_path):
     assert seen["conn_max_age"] == 60
     assert "polling_interval" not in seen["transport"]
     assert seen["transport"]["visibility_timeout"] == 3600
+
+
+def test_a_filesystem_broker_message_appears_in_the_queue_only_once_written_whole(tmp_path, monkeypatch):
+    from kombu import Connection
+
+    from config.celery_app import FilesystemChannel
+
+    queue, control = tmp_path / "queue", tmp_path / "control"
+    queue.mkdir(), control.mkdir()
+    visible_before_rename = []
+    replace = os.replace
+
+    def watching_replace(src, dst):
+        visible_before_rename.extend(name for name in os.listdir(queue) if name.endswith(".tasks.msg"))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", watching_replace)
+    options = {"data_folder_in": str(queue), "data_folder_out": str(queue), "control_folder": str(control)}
+    with Connection("filesystem://", transport_options=options) as conn:
+        channel = conn.default_channel
+        assert isinstance(channel, FilesystemChannel)
+        channel._put("tasks", {"body": "whole"})
+        assert channel._get("tasks") == {"body": "whole"}
+    assert visible_before_rename == []
+    assert os.listdir(queue) == []
