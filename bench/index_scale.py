@@ -5,6 +5,13 @@ Run from the repository root:
     .venv/bin/python -m bench.index_scale                 # 100k and 1M, a few minutes
     .venv/bin/python -m bench.index_scale --pg            # also PostgreSQL on 127.0.0.1:5432
     .venv/bin/python -m bench.index_scale --sizes 10000000 --sets uniform --radii 6
+    .venv/bin/python -m bench.index_scale --sizes 1000000 --radii 8 --sets uniform,documents \
+        --baseline ced6553 --queries 0 --bktree-size 0   # the compiled join beside the numpy one
+
+`--baseline REV` also times `pairs_within` of dedup/imaging/index.py as it was at git revision
+REV (or in a file of that name), side by side in the same run; ced6553 is the last numpy-only
+join. The compiled join's one-off cost (numba compiling it, then loading it from its cache)
+is timed in fresh processes and printed apart from the join.
 
 Each measurement runs in a fresh subprocess so peak RSS (getrusage ru_maxrss) belongs to
 that measurement alone. Brute force is timed in the same run on a sample of rows against
@@ -14,11 +21,13 @@ all N and extrapolated to N*(N-1)/2 comparisons; the output says so.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,13 +118,40 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_join(name: str, n: int, radius: int) -> dict:
+def measure_join(name: str, n: int, radius: int, baseline: str | None = None) -> dict:
+    join = _baseline_module(baseline).pairs_within if baseline else pairs_within
+    join(np.arange(100, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), radius)  # compile or load from cache
     stored, _ = dataset(name, n, 0)
     before = peak_mb()
     start, cpu = time.perf_counter(), time.process_time()
-    pairs = pairs_within(stored, radius)
+    pairs = join(stored, radius)
     cpu, seconds = time.process_time() - cpu, time.perf_counter() - start
     return {"pairs": len(pairs), "cpu": cpu, "seconds": seconds, "data_mb": before, "peak_mb": peak_mb()}
+
+
+def _baseline_module(baseline: str):
+    """dedup/imaging/index.py as it was at git revision `baseline`, or the file of that name."""
+    if Path(baseline).is_file():
+        source = Path(baseline).read_text()
+    else:
+        git = ["git", "show", f"{baseline}:dedup/imaging/index.py"]
+        source = subprocess.run(git, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / "index_baseline.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("index_baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def measure_first_call(radius: int) -> dict:
+    """Import and first `pairs_within` call on 100 hashes: numba compiles, or loads its cache."""
+    start, cpu = time.perf_counter(), time.process_time()
+    from dedup.imaging import index  # noqa: PLC0415 - the import is part of what is timed
+
+    index.pairs_within(np.arange(100, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), radius)
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
 
 
 def measure_brute(n: int, sample: int) -> dict:
@@ -292,6 +328,7 @@ def measure_bktree(n: int, radius: int, queries: int) -> dict:
 
 WORKERS = {
     "join": measure_join,
+    "first_call": measure_first_call,
     "brute": measure_brute,
     "query": measure_query,
     "pg": measure_pg,
@@ -299,10 +336,10 @@ WORKERS = {
 }
 
 
-def in_subprocess(kind: str, *args) -> dict:
+def in_subprocess(kind: str, *args, env: dict[str, str] | None = None) -> dict:
     """Run one measurement in a fresh interpreter so its peak RSS is its own."""
     cmd = [sys.executable, "-m", "bench.index_scale", "--worker", json.dumps([kind, *args])]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, env=os.environ | (env or {}))
     if done.returncode:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -341,24 +378,46 @@ def pg_reachable(dsn: str) -> str | None:
 
 def run_joins(args, brute: dict[int, dict]) -> None:
     rows, cpu = [], {}
+    engines = [("compiled", None)] + ([(f"numpy {args.baseline}", args.baseline)] if args.baseline else [])
     for n in args.sizes:
         for name in args.sets:
             for radius in args.radii:
-                r = in_subprocess("join", name, n, radius)
-                if "error" in r:
-                    rows.append([name, n, radius, r["error"], "", "", "", ""])
-                    continue
-                est = brute[n]["all_pairs_s"]
-                cpu[name, n, radius] = r["cpu"]
-                rows.append([name, n, radius, r["pairs"], r["cpu"], r["seconds"], est, est / r["cpu"],
-                             r["peak_mb"]])  # fmt: skip
-                print(f"  join {name} n={n:,} r={radius}: {r['cpu']:.1f} s", file=sys.stderr)
-    header = ["set", "N", "r", "pairs", "MIH cpu s", "wall s", "brute cpu s", "speed-up", "peak RSS MB"]
+                for engine, baseline in engines:
+                    r = in_subprocess("join", name, n, radius, baseline)
+                    if "error" in r:
+                        rows.append([name, n, radius, engine, r["error"], "", "", "", "", "", ""])
+                        continue
+                    est = brute[n]["all_pairs_s"]
+                    if baseline is None:
+                        cpu[name, n, radius] = r["cpu"]
+                    first = rows[-1] if baseline and rows and rows[-1][3] == "compiled" else None
+                    ratio = r["cpu"] / first[5] if first and isinstance(first[5], float) and first[5] else ""
+                    rows.append([name, n, radius, engine, r["pairs"], r["cpu"], r["seconds"], est, est / r["cpu"],
+                                 r["peak_mb"], ratio])  # fmt: skip
+                    print(f"  join {engine} {name} n={n:,} r={radius}: {r['cpu']:.1f} s", file=sys.stderr)
+    header = ["set", "N", "r", "join", "pairs", "cpu s", "wall s", "brute cpu s", "speed-up", "peak RSS MB",
+              "cpu x compiled"]  # fmt: skip
     table("pairs_within: all pairs within r (one core)", header, rows)
     print("brute cpu s: numpy xor+popcount timed on a sample of rows x N in this run,")
     print("             extrapolated to N*(N-1)/2 comparisons (same cost for every set).")
-    print("peak RSS: whole worker process (interpreter, numpy, the N hashes, the join).")
+    print("peak RSS: whole worker process (interpreter, numpy, numba, the N hashes, the join).")
+    print("cpu x compiled: this row's cpu over the compiled join's on the same set (baseline rows).")
+    print("Each join is called once on 100 hashes first, so compiling or loading the kernel is not in its time.")
+    run_first_call(args.radii[0])
     extrapolate(cpu)
+
+
+def run_first_call(radius: int) -> None:
+    """numba's one-off costs, in fresh processes on an empty cache directory: compile, then load."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"NUMBA_CACHE_DIR": cache}
+        compiled, loaded = in_subprocess("first_call", radius, env=env), in_subprocess("first_call", radius, env=env)
+    print("\nimport + first call on 100 hashes, fresh process:", end=" ")
+    if "error" in compiled or "error" in loaded:
+        print(compiled.get("error") or loaded.get("error"))
+        return
+    print(f"empty numba cache {compiled['seconds']:.1f} s wall ({compiled['cpu']:.1f} s cpu, compiling);", end=" ")
+    print(f"warm cache {loaded['seconds']:.1f} s wall ({loaded['cpu']:.1f} s cpu)")
 
 
 def extrapolate(cpu: dict[tuple, float]) -> None:
@@ -441,6 +500,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--brute-sample", type=int, default=2_000)
     parser.add_argument("--bktree-size", type=int, default=100_000, help="0 to skip")
+    parser.add_argument("--baseline", help="git revision (or file) of dedup/imaging/index.py to time beside")
     parser.add_argument("--pg", action="store_true", help="also time PostgreSQL block probes")
     parser.add_argument("--pg-rows", type=int, default=1_000_000)
     parser.add_argument("--dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=postgres")
@@ -453,7 +513,8 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; numpy {np.__version__}")
     brute = {n: in_subprocess("brute", n, min(args.brute_sample, n)) for n in args.sizes}
     run_joins(args, brute)
-    run_queries(args)
+    if args.queries:
+        run_queries(args)
     if args.bktree_size:
         run_bktree(args)
 

@@ -10,6 +10,13 @@ worker with process_time around each stage), time spent waiting for a matching l
 time, pairs verified, pairs verified inside a lock, pairs verified twice (by two workers or two runs), the
 rate per 1,000 files stored, and whether both trees end in the same clusters. `--profile` adds a cProfile of
 `version_process` (one solo worker per tree) and prints its top functions. Not part of the pytest suite.
+
+    .venv/bin/python -m bench.throughput --dataset DIR --embedded [--base TREE] [--concurrency 2]
+
+`--embedded` compares stacks instead of trees: the head tree on PostgreSQL + Redis and on the embedded default
+of `make run` (SQLite in a fresh data folder, the filesystem broker), one after the other in the same run, and
+prints embedded / PostgreSQL; with `--base` the base tree's embedded run is printed beside it. THROUGHPUT_DB_PREFIX
+and THROUGHPUT_REDIS_DB keep parallel runs apart.
 """
 
 from __future__ import annotations
@@ -17,15 +24,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 REDIS_DB = int(os.environ.get("THROUGHPUT_REDIS_DB", "7"))
+DB_PREFIX = os.environ.get("THROUGHPUT_DB_PREFIX", "dupfinder_throughput")
 
 # (module, attribute, stage): the stage functions wrapped in the worker; missing ones are skipped, so the
 # probe runs against older trees too. CPU is counted once, in the outermost wrapped stage.
@@ -199,11 +209,10 @@ def _wait_for_worker(python: str, tree: Path, env: dict[str, str]) -> None:
     raise RuntimeError("the worker did not answer within two minutes")
 
 
-def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile: bool = False) -> dict:
-    dbname = f"dupfinder_throughput_{label}_{concurrency}{'_prof' if profile else ''}"
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=False, stdout=subprocess.DEVNULL)
+def run_once(
+    tree: Path, dataset: Path, concurrency: int, label: str, *, profile: bool = False, embedded: bool = False
+) -> dict:
+    dbname = f"{DB_PREFIX}_{label}_{concurrency}{'_prof' if profile else ''}"
     tmp = Path(tempfile.mkdtemp(prefix=f"throughput-{label}-"))
     probe_dir = tmp / "probe"
     probe_dir.mkdir()
@@ -218,6 +227,15 @@ def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile
         DJANGO_DEBUG="0",
     )
     env.pop("DJANGO_MEDIA_ROOT", None)
+    if embedded:  # what `make run` uses: the SQLite file and the broker folder under DJANGO_DATA_DIR
+        env.pop("DATABASE_URL")
+        env["CELERY_BROKER_URL"] = "filesystem://"
+        query = _sqlite_query(tmp / "data" / "dupfinder.sqlite3")
+    else:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
+        subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=False, stdout=subprocess.DEVNULL)
+        query = lambda sql: _psql(dbname, sql)  # noqa: E731
     python = _python(tree)
     manage = [python, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -239,21 +257,15 @@ def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        while (
-            _psql(dbname, "SELECT count(*) FROM collections_app_version WHERE status IN ('pending', 'processing')")[0][
-                0
-            ]
-            != "0"
-        ):
+        pending = "SELECT count(*) FROM collections_app_version WHERE status IN ('pending', 'processing')"
+        while str(query(pending)[0][0]) != "0":
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         subprocess.run(
             [*manage, "export_clusters", "--output", str(tmp / "clusters.json")], cwd=tree, env=env, check=True
         )
-        processed = _psql(
-            dbname,
-            "SELECT extract(epoch FROM processed_at) FROM collections_app_version"
-            " WHERE status = 'done' ORDER BY processed_at",
+        processed = query(
+            "SELECT processed_at FROM collections_app_version WHERE status = 'done' ORDER BY processed_at"
         )
     finally:
         worker.terminate()
@@ -263,12 +275,29 @@ def run_once(tree: Path, dataset: Path, concurrency: int, label: str, *, profile
         "elapsed": elapsed,
         "concurrency": 1 if profile else concurrency,
         "records": records,
-        "processed": [float(r[0]) for r in processed],
+        "processed": [_epoch(r[0]) for r in processed],
         "clusters": json.loads((tmp / "clusters.json").read_text()),
         "profiles": sorted(str(p) for p in probe_dir.glob("*.prof")),
     }
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=False)
+    if not embedded:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=False)
     return result
+
+
+def _sqlite_query(path: Path):
+    def query(sql: str) -> list[tuple]:
+        with sqlite3.connect(path, timeout=30) as conn:
+            return conn.execute(sql).fetchall()
+
+    return query
+
+
+def _epoch(stamp: str) -> float:
+    """processed_at as psql prints it (2026-12-01 22:05:12.123+00) or as SQLite stores it (ISO text)."""
+    stamp = stamp.strip()
+    if stamp.endswith(("+00", "-00")):
+        stamp += ":00"
+    return datetime.fromisoformat(stamp).timestamp()
 
 
 # --- the figures ---------------------------------------------------------------------------------------------
@@ -300,8 +329,11 @@ def summarise(result: dict) -> dict:
         rates.append(1000 / span if span > 0 else float("inf"))
     return {
         "files": files,
+        "seconds": result["elapsed"],
         "files_per_s": files / result["elapsed"],
         "cpu_ms": 1000 * sum(r["cpu"] for r in records) / files,
+        "wall_ms": 1000 * sum(r["wall"] for r in records) / files,
+        "idle_pct": 100 * max(0.0, 1 - sum(r["wall"] for r in records) / worker_wall),
         "stages_ms": {k: 1000 * v / files for k, v in stages.items()},
         "lock_wait_pct": 100 * sum(r["lock_wait"] for r in records) / worker_wall,
         "lock_held_pct": 100 * sum(r["lock_held"] for r in records) / worker_wall,
@@ -355,32 +387,68 @@ def print_profile(label: str, paths: list[str], top: int) -> None:
     stats.sort_stats("cumulative").print_stats(top)
 
 
+def print_stacks(concurrency: int, postgres: dict, embedded: dict, base_embedded: dict | None) -> None:
+    print(f"\n== concurrency {concurrency}: {embedded['files']} files, head tree on two stacks")
+    columns = [("postgres+redis", postgres), ("embedded", embedded)]
+    if base_embedded:
+        columns.append(("base embedded", base_embedded))
+    print(f"{'':34}" + "".join(f"{name:>16}" for name, _ in columns))
+    for name, key, fmt in [
+        ("files", "files", "{:d}"),
+        ("files/s", "files_per_s", "{:.2f}"),
+        ("seconds", "seconds", "{:.1f}"),
+        ("CPU per file in the worker (ms)", "cpu_ms", "{:.1f}"),
+        ("wall per file in the worker (ms)", "wall_ms", "{:.1f}"),
+        ("worker processes idle (% of wall)", "idle_pct", "{:.1f}"),
+        ("pairs verified", "pairs", "{:d}"),
+    ]:
+        print(f"{name:34}" + "".join(f"{fmt.format(col[key]):>16}" for _, col in columns))
+    print("worker CPU per file by stage (ms):")
+    for stage in sorted({s for _, col in columns for s in col["stages_ms"]}):
+        print(f"  {stage:32}" + "".join(f"{col['stages_ms'].get(stage, 0.0):>16.1f}" for _, col in columns))
+    slower = postgres["files_per_s"] / embedded["files_per_s"]
+    print(f"embedded takes {slower:.2f}x the time of postgres+redis (head)", end="")
+    if base_embedded:
+        print(f"; base embedded {postgres['files_per_s'] / base_embedded['files_per_s']:.2f}x", end="")
+    same = postgres["clusters"] == embedded["clusters"]
+    print(f"\nclusters: postgres {len(postgres['clusters'])}, embedded {len(embedded['clusters'])}, identical: {same}")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--probe-worker":
         probe_worker(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True, help="A folder made by bench.dataset (or any folder of images).")
-    parser.add_argument("--base", required=True, help="Root of the baseline tree (an unpacked copy of main).")
+    parser.add_argument("--base", help="Root of the baseline tree (an unpacked copy of main).")
     parser.add_argument("--head", default=str(HERE), help="Root of the tree measured (default: this one).")
     parser.add_argument("--concurrency", default="1,2,4")
+    parser.add_argument("--embedded", action="store_true", help="PostgreSQL + Redis against SQLite + filesystem.")
     parser.add_argument("--profile", action="store_true", help="Also a cProfile of version_process per tree.")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    dataset, base, head = Path(args.dataset), Path(args.base), Path(args.head)
+    dataset, head = Path(args.dataset), Path(args.head)
+    base = Path(args.base) if args.base else None
+    if not (base or args.embedded):
+        parser.error("--base is needed unless --embedded")
     for concurrency in [int(c) for c in args.concurrency.split(",")]:
-        results = {
-            label: summarise(run_once(tree, dataset, concurrency, label))
-            for label, tree in (
-                ("base", base),
-                ("head", head),
+        if args.embedded:
+            run = lambda tree, label, embedded, c=concurrency: summarise(  # noqa: E731
+                run_once(tree, dataset, c, label, embedded=embedded)
             )
-        }
-        print_pair(concurrency, results["base"], results["head"])
+            postgres, embedded = run(head, "head", False), run(head, "head_embedded", True)
+            print_stacks(concurrency, postgres, embedded, None)
+            if base:  # printed after, so a failing base run loses nothing of the head's
+                sys.stdout.flush()
+                print_stacks(concurrency, postgres, embedded, run(base, "base_embedded", True))
+        else:
+            results = {label: summarise(run_once(tree, dataset, concurrency, label)) for label, tree in
+                       (("base", base), ("head", head))}  # fmt: skip
+            print_pair(concurrency, results["base"], results["head"])
         sys.stdout.flush()
     if args.profile:
-        for label, tree in (("base", base), ("head", head)):
-            result = run_once(tree, dataset, 1, label, profile=True)
+        for label, tree in [("base", base), ("head", head)] if base else [("head", head)]:
+            result = run_once(tree, dataset, 1, label, profile=True, embedded=args.embedded)
             print_profile(label, result["profiles"], args.top)
 
 

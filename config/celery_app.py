@@ -1,11 +1,17 @@
 """The Celery application; configuration comes from Django settings under the CELERY_ namespace."""
 
 import os
+import time
+import uuid
 from queue import Empty
 
 import kombu.transport
 from celery import Celery
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem as kombu_filesystem
 from kombu.transport import redis as kombu_redis
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -50,8 +56,36 @@ class RedisTransport(kombu_redis.Transport):
     Channel = RedisChannel
 
 
+class FilesystemChannel(kombu_filesystem.Channel):
+    """kombu's filesystem channel (the embedded broker of `make run`), publishing each message whole.
+
+    kombu 5.7.0 creates the message file under its final name and then writes it, while a consumer takes a
+    file by renaming it and reads it at once: a consumer polling between the two reads an empty file, and the
+    JSONDecodeError stops the worker (seen while pings were sent to a starting worker, as `scripts/run.sh` does).
+    Here the message is written under a name no queue matches and renamed into place, which is atomic within
+    one folder. tests/test_embedded.py shows it.
+    """
+
+    def _put(self, queue, payload, **kwargs) -> None:
+        name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # kombu's naming: FIFO by name
+        path = os.path.join(self.data_folder_out, name)
+        try:
+            with open(f"{path}.part", "wb") as handle:
+                handle.write(str_to_bytes(dumps(payload)))
+            os.replace(f"{path}.part", path)
+        except OSError as exc:
+            raise ChannelError(f"Cannot add file {path!r} to directory") from exc
+
+
+class FilesystemTransport(kombu_filesystem.Transport):
+    """The filesystem transport with `FilesystemChannel`; filesystem:// broker URLs use it."""
+
+    Channel = FilesystemChannel
+
+
 # This module is imported (config/__init__.py) before any broker connection resolves its transport.
 kombu.transport.TRANSPORT_ALIASES.update(redis=f"{__name__}:RedisTransport", rediss=f"{__name__}:RedisTransport")
+kombu.transport.TRANSPORT_ALIASES.update(filesystem=f"{__name__}:FilesystemTransport")
 
 app = Celery("dupfinder")
 app.config_from_object("django.conf:settings", namespace="CELERY")

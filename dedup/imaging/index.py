@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.imaging.join_kernel import join_block
+
 HASH_BITS = 64
 BLOCK_BITS = 16
 BLOCK_COUNT = 4
@@ -337,7 +339,6 @@ class _Table:
     def __init__(self, values: np.ndarray, shift: int, bits: int) -> None:
         key = ((values >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.uint16)
         self.order = np.argsort(key, kind="stable")
-        self.key = key[self.order].astype(np.int64)
         self.values = values[self.order]
         self.counts = np.bincount(key, minlength=1 << bits)
         self.starts = np.cumsum(self.counts) - self.counts
@@ -352,8 +353,7 @@ def _self_join(values: np.ndarray, width: int, radius: int):
     found = []
     for k, (shift, bits) in enumerate(level.layout):
         table = _Table(values, shift, bits)
-        for mask in level.masks(k):
-            found += _group_join(level, k, table, table, mask)
+        found += _group_join(level, k, table, table)
     return _concat(found)
 
 
@@ -365,48 +365,28 @@ def _cross_join(left: np.ndarray, right: np.ndarray, width: int, radius: int):
         left, right = _permute(left, order, width), _permute(right, order, width)
     found = []
     for k, (shift, bits) in enumerate(level.layout):
-        lt, rt = _Table(left, shift, bits), _Table(right, shift, bits)
-        for mask in level.masks(k):
-            found += _group_join(level, k, lt, rt, mask)
+        found += _group_join(level, k, _Table(left, shift, bits), _Table(right, shift, bits))
     return _concat(found)
 
 
-def _group_join(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> list:
-    """Join left rows with block value v to right rows with block value v ^ mask.
+def _group_join(level: _Level, k: int, lt: _Table, rt: _Table) -> list:
+    """Join left rows with block value v to right rows with block value v ^ mask, for every mask of block k.
 
-    `lt is rt` is a self join: mask 0 pairs each row with the later rows of its group,
-    a non-zero mask pairs groups from the side with the mask's lowest bit clear. Groups too large to
-    join flat are split by joining on the remaining bits (`_split`).
+    `lt is rt` is a self join (`join_block` says how each pair comes once). Group pairs too
+    large to join flat are split by joining on the remaining bits (`_split`), unless too
+    few bits remain for that to separate anything.
     """
-    same = lt is rt
-    pos = np.arange(len(lt.key))
-    partner = lt.key ^ mask
-    n = rt.counts[partner]
-    start = rt.starts[partner]
-    if same and not mask:
-        n, start = start + n - pos - 1, pos + 1
-    elif same:
-        n = np.where(lt.key & (mask & -mask), 0, n)
-    big = _big_groups(level, k, lt, rt, mask)
-    if big.size:
-        n[np.isin(lt.key, big)] = 0
-    found = [_keep(level, k, lt, rt, left, right) for left, right in _expand(pos, start, n)]
-    found += [_split(level, k, lt, rt, mask, v) for v in big]
-    return found
-
-
-def _big_groups(level: _Level, k: int, lt: _Table, rt: _Table, mask: int) -> np.ndarray:
     shift, bits = level.layout[k]
-    if level.width - bits < _MIN_SPLIT_WIDTH:
-        return np.empty(0, dtype=np.int64)
-    values = np.arange(1 << bits)
-    if lt is rt and not mask:
-        flat = lt.counts * (lt.counts - 1) // 2
-    else:
-        flat = lt.counts * rt.counts[values ^ mask]
-        if lt is rt:
-            flat[values & (mask & -mask) != 0] = 0
-    return np.flatnonzero(flat > _SPLIT_PAIRS)
+    masks = np.array(level.masks(k), dtype=np.int64)
+    layout = np.array([(s, b, slack) for (s, b), slack in zip(level.layout, level.slack, strict=True)], np.int64)
+    split_pairs = _SPLIT_PAIRS if level.width - bits >= _MIN_SPLIT_WIDTH else 0
+    left, right, dist, big, big_mask = join_block(
+        lt.values, lt.starts, lt.counts, rt.values, rt.starts, rt.counts,
+        masks, lt is rt, split_pairs, level.radius, layout, k,
+    )  # fmt: skip
+    found = [(lt.order[left], rt.order[right], dist)]
+    found += [_split(level, k, lt, rt, int(masks[m]), int(v)) for v, m in zip(big, big_mask, strict=True)]
+    return found
 
 
 def _split(level: _Level, k: int, lt: _Table, rt: _Table, mask: int, v: int):

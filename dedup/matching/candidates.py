@@ -1,15 +1,15 @@
 """Candidate pairs from the shared hash index in PostgreSQL: versions whose hashes lie within the radius."""
 
+import json
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 
 from collections_app.models import Version
 from dedup.imaging.compare import searchable_hashes, upright_hashes
 from dedup.imaging.index import MASK64, candidate_filter, probe_blocks, to_unsigned
-from dedup.models import Fingerprint, HashEntry
+from dedup.models import Fingerprint
 
 
 def match_radius() -> int:
@@ -27,18 +27,6 @@ def candidates_for(*, fingerprint: Fingerprint) -> dict[int, int]:
     )
 
 
-def _block_condition(hashes: Iterable[int]) -> Q:
-    """Rows sharing a probed block value with any of the hashes: a superset of those within the radius."""
-    probes: list[set[int]] = [set(), set(), set(), set()]
-    for value in hashes:
-        for column, values in zip(probes, probe_blocks(value, match_radius()), strict=False):
-            column |= values
-    condition = Q()
-    for name, values in zip(("b0", "b1", "b2", "b3"), probes, strict=False):
-        condition |= Q(**{f"{name}__in": sorted(values)})
-    return condition
-
-
 def candidates_near(
     *,
     upright: Iterable[int],
@@ -53,8 +41,8 @@ def candidates_near(
     upright, hashes = sorted(set(upright)), sorted(set(hashes))
     if connection.vendor == "postgresql":
         rows, exact_ids = _probe_sql(upright, hashes, sha256, page_number, exclude_version_id)
-    else:
-        rows, exact_ids = _probe_orm(upright, hashes, sha256, page_number, exclude_version_id)
+    else:  # the embedded SQLite file
+        rows, exact_ids = _probe_sql(upright, hashes, sha256, page_number, exclude_version_id, sql=_PROBE_SQLITE)
     by_kind: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
     for version_id, value, is_upright in rows:
         by_kind[is_upright].append((version_id, to_unsigned(value)))
@@ -92,33 +80,44 @@ WHERE v.sha256 = %(sha)s AND v.page_number IS NOT DISTINCT FROM %(page)s AND v.s
 """
 
 
+# The embedded SQLite file, in the same one round trip: SQLite has no arrays, so each block's values bind as one
+# JSON array read by json_each (thousands of IN-list parameters otherwise, built and bound one by one), and
+# every OR term is an indexable conjunction, so the planner unions index lookups (the nested form scans).
+_PROBE_SQLITE = (
+    """
+SELECT h.version_id, h.value, h.upright FROM dedup_hashentry h
+JOIN collections_app_version v ON v.id = h.version_id
+WHERE v.status <> %(failed)s AND h.version_id <> %(exclude)s AND (
+"""
+    + "\n    OR ".join(f"h.b{k} IN (SELECT value FROM json_each(%(u{k})s))" for k in range(4))
+    + "\n    OR "
+    + "\n    OR ".join(f"(h.upright AND h.b{k} IN (SELECT value FROM json_each(%(a{k})s)))" for k in range(4))
+    + """)
+UNION ALL
+SELECT v.id, NULL, NULL FROM collections_app_version v JOIN dedup_fingerprint f ON f.version_id = v.id
+WHERE v.sha256 = %(sha)s AND v.page_number IS %(page)s AND v.status <> %(failed)s AND v.id <> %(exclude)s
+"""
+)
+
+
 def _probe_sql(
-    upright: list[int], hashes: list[int], sha256: str, page_number: int | None, exclude: int | None
+    upright: list[int],
+    hashes: list[int],
+    sha256: str,
+    page_number: int | None,
+    exclude: int | None,
+    sql: str = _PROBE_SQL,
 ) -> tuple[list[tuple[int, int, bool]], list[int]]:
     params: dict[str, object] = {"failed": Version.Status.FAILED, "exclude": -1 if exclude is None else exclude}
     params["sha"], params["page"] = sha256, page_number
     for prefix, values in (("u", upright), ("a", hashes)):
         for n, column in enumerate(_block_arrays(values)):
-            params[f"{prefix}{n}"] = column
+            params[f"{prefix}{n}"] = column if sql is _PROBE_SQL else json.dumps(column)
     with connection.cursor() as cursor:
-        cursor.execute(_PROBE_SQL, params)
+        cursor.execute(sql, params)
         found = cursor.fetchall()
     rows = [(v, value, is_upright) for v, value, is_upright in found if value is not None]
     return rows, [v for v, value, _ in found if value is None]
-
-
-def _probe_orm(
-    upright: list[int], hashes: list[int], sha256: str, page_number: int | None, exclude: int | None
-) -> tuple[list[tuple[int, int, bool]], list[int]]:
-    condition = _block_condition(upright) | (Q(upright=True) & _block_condition(hashes))
-    entries = HashEntry.objects.filter(condition).exclude(version__status=Version.Status.FAILED)
-    exact = Version.objects.filter(sha256=sha256, page_number=page_number, fingerprint__isnull=False).exclude(
-        status=Version.Status.FAILED
-    )
-    if exclude is not None:
-        entries = entries.exclude(version_id=exclude)
-        exact = exact.exclude(pk=exclude)
-    return list(entries.values_list("version_id", "value", "upright")), list(exact.values_list("pk", flat=True))
 
 
 def candidates_for_hashes(

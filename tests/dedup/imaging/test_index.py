@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
+from bench import index_scale
 from dedup.imaging import index
 from dedup.imaging.index import (
     TruncatedGroupsWarning,
@@ -168,6 +169,13 @@ def test_pairs_within_equals_brute_force(make, radius):
 @pytest.mark.parametrize("radius", [1, 4, 5, 7, 8])
 def test_pairs_within_equals_brute_force_at_every_slack_pattern(radius):
     hashes = clustered(np.random.default_rng(radius), 2000)
+    assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
+
+
+@pytest.mark.parametrize("radius", [6, 8])
+def test_pairs_within_on_document_like_pages_equals_brute_force_with_distances(radius):
+    """Layout families sharing their low frequencies, and repeated blank pages, as bench.index_scale draws them."""
+    hashes = index_scale.documents(4000, np.random.default_rng(radius))
     assert as_set(pairs_within(hashes, radius)) == brute_pairs(hashes, radius)
 
 
