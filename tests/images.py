@@ -43,3 +43,13 @@ def zip_of(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes
         for name, data in entries.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def one_place_changed() -> tuple[Image.Image, Image.Image]:
+    """A photograph, and the same one with other content in one compact place (a flipped piece of its corner
+    pasted near the middle): what verification cannot settle alone, a possible duplicate."""
+    a = scene(13)
+    b = a.copy()
+    piece = a.crop((40, 40, 40 + a.width // 6, 40 + a.height // 6)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    b.paste(piece, (a.width // 2, a.height // 2))
+    return a, b

@@ -139,7 +139,9 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
     kind = verdict.kind if verdict.is_duplicate and verdict.kind in KINDS else ""
     if kind == SAME_PIXELS and not _same_pixel_grid(a, b):
         kind = NEAR  # renditions are grey: a greyscale or resized copy can look pixel-identical
-    if kind in (NEAR, ROTATED) and a.detail is not None and b.detail is not None:
+    # Pages the first reading took for one picture, or for one picture but for a place, are read again where
+    # their text is legible: marks that differ there on both sides are another form, letter or page.
+    if (kind in (NEAR, ROTATED) or verdict.possible) and a.detail is not None and b.detail is not None:
         second = _detail_verdict(a.detail, b.detail, strictness, verdict.transform)
         evidence["detail"] = {
             "duplicate": second.is_duplicate,
@@ -149,10 +151,11 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
         }
         if _content_differs(second, DETAIL_STRICTNESS[strictness]):
             kind = ""
-            evidence.update(possible=True, reason=second.reason, **_on_frames(second, a, b))
+            evidence.update(possible=False, reason=DETAIL_DIFFERS, **_on_frames(second, a, b))
     return PairResult(kind, round(verdict.score, 4), evidence)
 
 
+DETAIL_DIFFERS = "Read at detail size, the pages differ in one place or more (a field, a date, a note): other content."
 # The second reading is held one step more leniently than the first: strokes at detail size differ more
 # between true copies (resampling, JPEG), and a changed field differs several times more than that.
 DETAIL_STRICTNESS = {"strict": "balanced", "balanced": "lenient", "lenient": "lenient"}

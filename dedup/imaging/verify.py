@@ -71,6 +71,7 @@ TURN_EXCUSED_FROM = 2.0  # degrees; a turn this large explains the corners a cop
 # marks added over text) is left out of the comparison; a region where both sides show different content
 # (another name in a field, another date in a stamp) makes the pair at most a possible duplicate.
 OVERLAY_MIN_SCORE = 0.4  # correlation of the whole frame below which no region is looked for
+OVERLAY_MIN_MATCHING = 0.75  # share of places alike within the limit: the rest may be one overlay
 OVERLAY_MIN_COVERAGE = 0.98  # one side covered (nearly) entirely: a different shot lacks parts of both
 OVERLAY_MAX_AREA = 0.25  # all left-out regions together, share of the frame
 OVERLAY_MAX_REGIONS = 3
@@ -825,7 +826,7 @@ def _without_regions(
 ) -> tuple[_Comparison, list[Region]] | None:
     """The comparison again with the places where the pair departs left out, and those places read; None
     when the pair is not aligned well enough for them to explain the rest, or departs too widely."""
-    if maps is None or not _may_be_overlaid(cmp):
+    if maps is None or not _may_be_overlaid(cmp, maps, limits):
         return None
     regions = _regions(maps, limits.max_local_diff)
     if not regions:
@@ -871,10 +872,17 @@ def _too_small(a: Rendition, b: Rendition, start: float) -> Verdict:
     return _with_time(Verdict(False, "different", "identity", 0.0, 0.0, 0.0, 0.0, 9.0, 1.0, reason), start)
 
 
-def _may_be_overlaid(cmp: _Comparison) -> bool:
-    """Aligned well enough (one side covered nearly entirely, broadly alike) that what one side carries over
-    the other may explain the rest."""
-    return max(cmp.coverage_a, cmp.coverage_b) >= OVERLAY_MIN_COVERAGE and cmp.score >= OVERLAY_MIN_SCORE
+def _may_be_overlaid(cmp: _Comparison, maps: _Maps, limits: Thresholds) -> bool:
+    """Aligned well enough (one side covered nearly entirely, and broadly alike or alike in most places) that
+    what one side carries over the other may explain the rest. A dark bar across a white page carries most of
+    the page's contrast, so the whole frame's correlation says little; the share of places that match does."""
+    if max(cmp.coverage_a, cmp.coverage_b) < OVERLAY_MIN_COVERAGE:
+        return False
+    if cmp.score >= OVERLAY_MIN_SCORE:
+        return True
+    inner = maps.inner[: 2 * maps.local.shape[0] : 2, : 2 * maps.local.shape[1] : 2]
+    compared = maps.local[inner[: maps.local.shape[0], : maps.local.shape[1]]]
+    return compared.size > 0 and float(np.mean(compared <= limits.max_local_diff)) >= OVERLAY_MIN_MATCHING
 
 
 def _clearly_different(cmp: _Comparison, limits: Thresholds) -> bool:

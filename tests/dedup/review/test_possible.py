@@ -1,28 +1,24 @@
 """Possible duplicates: listed with the differing place outlined, confirmed into a cluster or declined, by
 curators only; both decisions survive rebuild_clusters."""
 
-import numpy as np
 import pytest
 from django.urls import reverse
 
 from collections_app.models import AuditEvent
 from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import ClusterMember, ConfirmedDuplicatePair, NotDuplicatePair
-from tests.images import encode
-from tests.pictures import make_form, random_form_template, random_form_values
+from tests.images import encode, one_place_changed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def possible_pair(add_version):
-    """One form filled with two names: verification can say only that one place differs."""
-    rng = np.random.default_rng(6)
-    template = random_form_template(rng)
-    values = random_form_values(rng, template)
-    chan = add_version("forms/chan.png", encode(make_form(template, {**values, "Name": "Chan Tai-man"}), "PNG"))
-    other = make_form(template, {**values, "Name": "Wong Siu-fong"})
-    wong = add_version("forms/wong.png", encode(other.resize((other.width // 2, other.height // 2)), "PNG"))
+    """A photograph and a reduced copy with other content in one place: verification can say only that one
+    place differs."""
+    photo, changed = one_place_changed()
+    chan = add_version("harbour/print.png", encode(photo, "PNG"))
+    wong = add_version("harbour/press.png", encode(changed.resize((changed.width // 2, changed.height // 2)), "PNG"))
     assert not ClusterMember.objects.exists()
     return chan, wong
 

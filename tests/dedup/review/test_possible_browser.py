@@ -1,12 +1,10 @@
 """A curator decides a possible duplicate in Chromium: the differing place is outlined on both images."""
 
-import numpy as np
 import pytest
 
 from dedup.models import ClusterMember
 from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium, save_screenshot
-from tests.images import encode
-from tests.pictures import make_form, random_form_template, random_form_values
+from tests.images import encode, one_place_changed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
 
@@ -14,12 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), need
 def test_a_curator_sees_the_outlined_place_and_confirms_the_pair(browser, live_server, role_user, add_version):
     from selenium.webdriver.common.by import By
 
-    rng = np.random.default_rng(6)
-    template = random_form_template(rng)
-    values = random_form_values(rng, template)
-    chan = add_version("forms/chan.png", encode(make_form(template, {**values, "Name": "Chan Tai-man"}), "PNG"))
-    other = make_form(template, {**values, "Name": "Wong Siu-fong"})
-    wong = add_version("forms/wong.png", encode(other.resize((other.width // 2, other.height // 2)), "PNG"))
+    photo, changed = one_place_changed()
+    chan = add_version("harbour/print.png", encode(photo, "PNG"))
+    wong = add_version("harbour/press.png", encode(changed.resize((changed.width // 2, changed.height // 2)), "PNG"))
     role_user("curator", "curator")
     browser_sign_in(browser, live_server.url, "curator")
     browser.get(f"{live_server.url}/review/")
