@@ -165,7 +165,7 @@ def score(records, export) -> None:
         truth[r.group_id].append(Path(r.path).name)
     predicted = {str(c["id"]): [Path(m["original_path"]).name for m in c["members"]] for c in export["clusters"]}
     # "possible" pairs are a third outcome, reported for a person to decide: never counted as found.
-    possible = {frozenset((Path(p["a"]).name, Path(p["b"]).name)) for p in export.get("possible") or []}
+    possible = {frozenset(Path(path).name for path in p["original_paths"]) for p in export.get("possible") or []}
     true_pairs, found = _pairs(truth), _pairs(predicted) - possible
     tp = len(true_pairs & found)
     precision = tp / len(found) if found else 1.0
@@ -271,6 +271,7 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=120)
     parser.add_argument("--services", action="store_true", help="PostgreSQL + Redis instead of SQLite + filesystem.")
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--save-export", help="Also write export_clusters' output here, to score it again later.")
     parser.add_argument("--keep-db", action="store_true", help="Keep the PostgreSQL database (for bench.recall_loss).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dupfinder-bench-") as tmp:
@@ -286,6 +287,8 @@ def main() -> None:
             f"\ningest + processing + matching: {files} files in {elapsed:.1f} s = {files / elapsed:.1f} files/s "
             f"({setup}, {args.concurrency} worker processes)"
         )
+        if args.save_export:
+            Path(args.save_export).write_text(json.dumps(export, ensure_ascii=False))
         score(records, export)
 
 

@@ -97,7 +97,7 @@ def test_possible_pairs_count_as_not_found_and_joined_forms_are_reported(capsys)
     ]
     export = {
         "clusters": [{"id": 1, "members": [{"original_path": "a0.png"}, {"original_path": "b0.png"}]}],
-        "possible": [{"a": "a0.png", "b": "a1.jpg"}],
+        "possible": [{"version_ids": [1, 2], "original_paths": ["a0.png", "a1.jpg"], "region": None}],
     }
     score(records, export)
     out = capsys.readouterr().out
