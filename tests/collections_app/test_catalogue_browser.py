@@ -48,7 +48,7 @@ def test_a_viewer_finds_items_by_part_of_a_chinese_title_and_part_of_an_identifi
 
     role_user("viewer", "reader")
     browser_sign_in(browser, live_server.url, "reader")
-    browser.find_element(By.LINK_TEXT, "Catalogue").click()
+    act_and_wait_for_new_page(browser, browser.find_element(By.LINK_TEXT, "Catalogue").click)
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == len(ITEMS)
 
     assert sorted(_search(browser, "碼頭")) == ["HKM-2026-0001", "HKM-2026-0002", "PRO-1962-0458"]
@@ -59,7 +59,7 @@ def test_a_viewer_finds_items_by_part_of_a_chinese_title_and_part_of_an_identifi
 
     assert _search(browser, "1962-045") == ["PRO-1962-0458", "PRO-1962-0457"]
     assert _search(browser, "50-00") == ["LIB-1950-0003"]
-    browser.find_element(By.LINK_TEXT, "LIB-1950-0003").click()
+    act_and_wait_for_new_page(browser, browser.find_element(By.LINK_TEXT, "LIB-1950-0003").click)
     assert "九龍街道圖" in browser.find_element(By.TAG_NAME, "main").text
 
 

@@ -5,7 +5,7 @@ from PIL import ImageOps
 
 from collections_app.models import AuditEvent, Item, Version
 from dedup.models import BulkRule, BulkRun, Cluster
-from tests.conftest import browser_sign_in, needs_chromium
+from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium
 from tests.conftest import save_screenshot as _screenshot
 from tests.images import encode, scene
 
@@ -321,12 +321,12 @@ def test_two_bulk_rules_are_created_in_the_interface_one_previewed_and_run(
     assert "40 clusters" in counts and "80 versions" in counts
     assert len(browser.find_elements(By.CSS_SELECTOR, "#preview-sample tbody tr")) == 8
     _screenshot(browser, "bulk-preview.png")
-    browser.find_element(By.ID, "run-rule").click()
+    act_and_wait_for_new_page(browser, browser.find_element(By.ID, "run-rule").click)
     WebDriverWait(browser, 30).until(lambda d: "Run #" in d.find_element(By.TAG_NAME, "main").text)
     assert Cluster.objects.filter(status=Cluster.Status.RESOLVED).count() == 40
     assert AuditEvent.objects.filter(action="bulk.run").count() == 1
     _screenshot(browser, "bulk-rules.png")
-    browser.find_element(By.CSS_SELECTOR, "#bulk-runs button[type=submit]").click()
+    act_and_wait_for_new_page(browser, browser.find_element(By.CSS_SELECTOR, "#bulk-runs button[type=submit]").click)
     WebDriverWait(browser, 20).until(lambda d: "undone by curator" in d.find_element(By.ID, "bulk-runs").text)
     assert Cluster.objects.filter(status=Cluster.Status.OPEN).count() == 50
     assert BulkRun.objects.get().undone_at is not None

@@ -18,7 +18,7 @@ def test_a_curator_sees_the_outlined_place_and_confirms_the_pair(browser, live_s
     role_user("curator", "curator")
     browser_sign_in(browser, live_server.url, "curator")
     browser.get(f"{live_server.url}/review/")
-    browser.find_element(By.LINK_TEXT, "Possible duplicates").click()
+    act_and_wait_for_new_page(browser, browser.find_element(By.LINK_TEXT, "Possible duplicates").click)
     rects = browser.find_elements(By.CSS_SELECTOR, ".possible-pair svg.region rect")
     assert len(rects) == 2 and all(r.size["width"] > 5 and r.size["height"] > 3 for r in rects)
     save_screenshot(browser, "possible-duplicates.png")
