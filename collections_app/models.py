@@ -72,6 +72,10 @@ def _new_identifier() -> str:
             return identifier
 
 
+# The curated values of an item, in the order every export and merge shows them.
+CURATED_FIELDS = ("title", "title_zh", "description", "creator", "date", "subjects", "rights")
+
+
 class Item(models.Model):
     """The intellectual object; its fields are the curated values."""
 

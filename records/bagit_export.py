@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.dublin_core import dc_xml
-from collections_app.models import Item, Source, Version
+from collections_app.models import CURATED_FIELDS, Item, Source, Version
 from collections_app.search import items_search
 from collections_app.selectors import item_by_identifier
 from collections_app.streaming import original_download
@@ -125,13 +125,7 @@ def dc_row(item: Item, version: Version) -> dict:
     """An item and its authoritative version in the shape collections_app.dublin_core maps."""
     return {
         "identifier": item.identifier,
-        "title": item.title,
-        "title_zh": item.title_zh,
-        "description": item.description,
-        "creator": item.creator,
-        "date": item.date,
-        "subjects": item.subjects,
-        "rights": item.rights,
+        **{name: getattr(item, name) for name in CURATED_FIELDS},
         "format": version.format,
         "source": version.source.name,
         "original_path": version.original_path,

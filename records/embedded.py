@@ -6,7 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from collections_app.models import ImportedMetadata, Item, Version
+from collections_app.models import CURATED_FIELDS, ImportedMetadata, Item, Version
 
 # The normalised summary dedup.imaging.metadata.summarise stores, in the order a reader looks for it.
 SUMMARY_LABELS = {
@@ -21,7 +21,6 @@ SUMMARY_LABELS = {
     "gps": gettext_lazy("GPS position"),
 }
 SECTIONS = {"exif": "EXIF", "iptc": "IPTC", "xmp": "XMP"}
-CURATED_FIELDS = ("title", "title_zh", "description", "creator", "date", "subjects", "rights")
 MAX_SHOWN_CHARS = 300
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from collections_app.models import AuditEvent, Item, Version
+from collections_app.models import CURATED_FIELDS, AuditEvent, Item, Version
 from dedup.models import Cluster, ClusterMember, MatchKind
 
 DECISION_ACTIONS = (
@@ -387,13 +387,7 @@ def manifest_report() -> Iterator[dict]:
             continue
         yield {
             "identifier": item.identifier,
-            "title": item.title,
-            "title_zh": item.title_zh,
-            "description": item.description,
-            "creator": item.creator,
-            "date": item.date,
-            "subjects": item.subjects,
-            "rights": item.rights,
+            **{name: getattr(item, name) for name in CURATED_FIELDS},
             "version_id": version.pk,
             "sha256": version.sha256,
             "format": version.format,

@@ -9,12 +9,12 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from collections_app.models import AuditEvent, Item, Version
+from collections_app.models import CURATED_FIELDS, AuditEvent, Item, Version
 from dedup.imaging.overlay import overlay_matrix
 from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge
 from dedup.review.rules import capture_date, embedded_summary
 
-MERGE_FIELDS = ("title", "title_zh", "description", "creator", "date", "subjects", "rights")
+MERGE_FIELDS = CURATED_FIELDS
 # Where a blank item field is filled from the version's embedded metadata summary.
 SUMMARY_FALLBACK = {
     "title": "title",
