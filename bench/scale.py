@@ -43,10 +43,10 @@ INSERT INTO collections_app_version (item_id, file, original_filename, original_
         md5(i.id::text) || md5((i.id + 1)::text), 'JPEG', 1000, 800, 'done', '', '{{}}', now(), false, ''
     FROM collections_app_item i WHERE i.identifier LIKE 'SCALE-%';
 UPDATE collections_app_item i SET authoritative_version_id = v.id FROM collections_app_version v WHERE v.item_id = i.id;
-INSERT INTO dedup_fingerprint (version_id, phash, dhash, phash_dihedral, phash_centre, mode, bit_depth, page_count,
-        orientation, captured_at, rendition, rendition_width, rendition_height, content, content_width,
-        content_height, thumb_small, thumb_preview, timings, created_at)
-    SELECT id, 0, 0, '[]', '[]', 'RGB', 8, 1, 1, '', '\\x00', 1, 1, '', 0, 0, '', '', '{{}}', now()
+INSERT INTO dedup_fingerprint (version_id, phash, dhash, phash_dihedral, phash_centre, phash_reframed, mode,
+        bit_depth, page_count, orientation, captured_at, rendition, rendition_width, rendition_height, content,
+        content_width, content_height, thumb_small, thumb_preview, timings, created_at)
+    SELECT id, 0, 0, '[]', '[]', '[]', 'RGB', 8, 1, 1, '', '\\x00', 1, 1, '', 0, 0, '', '', '{{}}', now()
     FROM collections_app_version;
 """
 

@@ -19,6 +19,9 @@ class Fingerprint(models.Model):
     phash_trimmed = models.BigIntegerField(_("pHash without borders"), null=True, blank=True)
     phash_dihedral = models.JSONField(_("pHashes of rotations and mirrors"), default=list)
     phash_centre = models.JSONField(_("pHashes of the middle of the picture"), default=list, blank=True)
+    phash_reframed = models.JSONField(
+        _("pHashes of the picture straightened and with each edge left out"), default=list, blank=True
+    )
     mode = models.CharField(_("colour mode"), max_length=20, blank=True)
     bit_depth = models.PositiveSmallIntegerField(_("bit depth"), default=8)
     page_count = models.PositiveIntegerField(_("pages or frames"), default=1)

@@ -165,6 +165,7 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "phash_trimmed": to_signed(data.phash_trimmed) if data.phash_trimmed is not None else None,
             "phash_dihedral": [to_signed(h) for h in data.phash_dihedral],
             "phash_centre": [to_signed(h) for h in data.phash_centre],
+            "phash_reframed": [to_signed(h) for h in data.phash_reframed],
             "mode": data.mode,
             "bit_depth": data.bit_depth,
             "page_count": data.page_count,

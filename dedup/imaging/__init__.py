@@ -2,5 +2,5 @@
 
 Owns sniffing and safe decoding, renditions and thumbnails, perceptual hashes (one table of the eight
 rotations and mirrors), embedded metadata, pair verification and comparison, index maths, grouping and
-failure codes. It imports only the standard library, numpy, scipy and Pillow; everything else may import it.
+failure codes. It imports only the standard library, numpy, scipy, Pillow and OpenCV; everything else may import it.
 """

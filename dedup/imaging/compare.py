@@ -28,20 +28,24 @@ class Hashed(Protocol):
     phash_trimmed: int | None
     phash_dihedral: Sequence[int]
     phash_centre: Sequence[int]
+    phash_reframed: Sequence[int]
 
 
 def searchable_hashes(fingerprint: Hashed) -> set[int]:
-    """Every searchable hash, unsigned: pHash, its rotations and mirrors, the border-trimmed one and the
-    middle of the picture under each rotation and mirror."""
-    values = {fingerprint.phash, *fingerprint.phash_dihedral, *fingerprint.phash_centre}
+    """Every searchable hash, unsigned: pHash, its rotations and mirrors, the border-trimmed one, the
+    middle of the picture under each rotation and mirror, and the picture reframed (straightened, each edge
+    left out)."""
+    values = {fingerprint.phash, *fingerprint.phash_dihedral, *fingerprint.phash_centre, *fingerprint.phash_reframed}
     if fingerprint.phash_trimmed is not None:
         values.add(fingerprint.phash_trimmed)
     return {h & MASK64 for h in values}
 
 
 def upright_hashes(fingerprint: Hashed) -> set[int]:
-    """The hashes of the picture as uploaded, unsigned: pHash, border-trimmed and centre, no rotation or mirror."""
-    values = {fingerprint.phash, fingerprint.phash_trimmed, *fingerprint.phash_centre[:1]} - {None}
+    """The hashes of the picture as uploaded, unsigned: pHash, border-trimmed, centre and reframed, no
+    rotation or mirror."""
+    values = {fingerprint.phash, fingerprint.phash_trimmed, *fingerprint.phash_centre[:1], *fingerprint.phash_reframed}
+    values -= {None}
     return {h & MASK64 for h in values}
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 from dedup.imaging.decode import Decoded, bit_depth, decode_display, open_image, page_count, pillow_errors
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.formats import PDF
-from dedup.imaging.hashes import centre_phashes, hashes, trimmed_phash
+from dedup.imaging.hashes import centre_phashes, hashes, reframed_phashes, trimmed_phash
 from dedup.imaging.metadata import extract_metadata
 from dedup.imaging.pdf import document_metadata, is_pdf, pdf_check, render_page
 from dedup.imaging.reading import Source, read_source
@@ -42,6 +42,7 @@ class Fingerprint:
     phash_dihedral: tuple[int, ...]
     phash_trimmed: int | None
     phash_centre: tuple[int, ...]
+    phash_reframed: tuple[int, ...]  # straightened, then with each edge left out (hashes.reframed_phashes)
     rendition: bytes = field(repr=False)
     rendition_size: tuple[int, int]
     # The content inside a wide mat or letterbox, as its own rendition (b"" and (0, 0) when there is none).
@@ -159,6 +160,7 @@ def _fingerprint_decoded(decoded: Decoded, described: _Described, watch: _Stopwa
     phash, dhash, dihedral = hashes(grey)
     trimmed = trimmed_phash(np.asarray(grey))
     centre = centre_phashes(np.asarray(grey))
+    reframed = reframed_phashes(np.asarray(grey))
     watch.lap("hash")
     return Fingerprint(
         sha256=described.sha256,
@@ -175,6 +177,7 @@ def _fingerprint_decoded(decoded: Decoded, described: _Described, watch: _Stopwa
         phash_dihedral=dihedral,
         phash_trimmed=trimmed,
         phash_centre=centre,
+        phash_reframed=reframed,
         rendition=grey.tobytes(),
         rendition_size=grey.size,
         content=matted.tobytes() if matted else b"",

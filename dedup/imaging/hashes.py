@@ -6,6 +6,8 @@ from PIL import Image
 
 from dedup.imaging.borders import content_box, trim_box
 from dedup.imaging.dihedral import DIHEDRAL, apply_dihedral
+from dedup.imaging.renditions import is_page
+from dedup.imaging.straighten import straightened_page, straightened_picture
 
 _HASH_SIZE = 8
 _PHASH_SIDE = _HASH_SIZE * 4  # imagehash's highfreq_factor=4
@@ -61,9 +63,6 @@ def trimmed_phash(grey: np.ndarray) -> int | None:
     return _phash_of(Image.fromarray(np.ascontiguousarray(grey[top:bottom, left:right])))
 
 
-# Share of the content box (inside margins and uniform borders) that the centre hashes cover.
-
-
 def centre_phashes(grey: np.ndarray) -> tuple[int, ...]:
     """pHash of the middle of the content under each dihedral transform, from the greyscale rendition.
 
@@ -78,3 +77,36 @@ def centre_phashes(grey: np.ndarray) -> tuple[int, ...]:
     margin_x = round((right - left) * (1 - CENTRE_SHARE) / 2)
     middle = np.ascontiguousarray(grey[top + margin_y : bottom - margin_y, left + margin_x : right - margin_x])
     return _dihedral_phashes(Image.fromarray(middle))
+
+
+# Share of the content left out, one edge at a time: a caption bar, stamp or note along one edge or in one
+# corner covers less than this of the side, so one of the four hashes never sees it, whichever edge it is on.
+LEAVE_OUT_SHARE = 0.18
+# Each edge's hashes are XORed with a mask of their own: distances between two hashes of one edge are kept,
+# while against any other hash (the whole picture, another edge) they are as far as random hashes, about 32
+# bits. So a picture with its bottom left out meets only pictures with their bottom left out: both lose the
+# same band, a caption there on one side is gone from both, and no left-out hash finds a crop of the whole.
+EDGE_MASKS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
+
+
+def reframed_phashes(grey: np.ndarray) -> tuple[int, ...]:
+    """Ways into the index for copies whose other hashes moved beyond the search radius, all upright: the
+    picture straightened (a page's block of print levelled; a picture at a slant on a bed turned upright),
+    then the content with a band left out at each edge in turn (top, bottom, left, right; EDGE_MASKS).
+
+    Each holds wherever the difference falls: a turn moves every part of the picture, which straightening
+    undoes; an added caption, stamp or note sits along one edge or in one corner, which one of the four
+    leaves out. A page always has its levelled hash, so an upright original meets its skewed copies.
+    """
+    block = straightened_page(grey) if is_page(grey) else straightened_picture(grey)
+    found = [] if block is None else [_phash_of(Image.fromarray(np.ascontiguousarray(block)))]
+    top, bottom, left, right = trim_box(grey)
+    content = grey[top:bottom, left:right]
+    height, width = content.shape
+    if min(height, width) < 4:  # a strip: nothing to leave out
+        return tuple(found)
+    rows, cols = round(height * LEAVE_OUT_SHARE), round(width * LEAVE_OUT_SHARE)
+    parts = (content[rows:], content[: height - rows], content[:, cols:], content[:, : width - cols])
+    for part, mask in zip(parts, EDGE_MASKS, strict=True):
+        found.append(_phash_of(Image.fromarray(np.ascontiguousarray(part))) ^ mask)
+    return tuple(found)

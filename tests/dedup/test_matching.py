@@ -13,7 +13,14 @@ from dedup.imaging.index import to_signed
 from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, NotDuplicatePair
 from tests.images import encode, one_place_changed, scene
-from tests.pictures import make_form, make_photo, random_form_template, random_form_values
+from tests.pictures import (
+    make_document_page,
+    make_form,
+    make_photo,
+    random_form_template,
+    random_form_values,
+    random_layout,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -172,16 +179,23 @@ def test_fingerprints_stored_before_centre_hashes_get_them_from_their_rendition(
     fingerprint.refresh_from_db()
     assert fingerprint.phash_centre == expected
     assert set(version.hash_entries.values_list("value", flat=True)) == entries
+    # The reframed hashes came later (0013 marks them); 0006 marks the rest.
     assert set(version.hash_entries.filter(upright=True).values_list("value", flat=True)) == {
         to_signed(h) for h in upright_hashes(fingerprint)
-    }
+    } - set(fingerprint.phash_reframed)
 
 
 def test_only_the_hashes_of_the_picture_as_uploaded_are_upright(add_version):
     version = add_version("a.jpg", encode(scene(11), quality=90))
     fingerprint = version.fingerprint
     upright = set(version.hash_entries.filter(upright=True).values_list("value", flat=True))
-    assert upright == {fingerprint.phash, fingerprint.phash_trimmed, fingerprint.phash_centre[0]} - {None}
+    as_uploaded = {
+        fingerprint.phash,
+        fingerprint.phash_trimmed,
+        fingerprint.phash_centre[0],
+        *fingerprint.phash_reframed,
+    }
+    assert upright == as_uploaded - {None}
     assert version.hash_entries.filter(upright=False).count() >= 8  # the rotations and mirrors
 
 
@@ -239,3 +253,40 @@ def test_forms_one_digit_apart_are_read_again_from_the_stored_detail_and_kept_ap
     assert len(apart) == 2  # the neighbour against the form and against its copy
     for edge in apart:
         assert not edge.kind and not edge.evidence["possible"] and edge.evidence["regions"][0]["box"]
+
+
+def _page_at_a_slant_on_a_bed(seed: int, degrees: float) -> tuple[Image.Image, Image.Image]:
+    rng = np.random.default_rng(seed)
+    page = make_document_page(rng, random_layout(rng), 1).convert("L")
+    bed = Image.new("L", (int(page.width * 1.15), int(page.height * 1.15)), 90)
+    turned = page.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=90)
+    bed.paste(turned, ((bed.width - turned.width) // 2, (bed.height - turned.height) // 2))
+    return page, bed
+
+
+def test_a_page_rescanned_at_a_slant_joins_the_straight_scan_and_rebuild_agrees(add_version):
+    page, slanted = _page_at_a_slant_on_a_bed(6, 8)
+    add_version("page.png", encode(page, "PNG"))
+    add_version("page_slanted.png", encode(slanted, "PNG"))
+    assert _partition() == [["page.png", "page_slanted.png"]]
+    clusters_rebuild()
+    assert _partition() == [["page.png", "page_slanted.png"]]
+
+
+def test_fingerprints_stored_before_reframed_hashes_get_them_from_their_rendition(add_version):
+    from django.apps import apps
+
+    backfill = importlib.import_module("dedup.migrations.0013_fingerprint_reframed").reframed_hashes_backfill
+    version = add_version("a.png", encode(_page_at_a_slant_on_a_bed(5, 6)[1], "PNG"))
+    fingerprint = version.fingerprint
+    expected = list(fingerprint.phash_reframed)
+    entries = set(version.hash_entries.values_list("value", flat=True))
+    upright = set(version.hash_entries.filter(upright=True).values_list("value", flat=True))
+    assert len(expected) == 5 and set(expected) <= upright
+    Fingerprint.objects.filter(pk=fingerprint.pk).update(phash_reframed=[])
+    HashEntry.objects.filter(version=version, value__in=expected).delete()
+    backfill(apps, None)
+    fingerprint.refresh_from_db()
+    assert fingerprint.phash_reframed == expected
+    assert set(version.hash_entries.values_list("value", flat=True)) == entries
+    assert set(version.hash_entries.filter(upright=True).values_list("value", flat=True)) == upright
