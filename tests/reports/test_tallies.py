@@ -42,6 +42,16 @@ def test_tallies_equal_a_recount_after_ingest_matching_merge_undo_dismiss_and_pu
     _same_as_a_recount()
     cluster_merge(cluster_id=resolved.pk, actor=curator, authoritative_id=c.pk)
     _same_as_a_recount()
+    # A superseded file pointing at a copy in another cluster stops being reclaimable when that copy is moved
+    # to quarantine (writes no service makes, then put back).
+    big = collection["big"]
+    Version.objects.filter(pk=b.pk).update(duplicate_of=big)
+    _same_as_a_recount()
+    Version.objects.filter(pk=big.pk).update(quarantined_at=timezone.now(), quarantine_name="q/big")
+    _same_as_a_recount()
+    Version.objects.filter(pk=big.pk).update(quarantined_at=None, quarantine_name="")
+    Version.objects.filter(pk=b.pk).update(duplicate_of=c)
+    _same_as_a_recount()
     version_set_legal_hold(version_id=c.pk, hold=False, actor=make_user("ro2"), reason="Case closed")
     Version.objects.filter(pk=a.pk).update(quarantined_at=timezone.now() - timedelta(days=400))
     version_purge(version_id=a.pk, actor="ops", older_than_days=30)
@@ -56,7 +66,9 @@ def test_tallies_equal_a_recount_after_ingest_matching_merge_undo_dismiss_and_pu
     _same_as_a_recount()
     cluster_split(cluster_id=resolved.pk, version_id=b.pk, actor=curator)
     _same_as_a_recount()
-    Item.objects.filter(pk=b.item_id).update(authoritative_version=None)  # a write no service makes
+    # Writes no service makes: the open pair's larger file no longer authoritative, so it is the one dropped.
+    Item.objects.filter(pk=collection["big"].item_id).update(authoritative_version=None)
+    _same_as_a_recount()
     Version.objects.filter(pk=collection["broken"].pk).update(status=Version.Status.PENDING, byte_size=7)
     _same_as_a_recount()
     call_command("rebuild_clusters", stdout=io.StringIO(), stderr=io.StringIO())
