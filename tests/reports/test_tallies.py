@@ -12,10 +12,11 @@ from django.utils import timezone
 from collections_app.models import Item, Version
 from dedup.models import Cluster
 from dedup.review.services import cluster_dismiss, cluster_merge, cluster_split, cluster_undo
-from reports.models import Tally
+from reports.models import StaleCluster, Tally, TallyChange
 from reports.selectors import counts_recount, counts_tallied, figures_recount
 from reports.services import version_purge, version_reclaim, version_set_legal_hold
 from reports.tallies import dashboard_figures, tallies_refresh
+from reports.tasks import fold_dashboard_tallies
 from tests.images import encode, scene
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +102,10 @@ def test_dashboard_recount_puts_wrong_tallies_right(collection):
     assert dashboard_figures().items == 7
     assert counts_tallied() == counts_recount()
     assert "figures" in out.getvalue()
+
+
+def test_the_scheduled_fold_leaves_nothing_for_the_next_visitor(collection):
+    assert StaleCluster.objects.exists() and TallyChange.objects.exists()
+    assert fold_dashboard_tallies() == 2  # the resolved cluster and the open pair
+    assert not StaleCluster.objects.exists() and not TallyChange.objects.exists()
+    assert counts_tallied() == counts_recount()
