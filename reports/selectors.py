@@ -249,9 +249,7 @@ def counts_tallied() -> Counts:
     return {(figure, label): (n, size) for figure, label, n, size in rows}
 
 
-def figures_from_counts(counts: Counts) -> Figures:
-    """The dashboard's figures from tallies, however they were counted."""
-
+def _headline(counts: Counts) -> Figures:
     def n(figure: str, label: str = "") -> int:
         return counts.get((figure, label), (0, 0))[0]
 
@@ -259,7 +257,7 @@ def figures_from_counts(counts: Counts) -> Figures:
         return counts.get((figure, label), (0, 0))[1]
 
     status = Version.Status
-    figures = Figures(
+    return Figures(
         items=n(Figure.ITEMS),
         items_merged_away=n(Figure.MERGED_AWAY),
         waiting=n(Figure.STATUS, status.PENDING) + n(Figure.STATUS, status.PROCESSING),
@@ -273,6 +271,22 @@ def figures_from_counts(counts: Counts) -> Figures:
         purged_versions=n(Figure.PURGED),
         purged_bytes=size(Figure.PURGED),
     )
+
+
+def _add_duplicates(figures: Figures, label: str, count: int, total: int) -> list[str]:
+    """Adds one duplicate tally to the totals; returns its source id and kind."""
+    cluster_status, source_id, kind = label.split(":")
+    figures.duplicate_versions += count
+    figures.duplicate_bytes += total
+    if cluster_status == Cluster.Status.OPEN:
+        figures.open_duplicate_versions += count
+        figures.open_duplicate_bytes += total
+    return [source_id, kind]
+
+
+def figures_from_counts(counts: Counts) -> Figures:
+    """The dashboard's figures from tallies, however they were counted."""
+    figures = _headline(counts)
     names = dict(Source.objects.values_list("pk", "name"))
     sources: dict[str, Breakdown] = {}
     for (figure, label), (count, total) in counts.items():
@@ -282,18 +296,12 @@ def figures_from_counts(counts: Counts) -> Figures:
             figures.bytes += total
     kinds = {kind: Breakdown(kind) for kind in MatchKind.values}
     for (figure, label), (count, total) in counts.items():
-        if figure != Figure.DUPLICATES:
-            continue
-        cluster_status, source_id, kind = label.split(":")
-        figures.duplicate_versions += count
-        figures.duplicate_bytes += total
-        if cluster_status == Cluster.Status.OPEN:
-            figures.open_duplicate_versions += count
-            figures.open_duplicate_bytes += total
-        name = names[int(source_id)]
-        for row in (sources.setdefault(name, Breakdown(name)), kinds.setdefault(kind, Breakdown(kind))):
-            row.duplicate_versions += count
-            row.duplicate_bytes += total
+        if figure == Figure.DUPLICATES:
+            source_id, kind = _add_duplicates(figures, label, count, total)
+            name = names[int(source_id)]
+            for row in (sources.setdefault(name, Breakdown(name)), kinds.setdefault(kind, Breakdown(kind))):
+                row.duplicate_versions += count
+                row.duplicate_bytes += total
     figures.by_source = sorted(sources.values(), key=lambda b: (-b.duplicate_bytes, b.label))
     figures.by_kind = list(kinds.values())
     return figures
