@@ -204,17 +204,19 @@ def _size(queryset: QuerySet[Version]) -> tuple[int, int]:
     return totals["n"], int(totals["bytes"] or 0)
 
 
-def cluster_shares(*, cluster_ids: list[int]) -> list[tuple[int, str, str, int, int]]:
-    """(cluster, figure, label, count, bytes): what each of these clusters adds to the duplicate and
-    reclaimable figures, read from their own members only."""
+def cluster_shares(*, cluster_ids: list[int] | None) -> list[tuple[int, str, str, int, int]]:
+    """(cluster, figure, label, count, bytes): what each of these clusters (None: every cluster) adds to the
+    duplicate and reclaimable figures, read from their own members only."""
     shares = [
         (cluster_id, Figure.DUPLICATES, duplicate_label(status, source_id, kind), n, int(size))
         for cluster_id, status, source_id, kind, n, size in _duplicate_totals(per_cluster=True, cluster_ids=cluster_ids)
     ]
+    candidates = reclaim_candidates()
+    if cluster_ids is not None:
+        # Through a subquery: a second filter on the membership would join it a second time.
+        candidates = candidates.filter(pk__in=ClusterMember.objects.filter(cluster_id__in=cluster_ids).values("version"))
     reclaimable = (
-        reclaim_candidates()
-        .filter(cluster_memberships__cluster_id__in=cluster_ids)
-        .order_by()
+        candidates.order_by()
         .values_list("cluster_memberships__cluster_id")
         .annotate(n=Count("pk"), bytes=Sum("byte_size"))
     )

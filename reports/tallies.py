@@ -17,7 +17,6 @@ from collections.abc import Iterator
 
 from django.db import connection, transaction
 
-from dedup.models import Cluster
 from reports.models import ClusterShare, StaleCluster, Tally, TallyChange
 from reports.selectors import Counts, Figures, cluster_shares, counts_recount, counts_tallied, figures_from_counts
 
@@ -102,13 +101,14 @@ def tallies_recount() -> Counts:
 
 
 def _shares_store_all() -> None:
-    """Every open or resolved cluster's share, so that its next change takes back exactly what it added."""
-    ids = list(Cluster.objects.exclude(status=Cluster.Status.DISMISSED).order_by("pk").values_list("pk", flat=True))
-    for batch in _batches(ids):
-        ClusterShare.objects.bulk_create(
+    """Every cluster's share, so that its next change takes back exactly what it added."""
+    ClusterShare.objects.bulk_create(
+        (
             ClusterShare(cluster_id=cluster_id, figure=figure, label=label, n=n, bytes=size)
-            for cluster_id, figure, label, n, size in cluster_shares(cluster_ids=batch)
-        )
+            for cluster_id, figure, label, n, size in cluster_shares(cluster_ids=None)
+        ),
+        batch_size=SHARE_BATCH,
+    )
 
 
 def dashboard_figures() -> Figures:
