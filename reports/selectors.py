@@ -214,7 +214,8 @@ def cluster_shares(*, cluster_ids: list[int] | None) -> list[tuple[int, str, str
     candidates = reclaim_candidates()
     if cluster_ids is not None:
         # Through a subquery: a second filter on the membership would join it a second time.
-        candidates = candidates.filter(pk__in=ClusterMember.objects.filter(cluster_id__in=cluster_ids).values("version"))
+        members = ClusterMember.objects.filter(cluster_id__in=cluster_ids)
+        candidates = candidates.filter(pk__in=members.values("version"))
     reclaimable = (
         candidates.order_by()
         .values_list("cluster_memberships__cluster_id")
