@@ -29,3 +29,30 @@ class CataloguePagination(PageNumberPagination):
         }
         described["required"] = [*described.get("required", []), "count_capped"]
         return described
+
+
+class QueuePagination(CataloguePagination):
+    """The review queue's pages: counted up to COUNT_LIMIT or to the end of the page asked for, whichever is
+    further, so every page can be reached and a queue of a hundred thousand clusters is never counted whole."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            asked = max(1, int(request.query_params.get(self.page_query_param, 1)))
+        except ValueError:  # "last", or a number DRF refuses itself
+            asked = 1
+        self.limit = max(COUNT_LIMIT, asked * self.get_page_size(request))
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list, per_page: int) -> CappedPaginator:
+        return CappedPaginator(object_list, per_page, limit=self.limit)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = _(
+            "Clusters counted, up to %(limit)d or to the end of the page asked for, whichever is further, and one "
+            "more; count_capped is true when counting stopped there."
+        ) % {"limit": COUNT_LIMIT}
+        described["properties"]["count_capped"]["description"] = _(
+            "True when there are more clusters than were counted."
+        )
+        return described

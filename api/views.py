@@ -23,7 +23,7 @@ from api import selectors as api_selectors
 from api import serializers as s
 from api import services as api_services
 from api.filters import ApiClusterFilter, ApiFilterBackend, ApiItemFilter, ApiVersionFilter, CatalogueSearchFilter
-from api.pagination import CataloguePagination
+from api.pagination import CataloguePagination, QueuePagination
 from api.parsers import UploadMultiPartParser
 from api.schema import VALIDATION_ERROR
 from collections_app import selectors, services, sidecar
@@ -138,6 +138,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Cluster.objects.all()
     serializer_class = s.ClusterSerializer
+    pagination_class = QueuePagination
     filterset_class = ApiClusterFilter
     action_permissions = {
         "list": ["dedup.view_cluster"],

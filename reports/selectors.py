@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from collections_app.models import CURATED_FIELDS, AuditEvent, Item, Version
+from collections_app.models import CURATED_FIELDS, AuditEvent, Item, Source, Version
 from dedup.models import Cluster, ClusterMember, MatchKind
+from reports.models import Tally
 
 DECISION_ACTIONS = (
     "cluster.merge",
@@ -153,11 +154,16 @@ def cluster_duplicates() -> Iterator[tuple[MemberRow, list[MemberRow]]]:
         yield kept, [m for m in members if m.version_id != kept.version_id]
 
 
+# --- the dashboard's figures as tallies: (figure, label) -> (count, bytes) ------------------------------------
+
+Counts = dict[tuple[str, str], tuple[int, int]]
+Figure = Tally.Figure
+
 # The members a cluster does not keep (kept: the authoritative one, else the largest file; see _kept), summed
-# in the database per cluster status, source and kind: the dashboard never brings members into Python.
+# in the database: over every cluster for a recount, per cluster for the shares the tallies keep.
 _DUPLICATE_TOTALS_SQL = """
-SELECT status, source, kind, count(*), coalesce(sum(byte_size), 0) FROM (
-    SELECT c.status, s.name AS source, m.kind, v.byte_size, row_number() OVER (
+SELECT {keys}, count(*), coalesce(sum(byte_size), 0) FROM (
+    SELECT m.cluster_id, c.status, v.source_id, m.kind, v.byte_size, row_number() OVER (
         PARTITION BY m.cluster_id ORDER BY
             (v.duplicate_of_id IS NOT NULL),
             (coalesce(i.authoritative_version_id = v.id, false)) DESC,
@@ -167,66 +173,145 @@ SELECT status, source, kind, count(*), coalesce(sum(byte_size), 0) FROM (
     FROM {member} m
     JOIN {cluster} c ON c.id = m.cluster_id
     JOIN {version} v ON v.id = m.version_id
-    JOIN {source} s ON s.id = v.source_id
     JOIN {item} i ON i.id = v.item_id
-    WHERE c.status <> %s
-) AS ranked WHERE rank > 1 GROUP BY status, source, kind
+    WHERE c.status <> %s {only}
+) AS ranked WHERE rank > 1 GROUP BY {keys}
 """
 
 
-def _add_duplicates(figures: Figures, sources: dict[str, Breakdown], kinds: dict[str, Breakdown]) -> None:
+def duplicate_label(status: str, source_id: int, kind: str) -> str:
+    return f"{status}:{source_id}:{kind}"
+
+
+def _duplicate_totals(*, per_cluster: bool, cluster_ids: list[int] | None = None) -> list[tuple]:
+    keys = "cluster_id, status, source_id, kind" if per_cluster else "status, source_id, kind"
     sql = _DUPLICATE_TOTALS_SQL.format(
+        keys=keys,
+        only="" if cluster_ids is None else "AND m.cluster_id = ANY(%s)",
         member=ClusterMember._meta.db_table,
         cluster=Cluster._meta.db_table,
         version=Version._meta.db_table,
-        source=Version._meta.get_field("source").related_model._meta.db_table,
         item=Item._meta.db_table,
     )
+    params = [Cluster.Status.DISMISSED] + ([] if cluster_ids is None else [cluster_ids])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Cluster.Status.DISMISSED])
-        totals = cursor.fetchall()
-    for status, source, kind, n, total in totals:
-        size = int(total)  # PostgreSQL sums bigints as numeric
-        figures.duplicate_versions += n
-        figures.duplicate_bytes += size
-        if status == Cluster.Status.OPEN:
-            figures.open_duplicate_versions += n
-            figures.open_duplicate_bytes += size
-        for row in (sources.setdefault(source, Breakdown(source)), kinds.setdefault(kind, Breakdown(kind))):
-            row.duplicate_versions += n
-            row.duplicate_bytes += size
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _size(queryset: QuerySet[Version]) -> tuple[int, int]:
     totals = queryset.aggregate(n=Count("pk"), bytes=Sum("byte_size"))
-    return totals["n"], totals["bytes"] or 0
+    return totals["n"], int(totals["bytes"] or 0)
 
 
-def dashboard_figures() -> Figures:
-    status = Version.Status
-    by_status = dict(Version.objects.values_list("status").annotate(n=Count("pk")))
-    figures = Figures(
-        items=Item.objects.count(),
-        items_merged_away=Item.objects.filter(merged_into__isnull=False).count(),
-        waiting=by_status.get(status.PENDING, 0) + by_status.get(status.PROCESSING, 0),
-        failed=by_status.get(status.FAILED, 0),
+def cluster_shares(*, cluster_ids: list[int] | None) -> list[tuple[int, str, str, int, int]]:
+    """(cluster, figure, label, count, bytes): what each of these clusters (None: every cluster) adds to the
+    duplicate and reclaimable figures, read from their own members only."""
+    shares = [
+        (cluster_id, Figure.DUPLICATES, duplicate_label(status, source_id, kind), n, int(size))
+        for cluster_id, status, source_id, kind, n, size in _duplicate_totals(per_cluster=True, cluster_ids=cluster_ids)
+    ]
+    candidates = reclaim_candidates()
+    if cluster_ids is not None:
+        # Through a subquery: a second filter on the membership would join it a second time.
+        members = ClusterMember.objects.filter(cluster_id__in=cluster_ids)
+        candidates = candidates.filter(pk__in=members.values("version"))
+    reclaimable = (
+        candidates.order_by()
+        .values_list("cluster_memberships__cluster_id")
+        .annotate(n=Count("pk"), bytes=Sum("byte_size"))
     )
-    counts = dict(Cluster.objects.values_list("status").annotate(n=Count("pk")))
-    figures.clusters = {value: counts.get(value, 0) for value in Cluster.Status.values}
+    shares += [(cluster_id, Figure.RECLAIMABLE, "", n, int(size)) for cluster_id, n, size in reclaimable]
+    return shares
+
+
+def counts_recount() -> Counts:
+    """Every figure the dashboard shows, counted from scratch (the reference the kept tallies must equal)."""
+    counts: Counts = {}
+    versions = Version.objects.order_by()
+    for source_id, n, size in versions.values_list("source_id").annotate(n=Count("pk"), b=Sum("byte_size")):
+        counts[(Figure.VERSIONS, str(source_id))] = (n, int(size or 0))
+    for status, n in versions.values_list("status").annotate(n=Count("pk")):
+        counts[(Figure.STATUS, status)] = (n, 0)
+    for status, n in Cluster.objects.order_by().values_list("status").annotate(n=Count("pk")):
+        counts[(Figure.CLUSTERS, status)] = (n, 0)
+    for status, source_id, kind, n, size in _duplicate_totals(per_cluster=False):
+        counts[(Figure.DUPLICATES, duplicate_label(status, source_id, kind))] = (n, int(size))
+    counts[(Figure.ITEMS, "")] = (Item.objects.count(), 0)
+    counts[(Figure.MERGED_AWAY, "")] = (Item.objects.filter(merged_into__isnull=False).count(), 0)
+    counts[(Figure.RECLAIMABLE, "")] = _size(reclaim_candidates())
+    counts[(Figure.QUARANTINED, "")] = _size(quarantined_versions())
+    counts[(Figure.PURGED, "")] = _size(versions.filter(purged_at__isnull=False))
+    counts[(Figure.HELD, "")] = (versions.filter(legal_hold=True).count(), 0)
+    return {key: value for key, value in counts.items() if value != (0, 0)}
+
+
+def counts_tallied() -> Counts:
+    """The figures as the tallies last folded them (reports.tallies keeps them up to date)."""
+    rows = Tally.objects.exclude(n=0, bytes=0).values_list("figure", "label", "n", "bytes")
+    return {(figure, label): (n, size) for figure, label, n, size in rows}
+
+
+def _headline(counts: Counts) -> Figures:
+    def n(figure: str, label: str = "") -> int:
+        return counts.get((figure, label), (0, 0))[0]
+
+    def size(figure: str, label: str = "") -> int:
+        return counts.get((figure, label), (0, 0))[1]
+
+    status = Version.Status
+    return Figures(
+        items=n(Figure.ITEMS),
+        items_merged_away=n(Figure.MERGED_AWAY),
+        waiting=n(Figure.STATUS, status.PENDING) + n(Figure.STATUS, status.PROCESSING),
+        failed=n(Figure.STATUS, status.FAILED),
+        clusters={value: n(Figure.CLUSTERS, value) for value in Cluster.Status.values},
+        reclaimable_versions=n(Figure.RECLAIMABLE),
+        reclaimable_bytes=size(Figure.RECLAIMABLE),
+        held_versions=n(Figure.HELD),
+        quarantined_versions=n(Figure.QUARANTINED),
+        quarantined_bytes=size(Figure.QUARANTINED),
+        purged_versions=n(Figure.PURGED),
+        purged_bytes=size(Figure.PURGED),
+    )
+
+
+def _add_duplicates(figures: Figures, label: str, count: int, total: int) -> list[str]:
+    """Adds one duplicate tally to the totals; returns its source id and kind."""
+    cluster_status, source_id, kind = label.split(":")
+    figures.duplicate_versions += count
+    figures.duplicate_bytes += total
+    if cluster_status == Cluster.Status.OPEN:
+        figures.open_duplicate_versions += count
+        figures.open_duplicate_bytes += total
+    return [source_id, kind]
+
+
+def figures_from_counts(counts: Counts) -> Figures:
+    """The dashboard's figures from tallies, however they were counted."""
+    figures = _headline(counts)
+    names = dict(Source.objects.values_list("pk", "name"))
     sources: dict[str, Breakdown] = {}
-    for name, n, size in Version.objects.values_list("source__name").annotate(n=Count("pk"), b=Sum("byte_size")):
-        sources[name] = Breakdown(name, versions=n, bytes=size or 0)
-        figures.versions += n
-        figures.bytes += size or 0
+    for (figure, label), (count, total) in counts.items():
+        if figure == Figure.VERSIONS:
+            sources[names[int(label)]] = Breakdown(names[int(label)], versions=count, bytes=total)
+            figures.versions += count
+            figures.bytes += total
     kinds = {kind: Breakdown(kind) for kind in MatchKind.values}
-    _add_duplicates(figures, sources, kinds)
-    figures.reclaimable_versions, figures.reclaimable_bytes = _size(reclaim_candidates())
-    figures.quarantined_versions, figures.quarantined_bytes = _size(quarantined_versions())
-    figures.purged_versions, figures.purged_bytes = _size(Version.objects.filter(purged_at__isnull=False))
-    figures.held_versions = Version.objects.filter(legal_hold=True).count()
+    for (figure, label), (count, total) in counts.items():
+        if figure == Figure.DUPLICATES:
+            source_id, kind = _add_duplicates(figures, label, count, total)
+            name = names[int(source_id)]
+            for row in (sources.setdefault(name, Breakdown(name)), kinds.setdefault(kind, Breakdown(kind))):
+                row.duplicate_versions += count
+                row.duplicate_bytes += total
     figures.by_source = sorted(sources.values(), key=lambda b: (-b.duplicate_bytes, b.label))
     figures.by_kind = list(kinds.values())
     return figures
+
+
+def figures_recount() -> Figures:
+    return figures_from_counts(counts_recount())
 
 
 @dataclass(frozen=True)
@@ -350,17 +435,6 @@ def decisions_report() -> Iterator[dict]:
     )
     for day, actor, action, n in rows:
         yield {"date": day.isoformat(), "curator": actor, "action": action, "count": n}
-
-
-def sources_report() -> Iterator[dict]:
-    for row in dashboard_figures().by_source:
-        yield {
-            "source": row.label,
-            "versions": row.versions,
-            "bytes": row.bytes,
-            "duplicate_versions": row.duplicate_versions,
-            "duplicate_bytes": row.duplicate_bytes,
-        }
 
 
 def _hidden_open_duplicates() -> set[int]:

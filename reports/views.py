@@ -17,14 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from collections_app.dublin_core import CSV_HEADER, dc_csv_rows, dc_xml_chunks
 from collections_app.exports import content_disposition, csv_lines
 from collections_app.permissions import require_perm
-from reports import charts, selectors
+from reports import charts, selectors, tallies
 from reports.forms import LegalHoldForm
 from reports.services import ReclaimError, version_set_legal_hold
 
 REPORTS: dict[str, dict[str, Callable[[], Iterable[dict]]]] = {
     "clusters": {"csv": selectors.clusters_report_flat, "json": selectors.clusters_report},
     "decisions": {"csv": selectors.decisions_report, "json": selectors.decisions_report},
-    "sources": {"csv": selectors.sources_report, "json": selectors.sources_report},
+    "sources": {"csv": tallies.sources_report, "json": tallies.sources_report},
     "manifest": {"csv": selectors.manifest_report, "json": selectors.manifest_report},
 }
 
@@ -48,7 +48,7 @@ def _charts(figures: selectors.Figures, weeks: list[selectors.Week]) -> dict[str
 @require_perm("reports.view_reports")
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    figures = selectors.dashboard_figures()
+    figures = tallies.dashboard_figures()
     weeks = selectors.weekly_progress()
     context = {"figures": figures, "weeks": weeks, "charts": _charts(figures, weeks), "reports": list(REPORTS)}
     if request.user.has_perm("collections_app.set_legal_hold"):

@@ -390,6 +390,16 @@ if DUPFINDER_FIXITY_INTERVAL_HOURS > 0:
         "schedule": DUPFINDER_FIXITY_INTERVAL_HOURS * 3600,
         "options": {"expires": DUPFINDER_FIXITY_INTERVAL_HOURS * 3600},
     }
+# The dashboard's tallies (reports/tallies.py) are folded by whoever reads them first; a fold every
+# DUPFINDER_TALLY_FOLD_SECONDS (0 turns it off) keeps what gathers between visits small, so a visitor rarely
+# waits for one after a busy hour of ingest or a rebuild_clusters.
+DUPFINDER_TALLY_FOLD_SECONDS = env.float("DUPFINDER_TALLY_FOLD_SECONDS", default=60)
+if DUPFINDER_TALLY_FOLD_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["fold-dashboard-tallies"] = {
+        "task": "reports.tasks.fold_dashboard_tallies",
+        "schedule": DUPFINDER_TALLY_FOLD_SECONDS,
+        "options": {"expires": DUPFINDER_TALLY_FOLD_SECONDS},
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from api.views import ClusterViewSet
 from collections_app.models import Version
 from dedup.models import Cluster, ClusterMember, MatchKind
 from tests.factories import ItemFactory, SourceFactory
@@ -33,3 +34,19 @@ def test_listing_a_full_page_of_clusters_takes_at_most_ten_queries(api_as, djang
         body = client.get("/api/v1/clusters/", {"size": "3-5"}).json()
     assert body["count"] == 25 and {len(c["members"]) for c in body["results"]} == {3}
     assert set(body["results"][0]["members"][0]) == {"version", "kind", "score", "added_at"}
+
+
+def test_the_cluster_list_counts_no_further_than_the_page_asked_for_and_every_page_can_be_reached(api_as, monkeypatch):
+    monkeypatch.setattr("api.pagination.COUNT_LIMIT", 6)
+    monkeypatch.setattr(ClusterViewSet.pagination_class, "page_size", 4)
+    _clusters(25, 2)
+    client = api_as("curator")
+    first = client.get("/api/v1/clusters/").json()
+    assert (first["count"], first["count_capped"], len(first["results"])) == (7, True, 4)
+    assert first["next"]
+    fifth = client.get("/api/v1/clusters/", {"page": 5}).json()
+    assert (fifth["count"], fifth["count_capped"], len(fifth["results"])) == (21, True, 4)
+    last = client.get("/api/v1/clusters/", {"page": 7}).json()
+    assert (last["count"], last["count_capped"], len(last["results"]), last["next"]) == (25, False, 1, None)
+    ids = [c["id"] for page in range(1, 8) for c in client.get("/api/v1/clusters/", {"page": page}).json()["results"]]
+    assert len(ids) == len(set(ids)) == 25

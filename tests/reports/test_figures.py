@@ -7,14 +7,8 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from collections_app.models import Item, Version
-from reports.selectors import (
-    clusters_report,
-    dashboard_figures,
-    decisions_report,
-    manifest_report,
-    sources_report,
-    weekly_progress,
-)
+from reports.selectors import clusters_report, decisions_report, manifest_report, weekly_progress
+from reports.tallies import dashboard_figures, sources_report
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from reports.charts import human_bytes
-from reports.selectors import KIND_WORDS, Figures, dashboard_figures
+from reports.selectors import KIND_WORDS, Figures
+from reports.tallies import dashboard_figures
 
 
 def _lines(f: Figures) -> list[str]:
