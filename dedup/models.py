@@ -140,6 +140,9 @@ class Cluster(models.Model):
     has_same_pixels = models.BooleanField(_("has same-pixel copies"), default=False, db_default=False)
     has_near = models.BooleanField(_("has near duplicates"), default=False, db_default=False)
     has_rotated = models.BooleanField(_("has rotated or mirrored copies"), default=False, db_default=False)
+    # The earliest and latest upload among the members, for the queue's upload-date filters.
+    first_uploaded_at = models.DateTimeField(_("first upload"), null=True, blank=True)
+    last_uploaded_at = models.DateTimeField(_("latest upload"), null=True, blank=True)
 
     class Meta:
         ordering = ["-confidence", "pk"]

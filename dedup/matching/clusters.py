@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from collections_app.models import Version
@@ -109,12 +109,15 @@ def _member_fields(version_id: int, group: list[int], graph: Graph) -> tuple[str
 
 
 def clusters_count_members(*, cluster_ids: Iterable[int]) -> None:
-    """Store on each cluster its member count and which match kinds its members have, read from the members
-    (one UPDATE); every change of memberships calls it for the clusters it touched."""
+    """Store on each cluster its member count, which match kinds its members have and their first and latest
+    upload, read from the members (one UPDATE); every change of memberships calls it for the clusters it
+    touched."""
     members = ClusterMember.objects.filter(cluster=OuterRef("pk")).order_by()
-    count = members.values("cluster").annotate(n=Count("*")).values("n")
+    per_cluster = members.values("cluster")
     Cluster.objects.filter(pk__in=list(cluster_ids)).update(
-        member_count=Coalesce(Subquery(count), 0),
+        member_count=Coalesce(Subquery(per_cluster.annotate(n=Count("*")).values("n")), 0),
+        first_uploaded_at=Subquery(per_cluster.annotate(t=Min("version__uploaded_at")).values("t")),
+        last_uploaded_at=Subquery(per_cluster.annotate(t=Max("version__uploaded_at")).values("t")),
         **{flag: Exists(members.filter(kind=kind)) for kind, flag in KIND_FLAGS.items()},
     )
 

@@ -47,7 +47,7 @@ class ClusterFilter(django_filters.FilterSet):
     def filter_source(self, queryset, name, value):
         return _with_member(queryset, version__source=value)
 
-    # Kind and size are read off the cluster row (kept by clusters_count_members), not from its members.
+    # Kind, size and upload dates are read off the cluster row (kept by clusters_count_members), not members.
     def filter_kind(self, queryset, name, value):
         return queryset.filter(**{KIND_FLAGS[value]: True})
 
@@ -56,11 +56,12 @@ class ClusterFilter(django_filters.FilterSet):
         queryset = queryset.filter(member_count__gte=low)
         return queryset.filter(member_count__lte=high) if high else queryset
 
+    # A member uploaded on or after the day is the latest upload on or after it (and the first, before).
     def filter_uploaded_after(self, queryset, name, value):
-        return _with_member(queryset, version__uploaded_at__date__gte=value)
+        return queryset.filter(last_uploaded_at__date__gte=value)
 
     def filter_uploaded_before(self, queryset, name, value):
-        return _with_member(queryset, version__uploaded_at__date__lte=value)
+        return queryset.filter(first_uploaded_at__date__lte=value)
 
     def filter_skipped(self, queryset, name, value):
         return queryset.filter(skipped=value)

@@ -1,16 +1,21 @@
-"""Each cluster row keeps its member count and match kinds equal to what its members say, after matching,
-merge, split, dismissal, undo, bulk runs and rebuilds, and the queue's size and kind filters read only that row."""
+"""Each cluster row keeps its member count, match kinds and upload bounds equal to what its members say, after
+matching, merge, split, dismissal, undo, bulk runs and rebuilds; the queue's size, kind and upload-date filters
+read only that row."""
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from PIL import ImageOps
 
-from dedup.matching.clusters import version_match
+from collections_app.models import Version
+from dedup.matching.clusters import clusters_count_members, version_match
 from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import KIND_FLAGS, BulkRule, Cluster, MatchKind, NotDuplicatePair
 from dedup.review.bulk import bulk_rule_run, bulk_run_undo
@@ -34,6 +39,8 @@ def _assert_rows_say_what_members_say() -> None:
     assert Cluster.objects.exists()
     for cluster in Cluster.objects.all():
         assert _stored(cluster) == _from_members(cluster), cluster
+        uploads = cluster.members.aggregate(first=Min("version__uploaded_at"), last=Max("version__uploaded_at"))
+        assert (cluster.first_uploaded_at, cluster.last_uploaded_at) == (uploads["first"], uploads["last"]), cluster
 
 
 @pytest.fixture
@@ -111,24 +118,33 @@ def test_a_bulk_run_qualifies_clusters_by_their_stored_kinds_and_size_and_its_un
 
 
 def test_a_rebuild_puts_right_whatever_the_rows_said(mixed):
-    Cluster.objects.update(member_count=9, has_exact=False, has_near=False, has_rotated=True, has_same_pixels=True)
+    Cluster.objects.update(member_count=9, has_exact=False, has_near=False, has_rotated=True, last_uploaded_at=None)
     clusters_rebuild()
     _assert_rows_say_what_members_say()
 
 
 def test_the_migration_fills_the_size_and_kinds_of_clusters_made_before_it(mixed):
-    Cluster.objects.update(member_count=0, has_exact=False, has_near=False, has_rotated=False, has_same_pixels=False)
+    Cluster.objects.update(member_count=0, has_exact=False, has_near=False, has_rotated=False, first_uploaded_at=None)
     migration = importlib.import_module("dedup.migrations.0013_cluster_member_summary")
     with connection.schema_editor(atomic=False) as schema_editor:
         migration.count_members(apps, schema_editor)
     _assert_rows_say_what_members_say()
 
 
-def test_the_queue_filters_by_size_and_kind_on_the_cluster_row_alone(client, make_user, mixed):
+def test_the_queue_filters_by_size_kind_and_upload_date_on_the_cluster_row_alone(client, make_user, mixed):
     """No query of the queue reads members to choose or count clusters; members are read only for the page."""
     big, _versions = mixed
     client.force_login(make_user("curator", ["dedup.view_cluster"]))
-    for params, expected in (({"kind": "rotated"}, [big.pk]), ({"size": "3-5"}, [big.pk]), ({"size": "2"}, None)):
+    Version.objects.filter(cluster_memberships__cluster=big).update(uploaded_at=timezone.now() - timedelta(days=400))
+    clusters_count_members(cluster_ids=[big.pk])  # uploaded long ago, as if it had been matched then
+    cases = (
+        ({"kind": "rotated"}, [big.pk]),
+        ({"size": "3-5"}, [big.pk]),
+        ({"size": "2"}, None),
+        ({"uploaded_before": f"{timezone.now() - timedelta(days=300):%Y-%m-%d}"}, [big.pk]),
+        ({"uploaded_after": f"{timezone.now() - timedelta(days=300):%Y-%m-%d}"}, None),
+    )
+    for params, expected in cases:
         response = client.get(reverse("review-queue"), params)
         listed = [c.pk for c in response.context["page"].object_list]
         assert listed == (expected or [c.pk for c in Cluster.objects.exclude(pk=big.pk)])
