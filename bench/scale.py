@@ -78,9 +78,9 @@ INSERT INTO dedup_clustermember (cluster_id, version_id, kind, score, evidence, 
         AND (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version) + 1 + (c.r % 2);
 UPDATE dedup_cluster c SET member_count = m.n, has_exact = m.exact, has_same_pixels = m.same_pixels,
         has_near = m.near, has_rotated = m.rotated, first_uploaded_at = m.first, last_uploaded_at = m.last
-    FROM (SELECT cluster_id, count(*) AS n, bool_or(kind = 'exact') AS exact, bool_or(kind = 'same_pixels') AS same_pixels,
-            bool_or(kind = 'near') AS near, bool_or(kind = 'rotated') AS rotated, min(v.uploaded_at) AS first,
-            max(v.uploaded_at) AS last
+    FROM (SELECT cluster_id, count(*) AS n, bool_or(kind = 'exact') AS exact,
+            bool_or(kind = 'same_pixels') AS same_pixels, bool_or(kind = 'near') AS near,
+            bool_or(kind = 'rotated') AS rotated, min(v.uploaded_at) AS first, max(v.uploaded_at) AS last
           FROM dedup_clustermember JOIN collections_app_version v ON v.id = version_id GROUP BY cluster_id) AS m
     WHERE m.cluster_id = c.id;
 """
