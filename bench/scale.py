@@ -10,10 +10,11 @@ one version (a stored version's hashes with a few bits flipped) p50 / p95 over `
 review pages (the queue with each filter and order, a cluster in the middle of the queue, possible
 duplicates, bulk rules with a preview of a rule that matches nothing and one that matches every cluster,
 and an item's history with merges), `/api/v1/clusters/` and `/reports/` (p50 / p95 and queries per request,
-through Django's test client as a superuser, `--pages` timed requests after one untimed one). The collection
-also holds a verified edge per cluster pair, rejected comparisons and possible duplicates (half of them
-declined). Each tree migrates the database to its own schema before it measures (the baseline first).
-Printed side by side with the ratio head / base. Not part of the suite.
+through Django's test client as a superuser, in a process started by the tree's `config.wsgi` as a gunicorn
+worker is, `--pages` timed requests after one untimed one). The collection also holds a verified edge per
+cluster pair, rejected comparisons and possible duplicates (half of them declined). Each tree migrates the
+database to its own schema before it measures (the baseline first). Printed side by side with the ratio
+head / base. Not part of the suite.
 """
 
 from __future__ import annotations
@@ -147,14 +148,12 @@ def measure(queries: int, pages: int) -> dict:
     sys.path.insert(0, os.getcwd())
     import random
 
-    import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    import config.wsgi  # noqa: F401  set up as a gunicorn worker is, whatever that tree's entry point does
     from dedup.imaging.index import to_unsigned
     from dedup.matching.candidates import candidates_near
     from dedup.models import HashEntry
