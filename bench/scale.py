@@ -10,11 +10,12 @@ one version (a stored version's hashes with a few bits flipped) p50 / p95 over `
 review pages (the queue with each filter and order, a cluster in the middle of the queue, possible
 duplicates, bulk rules with a preview of a rule that matches nothing and one that matches every cluster,
 and an item's history with merges), `/api/v1/clusters/` and `/reports/` (p50 / p95 and queries per request,
-through Django's test client as a superuser). The collection also holds a verified edge per cluster pair,
-rejected comparisons and possible duplicates (half of them declined); the dashboard's tallies are counted once
-after the load (`dashboard_recount`). Each tree migrates the database to its
-own schema before it measures (the baseline first). Printed side by side with the ratio head / base. Not
-part of the suite.
+through Django's test client as a superuser, in a process started by the tree's `config.wsgi` as a gunicorn
+worker is, `--pages` timed requests after one untimed one). The collection also holds a verified edge per
+cluster pair, rejected comparisons and possible duplicates (half of them declined); the dashboard's tallies
+are counted once after the load (`dashboard_recount`). Each tree migrates the database to its own schema
+before it measures (the baseline first). Printed side by side with the ratio head / base. Not part of the
+suite.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ INSERT INTO dedup_clustermember (cluster_id, version_id, kind, score, evidence, 
     FROM (SELECT id, row_number() OVER (ORDER BY id) AS r FROM dedup_cluster) AS c
     JOIN collections_app_version v ON v.id BETWEEN (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version)
         AND (c.r - 1) * {every} + (SELECT min(id) FROM collections_app_version) + 1 + (c.r % 2);
+UPDATE dedup_cluster c SET member_count = m.n, has_exact = m.exact, has_same_pixels = m.same_pixels,
+        has_near = m.near, has_rotated = m.rotated, first_uploaded_at = m.first, last_uploaded_at = m.last
+    FROM (SELECT cluster_id, count(*) AS n, bool_or(kind = 'exact') AS exact,
+            bool_or(kind = 'same_pixels') AS same_pixels, bool_or(kind = 'near') AS near,
+            bool_or(kind = 'rotated') AS rotated, min(v.uploaded_at) AS first, max(v.uploaded_at) AS last
+          FROM dedup_clustermember JOIN collections_app_version v ON v.id = version_id GROUP BY cluster_id) AS m
+    WHERE m.cluster_id = c.id;
 """
 
 # Verified edges inside clusters, rejected comparisons, and possible duplicates of which half are declined.
@@ -148,14 +156,12 @@ def measure(queries: int, pages: int) -> dict:
     sys.path.insert(0, os.getcwd())
     import random
 
-    import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    import config.wsgi  # noqa: F401  set up as a gunicorn worker is, whatever that tree's entry point does
     from dedup.imaging.index import to_unsigned
     from dedup.matching.candidates import candidates_near
     from dedup.models import HashEntry
@@ -183,6 +189,9 @@ def measure(queries: int, pages: int) -> dict:
     client.force_login(user)
     for name, url in _pages(user):
         samples, counts = [], []
+        # One untimed request first: a process's first request of a page compiles its templates and fills
+        # Django's caches, which a serving process did long before a curator's request.
+        client.get(url, HTTP_HOST="localhost")
         for _ in range(pages):
             reset_queries()
             with CaptureQueriesContext(connection) as captured:

@@ -169,7 +169,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.limit + 1].count()
+        # How many of the first limit + 1 rows there are does not depend on their order; unordered, the
+        # database stops after any limit + 1 matching rows instead of walking an index to find the first ones.
+        rows = self.object_list.order_by() if hasattr(self.object_list, "order_by") else self.object_list
+        return rows[: self.limit + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -135,6 +135,17 @@ class Cluster(models.Model):
     confidence = models.FloatField(_("confidence"), default=0.0, db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # What the members say, kept on the row by dedup.matching.clusters.clusters_count_members wherever
+    # memberships change: the queue's filters and bulk rules read it instead of grouping members per request.
+    # Database defaults too, so clusters written in bulk SQL start consistent (empty).
+    member_count = models.PositiveIntegerField(_("versions"), default=0, db_default=0)
+    has_exact = models.BooleanField(_("has exact copies"), default=False, db_default=False)
+    has_same_pixels = models.BooleanField(_("has same-pixel copies"), default=False, db_default=False)
+    has_near = models.BooleanField(_("has near duplicates"), default=False, db_default=False)
+    has_rotated = models.BooleanField(_("has rotated or mirrored copies"), default=False, db_default=False)
+    # The earliest and latest upload among the members, for the queue's upload-date filters.
+    first_uploaded_at = models.DateTimeField(_("first upload"), null=True, blank=True)
+    last_uploaded_at = models.DateTimeField(_("latest upload"), null=True, blank=True)
 
     class Meta:
         ordering = ["-confidence", "pk"]
@@ -145,6 +156,15 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} ({self.get_status_display()})"
+
+
+# The Cluster flag that says a member of that kind is in it.
+KIND_FLAGS = {
+    MatchKind.EXACT: "has_exact",
+    MatchKind.SAME_PIXELS: "has_same_pixels",
+    MatchKind.NEAR: "has_near",
+    MatchKind.ROTATED: "has_rotated",
+}
 
 
 class ClusterMember(models.Model):

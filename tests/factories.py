@@ -9,6 +9,7 @@ import factory
 from django.conf import settings
 
 from collections_app.models import AuthorityRequest, IngestBatch, Item, Source, Version
+from dedup.matching.clusters import clusters_count_members
 from dedup.models import Cluster, ClusterMember, MatchKind
 
 # What every test user signs in with (the role fixtures, browser_sign_in and the API tests rely on it).
@@ -83,6 +84,13 @@ class ClusterMemberFactory(factory.django.DjangoModelFactory):
     version = factory.SubFactory(VersionFactory)
     kind = MatchKind.NEAR
     score = 0.9
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As matching does: the cluster row keeps its member count and kinds (the queue filters on them).
+        member = super()._create(model_class, *args, **kwargs)
+        clusters_count_members(cluster_ids=[member.cluster_id])
+        return member
 
 
 class AuthorityRequestFactory(factory.django.DjangoModelFactory):

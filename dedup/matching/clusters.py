@@ -5,12 +5,14 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from collections_app.models import Version
 from dedup.imaging.grouping import anchored_linkage
 from dedup.matching.candidates import candidates_for
 from dedup.matching.edges import Graph, component_of, edges_ensure, graph_of
-from dedup.models import Cluster, ClusterMember, Fingerprint
+from dedup.models import KIND_FLAGS, Cluster, ClusterMember, Fingerprint
 
 # "dupm": rebuild_clusters takes it exclusively; matching takes it shared, so workers never wait on each other
 # for it, only on a rebuild.
@@ -106,6 +108,20 @@ def _member_fields(version_id: int, group: list[int], graph: Graph) -> tuple[str
     return edge.kind, edge.score, {**edge.evidence, "compared_with": other}
 
 
+def clusters_count_members(*, cluster_ids: Iterable[int]) -> None:
+    """Store on each cluster its member count, which match kinds its members have and their first and latest
+    upload, read from the members (one UPDATE); every change of memberships calls it for the clusters it
+    touched."""
+    members = ClusterMember.objects.filter(cluster=OuterRef("pk")).order_by()
+    per_cluster = members.values("cluster")
+    Cluster.objects.filter(pk__in=list(cluster_ids)).update(
+        member_count=Coalesce(Subquery(per_cluster.annotate(n=Count("*")).values("n")), 0),
+        first_uploaded_at=Subquery(per_cluster.annotate(t=Min("version__uploaded_at")).values("t")),
+        last_uploaded_at=Subquery(per_cluster.annotate(t=Max("version__uploaded_at")).values("t")),
+        **{flag: Exists(members.filter(kind=kind)) for kind, flag in KIND_FLAGS.items()},
+    )
+
+
 @transaction.atomic
 def clusters_sync(*, groups: list[list[int]], graph: Graph, scope: set[int]) -> None:
     """Make the stored clusters of the versions in scope match the computed groups, keeping cluster ids."""
@@ -124,6 +140,7 @@ def clusters_sync(*, groups: list[list[int]], graph: Graph, scope: set[int]) -> 
         if cluster.members.count() < 2:
             cluster.members.all().delete()
             cluster.delete()
+    clusters_count_members(cluster_ids=touched | used)
 
 
 def _cluster_set_members(cluster_id: int, group: list[int], graph: Graph, current: dict[int, int]) -> None:

@@ -4,50 +4,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.services import audit_record
-from dedup.models import BulkRule, BulkRun, Cluster, ClusterMember
+from dedup.models import KIND_FLAGS, BulkRule, BulkRun, Cluster
 from dedup.review.rules import cluster_suggest
-from dedup.review.selectors import cluster_detail, cluster_size, clusters_last_undoable
+from dedup.review.selectors import cluster_detail, clusters_last_undoable
 from dedup.review.services import ReviewError, cluster_merge, cluster_undo
 
 SAMPLE_SIZE = 8
-# Walk the queue for the sample when at least one open cluster in this many qualifies (about 8 x this rows).
-WALK_SHARE = 50
-
-
-def _qualifying(rule: BulkRule) -> QuerySet:
-    """Per open cluster its size and the members of other kinds, kept where the rule applies: one pass over
-    the members, grouped, whatever order the clusters are wanted in."""
-    sizes = (
-        ClusterMember.objects.filter(cluster__status=Cluster.Status.OPEN)
-        .order_by()
-        .values("cluster_id")
-        .annotate(n=Count("pk"), others=Count("pk", filter=~Q(kind__in=rule.kinds)))
-        .filter(others=0, n__gte=2)
-    )
-    return sizes.filter(n__lte=rule.max_size) if rule.max_size else sizes
 
 
 def bulk_rule_clusters(*, rule: BulkRule) -> QuerySet[Cluster]:
-    """Open clusters whose every member matched by one of the rule's kinds, within its size limit."""
-    clusters = Cluster.objects.filter(pk__in=_qualifying(rule).values("cluster_id"))
-    return clusters.annotate(size=cluster_size()).order_by("-confidence", "pk")
-
-
-def _first_in_queue_order(rule: BulkRule) -> QuerySet[Cluster]:
-    """The same clusters tested one by one along the queue index: quick to the first few when many qualify."""
-    other_kind = ClusterMember.objects.filter(cluster=OuterRef("pk")).exclude(kind__in=rule.kinds)
-    clusters = (
-        Cluster.objects.filter(status=Cluster.Status.OPEN)
-        .filter(~Exists(other_kind))
-        .annotate(size=cluster_size())
-        .filter(size__gte=2)
-    )
-    return (clusters.filter(size__lte=rule.max_size) if rule.max_size else clusters).order_by("-confidence", "pk")
+    """Open clusters whose every member matched by one of the rule's kinds, within its size limit, in queue
+    order: read off the cluster rows (size and kinds kept by clusters_count_members), never their members."""
+    other_kinds = {flag: False for kind, flag in KIND_FLAGS.items() if kind not in rule.kinds}
+    clusters = Cluster.objects.filter(status=Cluster.Status.OPEN, member_count__gte=2, **other_kinds)
+    if rule.max_size:
+        clusters = clusters.filter(member_count__lte=rule.max_size)
+    return clusters.order_by("-confidence", "pk")
 
 
 @dataclass(frozen=True)
@@ -58,17 +35,13 @@ class Preview:
 
 
 def bulk_rule_preview(*, rule: BulkRule) -> Preview:
-    """How many clusters and versions a run would touch, counted in one grouped pass over the members, and the
-    first few in queue order (three queries). The sample walks the queue index when qualifying clusters are
-    common enough to meet soon, and filters on the grouped pass when they are few."""
-    totals = _qualifying(rule).aggregate(clusters=Count("cluster_id"), versions=Sum("n"))
-    clusters = totals["clusters"] or 0
-    if not clusters:
+    """How many clusters and versions a run would touch and the first few in queue order (three queries)."""
+    qualifying = bulk_rule_clusters(rule=rule)
+    totals = qualifying.aggregate(clusters=Count("pk"), versions=Sum("member_count"))
+    if not totals["clusters"]:
         return Preview(clusters=0, versions=0, sample=[])
-    common = clusters * WALK_SHARE >= Cluster.objects.filter(status=Cluster.Status.OPEN).count()
-    sample = _first_in_queue_order(rule) if common else bulk_rule_clusters(rule=rule)
-    sample = sample.prefetch_related("members")[:SAMPLE_SIZE]
-    return Preview(clusters=clusters, versions=totals["versions"], sample=list(sample))
+    sample = list(qualifying.prefetch_related("members")[:SAMPLE_SIZE])
+    return Preview(clusters=totals["clusters"], versions=totals["versions"], sample=sample)
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from collections_app.models import Source
-from dedup.models import Cluster, ClusterMember
+from dedup.models import KIND_FLAGS, Cluster, ClusterMember
 from dedup.templatetags.review_tags import SHORT_KINDS
 
 SIZES = [("2", _("2 versions")), ("3-5", _("3 to 5 versions")), ("6+", _("6 or more"))]
@@ -47,19 +47,21 @@ class ClusterFilter(django_filters.FilterSet):
     def filter_source(self, queryset, name, value):
         return _with_member(queryset, version__source=value)
 
+    # Kind, size and upload dates are read off the cluster row (kept by clusters_count_members), not members.
     def filter_kind(self, queryset, name, value):
-        return _with_member(queryset, kind=value)
+        return queryset.filter(**{KIND_FLAGS[value]: True})
 
     def filter_size(self, queryset, name, value):
         low, high = {"2": (2, 2), "3-5": (3, 5), "6+": (6, None)}[value]
-        queryset = queryset.filter(size__gte=low)
-        return queryset.filter(size__lte=high) if high else queryset
+        queryset = queryset.filter(member_count__gte=low)
+        return queryset.filter(member_count__lte=high) if high else queryset
 
+    # A member uploaded on or after the day is the latest upload on or after it (and the first, before).
     def filter_uploaded_after(self, queryset, name, value):
-        return _with_member(queryset, version__uploaded_at__date__gte=value)
+        return queryset.filter(last_uploaded_at__date__gte=value)
 
     def filter_uploaded_before(self, queryset, name, value):
-        return _with_member(queryset, version__uploaded_at__date__lte=value)
+        return queryset.filter(first_uploaded_at__date__lte=value)
 
     def filter_skipped(self, queryset, name, value):
         return queryset.filter(skipped=value)

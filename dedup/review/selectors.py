@@ -5,7 +5,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,15 +41,9 @@ def cluster_token(cluster: Cluster) -> str:
     return cluster.updated_at.isoformat()
 
 
-def cluster_size() -> Subquery:
-    """A cluster's member count, as a subquery read per listed row: a COUNT over a join would group every
-    member of every cluster before the page is cut (and the paginator's count would do it again)."""
-    members = ClusterMember.objects.filter(cluster=OuterRef("pk")).order_by().values("cluster")
-    return Subquery(members.annotate(n=Count("*")).values("n"))
-
-
 def review_queue(*, user: Any) -> QuerySet[Cluster]:
-    """Clusters with their size, whether this user skipped them, and members for thumbnails (3 queries a page).
+    """Clusters with whether this user skipped them, and members for thumbnails (3 queries a page); the size
+    and kinds the filters need are on the cluster row.
 
     Ordered surest first, along the (status, -confidence, id) index, so a page is read off the index.
     """
@@ -57,10 +51,7 @@ def review_queue(*, user: Any) -> QuerySet[Cluster]:
         "cluster_id", "version_id", "kind", "version__source__name", "version__width", "version__height"
     )
     return (
-        Cluster.objects.annotate(
-            size=cluster_size(),
-            skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user)),
-        )
+        Cluster.objects.annotate(skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user)))
         .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
         .order_by("-confidence", "pk")
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from collections_app.models import AuditEvent, Item, Version
 from collections_app.services import audit_record
-from dedup.matching.clusters import version_match
+from dedup.matching.clusters import clusters_count_members, version_match
 from dedup.models import Cluster, ClusterMember, ClusterSkip, NotDuplicatePair
 from dedup.review.rules import cluster_suggest
 from dedup.review.selectors import MERGE_FIELDS, cluster_last_undoable, cluster_token, merge_table
@@ -192,6 +192,7 @@ def _members_remove(
 ) -> None:
     before = {"status": cluster.status, "members": [_member_state(m) for m in removed]}
     ClusterMember.objects.filter(pk__in=[m.pk for m in removed]).delete()
+    clusters_count_members(cluster_ids=[cluster.pk])
     if not cluster.members.exists():
         cluster.status = Cluster.Status.DISMISSED
     cluster.save(update_fields=["status", "updated_at"])
@@ -286,6 +287,7 @@ def _members_restore(cluster: Cluster, event: AuditEvent) -> None:
         )
         for m in event.before["members"]
     )
+    clusters_count_members(cluster_ids=[cluster.pk])
 
 
 @transaction.atomic

@@ -111,7 +111,7 @@ def test_bulk_pages_cost_the_same_queries_for_few_or_many_clusters_and_count_in_
     assert many <= few
     preview = bulk_rule_preview(rule=rule)
     assert (preview.clusters, preview.versions, len(preview.sample)) == (14, 40, 8)
-    assert all(c.size <= 3 for c in preview.sample)
+    assert all(c.member_count <= 3 for c in preview.sample)
     _queries(client, django_assert_max_num_queries, reverse("review-bulk-rules"), 9)
 
 
