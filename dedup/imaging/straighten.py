@@ -44,14 +44,10 @@ def _largest_patch(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _level_turn(ink: np.ndarray) -> float:
-    """The turn that makes lines of ink level: the one whose row sums vary most (measured at half size, where
-    lines of text at the rendition's size still stand apart, for a quarter of the work)."""
-    half = cv2.resize(
-        ink * np.uint8(255), (max(1, ink.shape[1] // 2), max(1, ink.shape[0] // 2)), interpolation=cv2.INTER_AREA
-    )
+    """The turn that makes lines of ink level: the one whose row sums vary most."""
 
     def spread(degrees: float) -> float:
-        return float(np.var(_turned(half, degrees, 0).sum(axis=1, dtype=np.float64)))
+        return float(np.var(_turned(ink, degrees, 0, nearest=True).sum(axis=1, dtype=np.float64)))
 
     coarse = max(COARSE_TURNS, key=spread)
     fine = np.arange(coarse - 1.5, coarse + 1.51, FINE_STEP)
