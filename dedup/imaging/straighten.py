@@ -18,6 +18,7 @@ FINE_STEP = 0.25
 # A picture turned less than this is upright already; more than MAX_TURN is not a skew but a rotation.
 MIN_TURN, MAX_TURN = 0.7, 15.0
 FILLS_FRAME = 0.97  # share of the frame unlike its edge: a picture filling it has no bed to be turned on
+MIN_INK = 30  # pixels of ink: fewer are a mark or two, no lines to level
 MIN_SIDE = 16  # pixels: a smaller straightened patch holds too little to hash
 _SOLID = np.ones((7, 7), np.uint8)
 _EDGE = np.ones((11, 11), np.uint8)
@@ -67,11 +68,13 @@ def straightened_page(grey: np.ndarray) -> np.ndarray | None:
     # where the sheet runs off the frame (eroded as if the frame were bed).
     sheet = cv2.erode(found[0], _EDGE, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     ink = ((signed < paper - INK_BELOW_PAPER) & (sheet > 0)).astype(np.uint8)
-    if ink.sum() < 30:
+    if ink.sum() < MIN_INK:
         return None
     turn = _level_turn(ink)
     level = _turned(grey, turn, int(paper))
     rows, cols = np.nonzero(_turned(ink, turn, 0, nearest=True))
+    if rows.size < MIN_INK:  # the turn carried the ink off the frame
+        return None
     # The outermost half percent of ink is dust or a speck at the sheet's edge, not the block of print.
     top, bottom = np.percentile(rows, [0.5, 99.5]).astype(int)
     left, right = np.percentile(cols, [0.5, 99.5]).astype(int)

@@ -98,3 +98,22 @@ def test_blank_and_tiny_pictures_get_no_straightened_hash_and_no_error():
     blank = np.full((256, 181), 250, dtype=np.uint8)
     assert straightened_page(blank) is None
     assert len(reframed_phashes(np.full((3, 200), 128, dtype=np.uint8))) == 0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_odd_pictures_never_raise(seed):
+    """Noise, specks on paper, a dark frame with one bright dot, thin strips: hashes or nothing, never an error."""
+    rng = np.random.default_rng(seed)
+    height, width = int(rng.integers(4, 257)), int(rng.integers(4, 257))
+    picture = np.full((height, width), int(rng.integers(0, 256)), dtype=np.uint8)
+    kind = seed % 4
+    if kind == 0:
+        picture = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    elif kind == 1:
+        picture[:] = 245
+        picture[rng.integers(0, height, 40), rng.integers(0, width, 40)] = 0
+    elif kind == 2:
+        picture[:] = 10
+        picture[height // 2, width // 2] = 250
+    found = reframed_phashes(picture)
+    assert all(0 <= h < 2**64 for h in found)
