@@ -49,7 +49,8 @@ def test_the_pair_says_why_in_words_and_in_chinese_once_the_reader_switches(clie
     assert f'<p class="reason">{english}</p>' in client.get(reverse("review-possible")).content.decode()
     client.post(reverse("set_language"), {"language": "zh-hant", "next": reverse("review-possible")})
     page = client.get(reverse("review-possible")).content.decode()
-    assert '<p class="reason">除了一個區域外是同一張圖片；該區域可能是疊加在上面的東西，也可能是不同的內容。</p>' in page
+    chinese = "除了一個區域外是同一張圖片；該區域可能是疊加在上面的東西，也可能是不同的內容。"
+    assert f'<p class="reason">{chinese}</p>' in page
     assert english not in page
 
 
