@@ -8,6 +8,7 @@ from rest_framework import serializers
 from collections_app.failures import skipped_reason
 from collections_app.models import IngestBatch, Item, SidecarRow, Source, Version
 from dedup.models import Cluster, ClusterMember, Fingerprint, MatchKind
+from dedup.reasons import reason_fields
 from dedup.review.selectors import MERGE_FIELDS
 from records.statement import kind_words
 
@@ -323,9 +324,26 @@ class MatchedVersionSerializer(serializers.Serializer):
     kind_label = serializers.SerializerMethodField(help_text="The kind of match in words, in the reader's language.")
     score = serializers.FloatField()
     authoritative = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField(
+        help_text="Why verification called it a copy, as a code (blank for an exact copy)."
+    )
+    reason_params = serializers.SerializerMethodField(
+        help_text="The numbers the reason names (coverage, correlation, local_difference)."
+    )
+    reason_text = serializers.SerializerMethodField(help_text="The reason in words, in the reader's language.")
 
     def get_kind_label(self, obj) -> str:
         return kind_words(obj.kind)
+
+    def get_reason(self, obj) -> str:
+        return reason_fields(obj.evidence)["reason"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_reason_params(self, obj) -> dict:
+        return reason_fields(obj.evidence)["reason_params"]
+
+    def get_reason_text(self, obj) -> str:
+        return reason_fields(obj.evidence)["reason_text"]
 
     def get_authoritative(self, obj) -> bool:
         return obj.version == self.context["answer"].authoritative

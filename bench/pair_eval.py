@@ -53,7 +53,9 @@ def _compare(pair: tuple[str, str]) -> tuple[tuple[str, str], str, float, str]:
     result = compare_pair(a, b, strictness="balanced")
     elapsed = (time.perf_counter() - start) * 1000
     outcome = result.kind or ("possible" if result.evidence.get("possible") else "")
-    return pair, outcome, elapsed, str(result.evidence.get("reason", "")) + " " + str(result.evidence.get("detail", ""))
+    ev = result.evidence
+    reason = f"{ev.get('reason', '')} {ev.get('reason_params') or ''} {ev.get('detail', '')}"  # code and numbers
+    return pair, outcome, elapsed, reason
 
 
 def _pairs(records: list[Record], sample: int, true_sample: int, rng: random.Random) -> tuple[list, list]:

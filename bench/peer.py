@@ -139,6 +139,12 @@ def fingerprint_all(root: Path, paths: Iterable[str]) -> tuple[dict[str, Entry],
     return entries, sides, unreadable
 
 
+def _reason(evidence: dict) -> str:
+    """The stored reason code with its numbers (dedup.reasons words it for pages)."""
+    params = " ".join(f"{k}={v}" for k, v in (evidence.get("reason_params") or {}).items())
+    return f"{evidence.get('reason') or ''} {params}".strip()
+
+
 def compare_all(sides: dict[str, Side]) -> dict[Pair, Outcome]:
     outcomes = {}
     for a, b in itertools.combinations(sorted(sides), 2):
@@ -147,7 +153,7 @@ def compare_all(sides: dict[str, Side]) -> dict[Pair, Outcome]:
         ms, cpu_ms = (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
         possible = bool(result.evidence.get("possible"))
         kind = "" if possible else result.kind
-        reason = str(result.evidence.get("reason") or "")
+        reason = _reason(result.evidence)
         if not kind:
             reason += f" (hash distance {result.evidence['hash_distance']}, coverage {result.evidence.get('coverage')})"
         outcomes[frozenset((a, b))] = Outcome(kind, possible, reason.strip(), ms, cpu_ms)

@@ -108,9 +108,7 @@ def main() -> None:
     for (stage, kinds), n in pair_kinds.most_common(25):
         print(f"  {stage:<14} {kinds:<28} {n}")
 
-    reasons = Counter(
-        edges[p].evidence.get("reason", "?").split("(")[0].strip() for p in lost if stages[p] == "rejected"
-    )
+    reasons = Counter(edges[p].evidence.get("reason", "?") for p in lost if stages[p] == "rejected")  # codes
     print("\nrejection reasons:", dict(reasons))
     never = [p for p in lost if stages[p] == "not_candidate"]
     distances = Counter(hash_distance(prints[a], prints[b]) for a, b in never)

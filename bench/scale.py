@@ -94,11 +94,12 @@ INSERT INTO dedup_matchedge (version_a_id, version_b_id, is_duplicate, kind, sco
     FROM dedup_clustermember m1 JOIN dedup_clustermember m2
         ON m2.cluster_id = m1.cluster_id AND m2.version_id = m1.version_id + 1;
 INSERT INTO dedup_matchedge (version_a_id, version_b_id, is_duplicate, kind, score, evidence, created_at)
-    SELECT v.id, v.id + 7, false, '', 0.4, '{{"reason": "different"}}', now()
+    SELECT v.id, v.id + 7, false, '', 0.4, '{{"reason": "not_alike", "reason_params": {{"correlation": 0.4}}}}', now()
     FROM collections_app_version v WHERE v.id % 3 = 0 AND v.id + 7 <= (SELECT max(id) FROM collections_app_version);
 INSERT INTO dedup_matchedge (version_a_id, version_b_id, is_duplicate, kind, score, evidence, created_at)
     SELECT v.id, v.id + 11, false, '', 0.8,
-        '{{"possible": true, "compared": "frame", "compared_size": [[256, 205], [256, 205]],
+        '{{"possible": true, "reason": "possible_overlay", "reason_params": {{}},
+          "compared": "frame", "compared_size": [[256, 205], [256, 205]],
           "regions": [{{"box": [10, 40, 10, 60], "box_b": [10, 40, 10, 60], "kind": "content"}}]}}', now()
     FROM collections_app_version v WHERE v.id % {possible_every} = 0
         AND v.id + 11 <= (SELECT max(id) FROM collections_app_version);

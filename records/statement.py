@@ -24,6 +24,7 @@ from collections_app.services import audit_record
 from dedup.imaging.formats import GREY_MODES
 from dedup.imaging.renditions import THUMB_PREVIEW
 from dedup.models import MatchKind
+from dedup.reasons import reason_text
 from records.copy_check import ItemAnswer, Verification, VersionMatch, difference_label
 from records.side_by_side import picture_pair
 
@@ -152,7 +153,14 @@ def _answer_facts(submitted, answer: ItemAnswer, with_pictures: bool) -> dict:
         if decision
         else None,
         "matches": [
-            {**_version_facts(m.version), "kind": m.kind, "authoritative": bool(chosen and m.version.pk == chosen.pk)}
+            {
+                **_version_facts(m.version),
+                "kind": m.kind,
+                "authoritative": bool(chosen and m.version.pk == chosen.pk),
+                # Why verification called it a copy, as a code with its numbers (an exact copy has none).
+                "reason": m.evidence.get("reason") or "",
+                "reason_params": m.evidence.get("reason_params") or {},
+            }
             for m in answer.matches
         ],
         "differences": [[d.field, d.submitted, d.authoritative] for d in answer.differences],
@@ -320,7 +328,13 @@ def _answer_words(answer: dict) -> AnswerWords:
     decision, reason = decision_words(answer["decision"]) if answer["authoritative"] else ("", "")
     pictures = answer["pictures"]
     matches = [
-        {**m, "kind_words": kind_words(m["kind"]), "uploaded": when(m["uploaded_at"])} for m in answer["matches"]
+        {
+            **m,
+            "kind_words": kind_words(m["kind"]),
+            "uploaded": when(m["uploaded_at"]),
+            "reason_words": reason_text(m.get("reason", ""), m.get("reason_params")),
+        }
+        for m in answer["matches"]
     ]
     stored_label = ""
     if pictures:

@@ -91,11 +91,12 @@ def _answer(answer) -> list:
     auth = facts["authoritative"]
     if auth:
         flow += [_p(_("SHA-256 of the authoritative version:"), "small"), _p(auth["sha256"], "mono")]
-    rows = [[_("Version"), _("File"), _("Source"), _("Kind of match")]]
+    rows = [[_("Version"), _("File"), _("Source"), _("Kind of match"), _("Verification")]]
     for m in answer.matches:
         note = f" ({_('the authoritative version')})" if m["authoritative"] else ""
-        rows.append([str(m["id"]), m["filename"], m["source"], m["kind_words"] + note])
-    flow += [Spacer(1, 4), _p(_("Every matching version"), "body"), _table(rows, [18 * mm, 60 * mm, 40 * mm, None])]
+        rows.append([str(m["id"]), m["filename"], m["source"], m["kind_words"] + note, m["reason_words"] or "—"])
+    widths = [16 * mm, 42 * mm, 30 * mm, 32 * mm, None]
+    flow += [Spacer(1, 4), _p(_("Every matching version"), "body"), _table(rows, widths)]
     if answer.differences:
         rows = [[_("What differs"), _("Submitted copy"), _("Authoritative version")]]
         rows += [[label, a or "—", b or "—"] for label, a, b in answer.differences]

@@ -12,6 +12,7 @@ from dedup.imaging.dihedral import DIHEDRAL
 from dedup.imaging.fingerprint import Fingerprint
 from dedup.imaging.formats import GREY_MODES
 from dedup.imaging.index import MASK64
+from dedup.imaging.reasons import Reason
 from dedup.imaging.verify import PRESETS, Rendition, Verdict, verify_pair
 
 EXACT, SAME_PIXELS, NEAR, ROTATED = "exact", "same_pixels", "near", "rotated"
@@ -138,7 +139,8 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
         local_max_diff=round(verdict.local_max_diff, 4),
         scale=round(verdict.scale, 4),
         alignment=[list(row) for row in verdict.alignment],  # a (row, col) -> turned b, see `overlay_matrix`
-        reason=verdict.reason,
+        reason=str(verdict.reason),  # a code with its numbers, worded where shown (dedup.reasons)
+        reason_params=dict(verdict.reason_params),
     )
     kind = verdict.kind if verdict.is_duplicate and verdict.kind in KINDS else ""
     if kind == SAME_PIXELS and not _same_pixel_grid(a, b):
@@ -155,11 +157,11 @@ def compare_pair(a: Side, b: Side, *, strictness: str) -> PairResult:
         }
         if _content_differs(second, DETAIL_STRICTNESS[strictness]):
             kind = ""
-            evidence.update(possible=False, reason=DETAIL_DIFFERS, **_on_frames(second, a, b))
+            reason = {"reason": str(Reason.DETAIL_DIFFERS), "reason_params": {}}
+            evidence.update(possible=False, **reason, **_on_frames(second, a, b))
     return PairResult(kind, round(verdict.score, 4), evidence)
 
 
-DETAIL_DIFFERS = "Read at detail size, the pages differ in one place or more (a field, a date, a note): other content."
 # The second reading is held one step more leniently than the first: strokes at detail size differ more
 # between true copies (resampling, JPEG), and a changed field differs several times more than that.
 DETAIL_STRICTNESS = {"strict": "balanced", "balanced": "lenient", "lenient": "lenient"}
@@ -221,5 +223,6 @@ def _content_differs(second: Verdict, strictness: str) -> bool:
 def _compare_small(a: Side, b: Side, evidence: dict[str, Any]) -> PairResult:
     """Too small to verify: the same pixels on the same grid, or not the same picture."""
     same = _same_pixel_grid(a, b) and a.rendition == b.rendition
-    evidence["reason"] = "too_small" if not same else "same_pixels_small"
+    evidence["reason"] = str(Reason.SAME_PIXELS_SMALL if same else Reason.TOO_SMALL)
+    evidence["reason_params"] = {}
     return PairResult(SAME_PIXELS if same else "", 1.0 if same else 0.0, evidence)

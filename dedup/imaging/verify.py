@@ -6,7 +6,7 @@ import functools
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from dedup.imaging.borders import TRIM_TOL, trim_box
 from dedup.imaging.dihedral import DIHEDRAL, INVERSE, QUARTER_TURNS, apply_dihedral
+from dedup.imaging.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ class Verdict:
     coverage_b: float  # share of b that a covers
     local_max_diff: float  # worst local difference outside the places left out
     scale: float  # b rendition pixels per a rendition pixel
-    reason: str
+    reason: Reason
+    reason_params: dict[str, float] = field(default_factory=dict)  # the numbers the reason names
     elapsed_ms: float = 0.0
     region: Box | None = None  # the first place left out (or, when possible, the place that differs), in a
     regions: tuple[Region, ...] = ()  # every place where the pair departs, read
@@ -718,17 +720,17 @@ def meets(verdict: Verdict, strictness: str) -> bool:
     return _decide(cmp, PRESETS[strictness])[0]
 
 
-def _decide(cmp: _Comparison, limits: Thresholds) -> tuple[bool, str]:
+def _decide(cmp: _Comparison, limits: Thresholds) -> tuple[bool, Reason, dict[str, float]]:
     cov_hi, cov_lo = max(cmp.coverage_a, cmp.coverage_b), min(cmp.coverage_a, cmp.coverage_b)
     if cov_hi < limits.min_coverage:
-        return False, f"Each image shows parts the other lacks (coverage {cov_hi:.2f}): a different shot or crop."
+        return False, Reason.COVERAGE_LOW, {"coverage": round(cov_hi, 4)}
     if cov_lo < limits.min_other_coverage:
-        return False, f"One image is only a small part of the other (coverage {cov_lo:.2f})."
+        return False, Reason.SMALL_PART, {"coverage": round(cov_lo, 4)}
     if cmp.score < limits.min_score:
-        return False, f"The aligned images do not look alike (correlation {cmp.score:.2f})."
+        return False, Reason.NOT_ALIKE, {"correlation": round(cmp.score, 4)}
     if cmp.local_max_diff > limits.max_local_diff:
-        return False, f"A region differs after alignment (local difference {cmp.local_max_diff:.2f}): other content."
-    return True, "Same picture after alignment."
+        return False, Reason.REGION_DIFFERS, {"local_difference": round(cmp.local_max_diff, 4)}
+    return True, Reason.SAME_AFTER_ALIGNMENT, {}
 
 
 def verify_pair(
@@ -776,8 +778,8 @@ def verify_pair(
                 continue  # most look-alike candidates end here, at a quarter of the cost
             amap = _align_fine(level_a, bt, coarse)
             cmp, maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL)
-            ok, reason = _decide(cmp, limits)
-            verdict = _verdict(ok, reason, name, cmp, amap, a, b)
+            ok, reason, params = _decide(cmp, limits)
+            verdict = _verdict(ok, reason, params, name, cmp, amap, a, b)
             if not ok and (left_out := _without_regions(arr_a, bt, amap, cmp, maps, limits, STRICTEST_LOCAL)):
                 verdict = _read_regions(verdict, left_out, limits, name, amap, a, b)
             if verdict.is_duplicate:
@@ -856,20 +858,25 @@ def _read_regions(
     if len(carriers) > 1:  # each side carries something the other lacks: other content on both sides
         content = [r for r in regions if r.carrier]
     if not content:
-        reason = "Same picture after alignment."
-        if any(r.carrier for r in regions):
-            reason = "Same picture; one side carries something laid over the other (a caption, stamp or mark)."
-        return replace(_verdict(True, reason, name, again, amap, a, b), regions=tuple(regions), region=regions[0].box)
+        reason = Reason.SAME_WITH_OVERLAY if any(r.carrier for r in regions) else Reason.SAME_AFTER_ALIGNMENT
+        accepted = _verdict(True, reason, {}, name, again, amap, a, b)
+        return replace(accepted, regions=tuple(regions), region=regions[0].box)
     area = sum((bottom - top) * (right - left) for top, bottom, left, right in (r.box for r in content))
     if len(content) <= 2 and area <= POSSIBLE_MAX_AREA * a.size[0] * a.size[1]:
-        reason = "Same picture except one region, which may be laid over it or may be other content."
-        return replace(verdict, possible=True, regions=tuple(regions), region=content[0].box, reason=reason)
+        return replace(
+            verdict,
+            possible=True,
+            regions=tuple(regions),
+            region=content[0].box,
+            reason=Reason.POSSIBLE_OVERLAY,
+            reason_params={},
+        )
     return verdict
 
 
 def _too_small(a: Rendition, b: Rendition, start: float) -> Verdict:
-    reason = "An image is too small or too thin to compare; only identical files or pixels count."
-    return _with_time(Verdict(False, "different", "identity", 0.0, 0.0, 0.0, 0.0, 9.0, 1.0, reason), start)
+    verdict = Verdict(False, "different", "identity", 0.0, 0.0, 0.0, 0.0, 9.0, 1.0, Reason.TOO_SMALL)
+    return _with_time(verdict, start)
 
 
 def _may_be_overlaid(cmp: _Comparison, maps: _Maps, limits: Thresholds) -> bool:
@@ -895,7 +902,14 @@ def _clearly_different(cmp: _Comparison, limits: Thresholds) -> bool:
 
 
 def _verdict(
-    ok: bool, reason: str, name: str, cmp: _Comparison, amap: np.ndarray, a: Rendition, b: Rendition
+    ok: bool,
+    reason: Reason,
+    params: dict[str, float],
+    name: str,
+    cmp: _Comparison,
+    amap: np.ndarray,
+    a: Rendition,
+    b: Rendition,
 ) -> Verdict:
     kind = "different"
     if ok:
@@ -913,6 +927,7 @@ def _verdict(
         local_max_diff=round(cmp.local_max_diff, 4),
         scale=round(_scale_of(amap), 4),
         reason=reason,
+        reason_params=params,
         alignment=_rows_of(amap),
     )
 

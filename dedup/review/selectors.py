@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from collections_app.models import CURATED_FIELDS, AuditEvent, Item, Version
 from dedup.imaging.overlay import overlay_matrix
 from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge
+from dedup.reasons import evidence_reason
 from dedup.review.rules import capture_date, embedded_summary
 
 MERGE_FIELDS = CURATED_FIELDS
@@ -282,6 +283,7 @@ def cluster_edges(*, versions: list[Version]) -> list[dict]:
                 "kind": edge["kind"],
                 "transform": evidence.get("transform") or "identity",
                 "words": ", ".join(words),
+                "reason": evidence_reason(evidence),
                 "region": _region_fractions(evidence, a),
                 "matrix": matrix,
             }

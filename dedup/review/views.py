@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from collections_app.permissions import require_perm
 from collections_app.search import COUNT_LIMIT, CappedPaginator
 from dedup.models import BulkRule, BulkRun, Cluster
+from dedup.reasons import evidence_reason
 from dedup.review import bulk, selectors, services
 from dedup.review.filters import QueueFilter
 from dedup.review.forms import ActionForm, BulkRuleForm, DismissForm, MergeForm, PairForm, SplitForm
@@ -83,6 +84,7 @@ def _cluster_context(request: HttpRequest, cluster_id: int) -> dict:
                 "m": m,
                 "v": m.version,
                 "words": selectors.evidence_words(m),
+                "reason": evidence_reason(m.evidence),
                 "captured": capture_date(m.version),
                 "file_title": selectors.is_file_name(m.version, "title", m.version.item.title),
             }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app.permissions import require_perm
+from dedup.reasons import evidence_reason
 from dedup.review import possible
 from dedup.review.forms import PairForm
 from dedup.review.services import ReviewError
@@ -50,6 +51,7 @@ def possible_list(request: HttpRequest) -> HttpResponse:
                 "edge": edge,
                 "outline_a": _outline(region.get("box"), sizes[0]) if on_frame else None,
                 "outline_b": _outline(region.get("box_b"), sizes[1]) if on_frame else None,
+                "reason": evidence_reason(evidence),
             }
         )
     return render(request, "dedup/review/possible.html", {"page": page, "rows": rows})

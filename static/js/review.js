@@ -129,6 +129,7 @@
     else {
       if (edge.words) parts.push(`${words.dataset.wordsAligned} ${edge.words}`);
       parts.push(edge.region ? words.dataset.wordsRegion : words.dataset.wordsNoregion);
+      if (edge.reason) parts.push(edge.reason);
     }
     words.textContent = parts.join(" · ");
     overlay.dataset.region = edge && edge.region ? JSON.stringify(edge.region) : "";

@@ -71,6 +71,9 @@ def test_a_resized_copy_is_named_in_plain_words_with_the_authority_on_record(cli
     assert "Reason on record: “Signed scan from the registry”" in html
     words = response.context["statement"].answers[0]
     assert words.matches[0]["kind_words"] == "Near duplicate (resized, recompressed, cropped or edited)"
+    # Why verification called it a copy: kept as a code in the signed facts, worded on the page.
+    assert (words.matches[0]["reason"], words.matches[0]["reason_params"]) == ("same_after_alignment", {})
+    assert '<td class="reason">Same picture after alignment.</td>' in html
     assert official.sha256 in html and response.context["statement"].facts["submitted"]["sha256"] in html
     # Kinds in words, never the code or a bare score.
     assert "(near" not in html and not re.search(r"\b0\.\d{2,}\b", re.sub(r'value="[^"]*"', "", html))
@@ -176,6 +179,7 @@ def test_the_statement_is_worded_in_chinese_for_a_chinese_reader(client, officer
     words = response.context["statement"].answers[0]
     assert re.search(r"[\u4e00-\u9fff]", words.verdict) and "copy" not in words.verdict
     assert re.search(r"[\u4e00-\u9fff]", words.matches[0]["kind_words"])
+    assert words.matches[0]["reason_words"] == "對齊後是同一張圖片。"
 
 
 def test_the_api_answers_in_words_and_issues_the_pdf_on_request(client, officer, official, original):
@@ -184,6 +188,9 @@ def test_the_api_answers_in_words_and_issues_the_pdf_on_request(client, officer,
     (item,) = answer["items"]
     assert item["statement"].startswith("This file is a resized copy of the authoritative version")
     assert item["kind_label"].startswith("Near duplicate") and item["authority"]["how"] == "uploaded"
+    (match,) = item["matched_versions"]
+    assert (match["reason"], match["reason_params"]) == ("same_after_alignment", {})
+    assert match["reason_text"] == "Same picture after alignment."
     assert answer["chain_head"] == AuditEvent.objects.order_by("-pk").first().entry_hash
     assert not AuditEvent.objects.filter(action="statement.issue").exists()
     pdf = client.post(reverse("api-verify") + "?statement=pdf", {"file": SimpleUploadedFile("f.jpg", data)})

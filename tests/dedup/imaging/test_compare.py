@@ -7,6 +7,7 @@ from PIL import Image
 
 from dedup.imaging.compare import NEAR, SAME_PIXELS, Side, compare_pair, fingerprint_side
 from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.reasons import Reason
 from dedup.imaging.verify import Rendition, verify_pair
 from tests.images import encode, scene
 
@@ -36,7 +37,7 @@ def test_pictures_too_thin_to_verify_match_on_equal_pixels_only(first, second, k
 
 def test_verification_of_a_thin_rendition_is_a_refusal_with_a_reason_not_an_error():
     verdict = verify_pair(Rendition(bytes(3), (1, 3)), Rendition(bytes(300), (100, 3)))
-    assert not verdict.is_duplicate and "too small" in verdict.reason
+    assert not verdict.is_duplicate and verdict.reason == Reason.TOO_SMALL
 
 
 def test_a_resized_copy_is_near_and_a_re_saved_one_same_pixels():

@@ -7,8 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dedup.imaging.compare import DETAIL_DIFFERS, NEAR, compare_pair, fingerprint_side
+from dedup.imaging.compare import NEAR, compare_pair, fingerprint_side
 from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.reasons import Reason
 from dedup.imaging.renditions import DETAIL_SIDE
 from tests.images import encode, scene
 from tests.pictures import make_form, random_form_template, random_form_values
@@ -47,7 +48,8 @@ def test_forms_differing_in_one_digit_are_other_content_read_at_detail_size(seed
     form, neighbour = _form_and_neighbour(seed)
     result = compare_pair(_side(form), _side(_three_quarters(neighbour), "JPEG"), strictness="balanced")
     assert not result.is_duplicate and not result.evidence["possible"]
-    assert result.evidence["reason"] == DETAIL_DIFFERS and result.evidence["regions"]
+    assert result.evidence["reason"] == Reason.DETAIL_DIFFERS and result.evidence["regions"]
+    assert result.evidence["reason_params"] == {}
 
 
 def test_without_the_detail_reading_most_such_forms_were_joined_or_left_for_a_curator():

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from collections_app.models import AuditEvent
 from dedup.matching.rebuild import clusters_rebuild
-from dedup.models import ClusterMember, ConfirmedDuplicatePair, NotDuplicatePair
+from dedup.models import ClusterMember, ConfirmedDuplicatePair, MatchEdge, NotDuplicatePair
 from tests.images import encode, one_place_changed
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,19 @@ def test_the_list_shows_the_pair_with_the_differing_place_outlined_on_both(clien
     for outline in (row["outline_a"], row["outline_b"]):
         assert 0 <= outline["top"] < 100 and 0 < outline["height"] <= 100 and 0 < outline["width"] <= 100
     assert response.content.decode().count('<svg class="region"') == 2
+
+
+def test_the_pair_says_why_in_words_and_in_chinese_once_the_reader_switches(client, role_user, possible_pair):
+    _sign_in(client, role_user, "curator")
+    edge = MatchEdge.objects.get(evidence__possible=True)
+    assert (edge.evidence["reason"], edge.evidence["reason_params"]) == ("possible_overlay", {})
+    english = "Same picture except one region, which may be laid over it or may be other content."
+    assert f'<p class="reason">{english}</p>' in client.get(reverse("review-possible")).content.decode()
+    client.post(reverse("set_language"), {"language": "zh-hant", "next": reverse("review-possible")})
+    page = client.get(reverse("review-possible")).content.decode()
+    chinese = "除了一個區域外是同一張圖片；該區域可能是疊加在上面的東西，也可能是不同的內容。"
+    assert f'<p class="reason">{chinese}</p>' in page
+    assert english not in page
 
 
 def test_confirming_joins_the_two_in_a_cluster_and_survives_a_rebuild(client, role_user, possible_pair):

@@ -69,6 +69,18 @@ def test_cluster_page_shows_evidence_in_plain_words_and_a_suggestion(client, cur
     assert '<script src="/static/js/review.js" defer>' in html and "<script>" not in html
 
 
+def test_the_cluster_page_and_its_compare_view_say_why_verification_joined_each_copy(client, curator, cluster3):
+    cluster = cluster3[0]
+    response = client.get(reverse("review-cluster", args=[cluster.pk]))
+    html = response.content.decode()
+    assert '<dd class="reason">Same picture after alignment.</dd>' in html
+    assert {e["reason"] for e in response.context["edges"]} == {"Same picture after alignment."}
+    client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+    response = client.get(reverse("review-cluster", args=[cluster.pk]))
+    assert '<dd class="reason">對齊後是同一張圖片。</dd>' in response.content.decode()
+    assert {e["reason"] for e in response.context["edges"]} == {"對齊後是同一張圖片。"}
+
+
 def test_merge_through_a_partial_request_returns_the_panel(client, curator, cluster3):
     cluster, a, b, c = cluster3
     data = {"token": cluster_token(cluster), "authoritative": b.pk, "field_title": str(c.pk)}
