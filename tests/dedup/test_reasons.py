@@ -16,7 +16,7 @@ from tests.factories import ClusterMemberFactory, VersionFactory
 
 PARAMS = {"coverage": 0.9312, "correlation": 0.4071, "local_difference": 0.6166, "text": "as it was"}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-MIGRATION = importlib.import_module("dedup.migrations.0099_evidence_reason_codes")
+MIGRATION = importlib.import_module("dedup.migrations.0015_evidence_reason_codes")
 
 
 @pytest.mark.parametrize("code", [c for c in Reason if c != Reason.RECORDED])
