@@ -177,3 +177,24 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.limit
+
+
+class IdsFirstPaginator(CappedPaginator):
+    """A CappedPaginator for long ordered queues: a page first reads only its rows' primary keys (off the
+    ordering index, so the rows before it are neither loaded nor annotated), then loads those rows with every
+    annotation and prefetch. Page 400 then costs about what page 1 does, for one more query."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.limit + 1].count()
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        # Filtered again: a row that stopped matching between the two reads is left out, not shown stale.
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
