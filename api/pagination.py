@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from collections_app.search import COUNT_LIMIT, CappedPaginator
+from collections_app.search import COUNT_LIMIT, CappedPaginator, IdsFirstPaginator
 
 
 class CataloguePagination(PageNumberPagination):
@@ -33,7 +33,8 @@ class CataloguePagination(PageNumberPagination):
 
 class QueuePagination(CataloguePagination):
     """The review queue's pages: counted up to COUNT_LIMIT or to the end of the page asked for, whichever is
-    further, so every page can be reached and a queue of a hundred thousand clusters is never counted whole."""
+    further, so every page can be reached and a queue of a hundred thousand clusters is never counted whole;
+    a page reads its clusters' ids first, so a deep page does not load the clusters before it."""
 
     def paginate_queryset(self, queryset, request, view=None):
         try:
@@ -44,7 +45,7 @@ class QueuePagination(CataloguePagination):
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page: int) -> CappedPaginator:
-        return CappedPaginator(object_list, per_page, limit=self.limit)
+        return IdsFirstPaginator(object_list, per_page, limit=self.limit)
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         described = super().get_paginated_response_schema(schema)

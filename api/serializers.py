@@ -125,7 +125,7 @@ class ClusterSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Cluster
-        fields = ["id", "status", "confidence", "created_at", "updated_at", "token", "members"]
+        fields = ["id", "status", "confidence", "member_count", "created_at", "updated_at", "token", "members"]
 
     def get_token(self, obj: Cluster) -> str:
         return obj.updated_at.isoformat()

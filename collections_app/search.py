@@ -177,3 +177,22 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.limit
+
+
+class IdsFirstPaginator(CappedPaginator):
+    """A CappedPaginator for long ordered queues: a page's rows are loaded by their primary keys, read first
+    in a subquery that selects nothing else (an index-only scan of the ordering index), so the rows before a
+    deep page are neither loaded nor annotated. Page 400 then costs about what page 1 does, in one query."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.limit + 1].count()
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)

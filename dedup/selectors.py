@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge, NotDuplicatePair
 
@@ -67,14 +67,11 @@ def possible_pairs_export() -> list[dict]:
 
 def clusters_listed(*, user: Any) -> QuerySet[Cluster]:
     """The review queue as the API lists it, in a fixed number of queries whatever the page size: members
-    carry every field the API shows (none loaded one by one later), and the size is counted per listed
-    cluster by a subquery, which a COUNT of the page leaves out, instead of grouping every member first."""
+    carry every field the API shows (none loaded one by one later); the size is the row's `member_count`
+    (kept by clusters_count_members), never counted from the members."""
     members = ClusterMember.objects.only("cluster_id", "version_id", "kind", "score", "added_at")
-    size = ClusterMember.objects.filter(cluster=OuterRef("pk")).values("cluster").annotate(n=Count("*")).values("n")
     return (
-        Cluster.objects.annotate(
-            size=Subquery(size), skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user))
-        )
+        Cluster.objects.annotate(skipped=Exists(ClusterSkip.objects.filter(cluster=OuterRef("pk"), user=user)))
         .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
         .order_by("-confidence", "pk")
     )

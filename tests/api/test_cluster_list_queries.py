@@ -7,6 +7,7 @@ from collections_app.models import Version
 from dedup.matching.clusters import clusters_count_members
 from dedup.models import Cluster, ClusterMember, MatchKind
 from tests.factories import ItemFactory, SourceFactory
+from tests.query_shapes import skipped_rows_by_id_alone
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +53,27 @@ def test_the_cluster_list_counts_no_further_than_the_page_asked_for_and_every_pa
     assert (last["count"], last["count_capped"], len(last["results"]), last["next"]) == (25, False, 1, None)
     ids = [c["id"] for page in range(1, 8) for c in client.get("/api/v1/clusters/", {"page": page}).json()["results"]]
     assert len(ids) == len(set(ids)) == 25
+
+
+def test_a_deep_page_of_clusters_costs_the_queries_of_the_first_and_skips_only_ids(
+    api_as, monkeypatch, django_assert_max_num_queries
+):
+    """The clusters before a deep page are passed over by their ids alone: no member count, skip flag or row."""
+    monkeypatch.setattr(ClusterViewSet.pagination_class, "page_size", 4)
+    _clusters(30, 2)
+    client = api_as("curator")
+    ordered = [c.pk for c in Cluster.objects.order_by("-confidence", "pk")]
+    with django_assert_max_num_queries(10) as first:
+        assert [c["id"] for c in client.get("/api/v1/clusters/").json()["results"]] == ordered[:4]
+    with django_assert_max_num_queries(len(first.captured_queries)) as deep:
+        body = client.get("/api/v1/clusters/", {"page": 6}).json()
+    assert [c["id"] for c in body["results"]] == ordered[20:24]
+    assert skipped_rows_by_id_alone(deep), [q["sql"] for q in deep.captured_queries]
+
+
+def test_the_cluster_list_shows_the_size_kept_on_the_row_without_counting_members(api_as):
+    _clusters(3, 2)
+    Cluster.objects.update(member_count=7)  # the row is what is shown, whatever a recount would say
+    body = api_as("curator").get("/api/v1/clusters/").json()
+    assert {c["member_count"] for c in body["results"]} == {7}
+    assert {len(c["members"]) for c in body["results"]} == {2}

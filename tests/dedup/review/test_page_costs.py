@@ -10,6 +10,7 @@ from dedup.review.bulk import bulk_rule_preview
 from dedup.review.services import cluster_merge, cluster_undo
 from tests.dedup.review.conftest import CURATOR_PERMS
 from tests.factories import ClusterFactory, ClusterMemberFactory, VersionFactory
+from tests.query_shapes import skipped_rows_by_id_alone
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,21 @@ def test_the_queue_costs_the_same_queries_with_each_filter_and_order_for_few_or_
     _clusters(40, size=4)
     many = _queries(client, django_assert_max_num_queries, reverse("review-queue"), 10, **params, source=source.pk)
     assert many <= few
+
+
+@pytest.mark.parametrize("params", [{}, {"order": "least_sure"}, {"size": "2"}], ids=["surest", "least", "size"])
+def test_a_deep_queue_page_costs_the_queries_of_the_first_and_passes_over_earlier_clusters_by_id(
+    client, curator, django_assert_max_num_queries, monkeypatch, params
+):
+    monkeypatch.setattr("dedup.review.views.PAGE_SIZE", 5)
+    _clusters(40, size=2)
+    queue = Cluster.objects.order_by(*(("confidence", "-pk") if params.get("order") else ("-confidence", "pk")))
+    with django_assert_max_num_queries(10) as first:
+        client.get(reverse("review-queue"), params)
+    with django_assert_max_num_queries(len(first.captured_queries)) as deep:
+        page = client.get(reverse("review-queue"), {**params, "page": 7}).context["page"]
+    assert [c.pk for c in page.object_list] == [c.pk for c in queue][30:35]
+    assert skipped_rows_by_id_alone(deep), [q["sql"] for q in deep.captured_queries]
 
 
 def test_least_sure_first_turns_the_queue_round(client, curator):
