@@ -158,12 +158,12 @@ def main() -> None:
             if len(group) > 1:
                 for v in group:
                     cluster_of[paths[v]] = group[0]
-    _score(records, cluster_of, component_of, candidates, checked, verdicts, args.show)
+    _score(records, order, cluster_of, component_of, candidates, checked, verdicts, args.show)
     times = sorted(v[3] for k, v in verdicts.items() if k in checked)
     print(f"verification ms per pair: median {times[len(times) // 2]:.1f}, p95 {times[int(0.95 * len(times))]:.1f}")
 
 
-def _score(records: list[Record], cluster_of, component_of, candidates, checked, verdicts, show) -> None:  # noqa: ANN001
+def _score(records: list[Record], order, cluster_of, component_of, candidates, checked, verdicts, show) -> None:  # noqa: ANN001
     by_group: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_group[r.group_id].append(r)
@@ -186,7 +186,8 @@ def _score(records: list[Record], cluster_of, component_of, candidates, checked,
     for members in by_group.values():
         for original in (m for m in members if m.transform == "original"):
             for copy in (m for m in members if m is not original):
-                key = (min(original.path, copy.path), max(original.path, copy.path))
+                # pairs are keyed in ingest order, as candidate_pairs writes them
+                key = tuple(sorted((original.path, copy.path), key=order.__getitem__))
                 category = copy.category or copy.transform
                 offered[category].append(key in candidates)
                 if cluster_of.get(original.path) is not None and cluster_of.get(original.path) == cluster_of.get(
