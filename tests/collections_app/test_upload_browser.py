@@ -77,8 +77,12 @@ def earlier_copy(role_user):
 def test_uploader_drops_files_and_watches_the_batch_fill_in_then_retries_the_failed_one(
     browser, live_server, live_broker, role_user, earlier_copy, tmp_path
 ):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    # The batch page replaces its rows and counts as it polls: an element read mid-replacement is stale, read again.
+    replaced = (StaleElementReferenceException,)
 
     earlier, earlier_bytes = earlier_copy
     SourceFactory(name="Events portal", kind=Source.Kind.PORTAL)
@@ -126,7 +130,7 @@ def test_uploader_drops_files_and_watches_the_batch_fill_in_then_retries_the_fai
 
     worker = start_worker("--pool=solo", "-n", "upload@%h")
     try:
-        WebDriverWait(browser, 120).until(
+        WebDriverWait(browser, 120, ignored_exceptions=replaced).until(
             lambda d: d.find_element(By.ID, "batch-live").get_attribute("data-waiting") == "0"
         )
         assert browser.execute_script("return window.samePage") is True  # filled in by polling, not reloading
@@ -149,7 +153,7 @@ def test_uploader_drops_files_and_watches_the_batch_fill_in_then_retries_the_fai
         event = AuditEvent.objects.get(action="version.retry")
         assert (event.actor_label, event.target_id) == ("librarian", str(broken.pk))
         wait_until(lambda: Version.objects.filter(pk=broken.pk, status="failed", processed_at__gt=first_try).exists())
-        WebDriverWait(browser, 30).until(
+        WebDriverWait(browser, 30, ignored_exceptions=replaced).until(
             lambda d: _rows(d, "#batch-files tbody tr", 1)["05-broken.jpg"].get_attribute("data-status") == "failed"
         )
     finally:
