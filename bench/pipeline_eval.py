@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset import Record, load_dataset  # noqa: E402
-from dedup.imaging.compare import Side, compare_pair, fingerprint_side, searchable_hashes, upright_hashes  # noqa: E402
-from dedup.imaging.fingerprint import fingerprint_file  # noqa: E402
+from bench.pair_eval import _side  # noqa: E402 - one way a bench fingerprints a file
+from dedup.imaging.compare import Side, compare_pair, searchable_hashes, upright_hashes  # noqa: E402
 from dedup.imaging.grouping import anchored_linkage, components  # noqa: E402
 from dedup.imaging.index import pairs_within  # noqa: E402
 
@@ -43,13 +43,6 @@ from dedup.imaging.index import pairs_within  # noqa: E402
 MAX_COMPONENT, COMPONENT_SAMPLE, UNALIGNED_SCORE = 50, 8, 0.5
 
 _SIDES: dict[str, Side] = {}
-
-
-def _side(path: str) -> tuple[str, Side | None]:
-    try:
-        return path, fingerprint_side(fingerprint_file(path))
-    except Exception:  # noqa: BLE001 - a file the core refuses has no side, as a failed version
-        return path, None
 
 
 def _init(sides: dict[str, Side]) -> None:
