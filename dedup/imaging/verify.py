@@ -92,6 +92,11 @@ SHIFT = 2  # px; the furthest a region's content may sit from where the whole-fr
 SHIFT_EXPLAINS = 0.5  # a shift that leaves at most this share of the difference: the same content, displaced
 SHIFT_RESIDUAL = 0.3  # RMS in units of contrast left after the shift: more is content that moved and changed
 MIN_SIDE = 8  # px; a thinner rendition has no half-resolution level to align on
+PROJECTIVE_MIN_POINTS = 12  # block shifts a perspective fit needs (8 unknowns)
+PROJECTIVE_MIN_SPREAD = 0.5  # the points' narrower extent, as a share of the wider one
+PROJECTIVE_GAIN = 0.7  # the perspective fit must leave at most this share of the affine fit's residual
+PROJECTIVE_MIN_RESIDUAL = 0.25  # px; an affine fit this close needs no bending
+PROJECTIVE_MAX_BEND = 0.06  # the furthest a corner moves from the affine fit, as a share of the side
 FEATURES = 300  # ORB features per rendition: enough to tie a turned copy, few enough to stay cheap
 FEATURES_MAX_TURN = 45.0  # degrees; beyond, a quarter turn (a dihedral transform) is nearer: that one is tried instead
 FEATURES_AGREE = 12  # matched features a turn, scale and shift must explain before it is tried
@@ -178,17 +183,25 @@ def _box_affine(box_a: tuple[int, int, int, int], box_b: tuple[int, int, int, in
     return np.array([[sy, 0, ty], [0, sx, tx], [0, 0, 1]], dtype=np.float64)
 
 
-def _pil_affine(amap: np.ndarray) -> tuple[float, ...]:
-    """amap in (row, col) index coordinates as Pillow's (x, y) pixel-centre affine coefficients."""
-    (a00, a01, a02), (a10, a11, a12) = amap[0], amap[1]
-    return (a11, a10, a12 + 0.5 - 0.5 * (a10 + a11), a01, a00, a02 + 0.5 - 0.5 * (a00 + a01))
+# (row, col) pixel indices <-> Pillow's (x, y) coordinates, whose pixel centres lie at +0.5.
+_TO_PIL = np.array([[0, 1, 0.5], [1, 0, 0.5], [0, 0, 1]], dtype=np.float64)
+_FROM_PIL = np.linalg.inv(_TO_PIL)
+
+
+def _pil_transform(amap: np.ndarray) -> tuple[Image.Transform, tuple[float, ...]]:
+    """amap in (row, col) index coordinates as Pillow's transform and coefficients: affine, or perspective
+    when the map has a projective part (a print photographed at a slant)."""
+    m = _TO_PIL @ amap @ _FROM_PIL
+    if not np.any(amap[2, :2]):
+        return Image.Transform.AFFINE, tuple(float(x) for x in m[:2].ravel())
+    return Image.Transform.PERSPECTIVE, tuple(float(x) for x in (m / m[2, 2]).ravel()[:8])
 
 
 def _warp(b: np.ndarray, amap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """b resampled into a's frame; Pillow's bilinear affine is several times faster than scipy's (and OpenCV's
-    saves only ~0.3 ms a pair while quantising positions to 1/32 px)."""
+    """b resampled into a's frame; Pillow's bilinear transform is several times faster than scipy's (and
+    OpenCV's saves only ~0.3 ms a pair while quantising positions to 1/32 px)."""
     img = Image.fromarray(b.astype(np.float32), "F")
-    out = img.transform((shape[1], shape[0]), Image.Transform.AFFINE, _pil_affine(amap), Image.Resampling.BILINEAR)
+    out = img.transform((shape[1], shape[0]), *_pil_transform(amap), Image.Resampling.BILINEAR)
     return np.asarray(out)
 
 
@@ -196,8 +209,14 @@ def _valid_mask(amap: np.ndarray, shape: tuple[int, int], b_shape: tuple[int, in
     """Pixels of a's frame that land inside b (at least `margin` pixels in, away from interpolated edges)."""
     ones = Image.new("L", (b_shape[1], b_shape[0]), 0)
     ones.paste(1, (margin, margin, b_shape[1] - margin, b_shape[0] - margin))
-    out = ones.transform((shape[1], shape[0]), Image.Transform.AFFINE, _pil_affine(amap), Image.Resampling.NEAREST)
+    out = ones.transform((shape[1], shape[0]), *_pil_transform(amap), Image.Resampling.NEAREST)
     return np.asarray(out).astype(bool)
+
+
+def _apply(amap: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(n, 2) (row, col) points carried by the map, projective division included."""
+    moved = np.hstack([points, np.ones((len(points), 1))]) @ amap.T
+    return moved[:, :2] / moved[:, 2:3]
 
 
 def _half(arr: np.ndarray) -> np.ndarray:
@@ -323,8 +342,9 @@ def _subpixel(corr: np.ndarray, py: np.ndarray, px: np.ndarray, axis: int) -> np
     return base + np.clip(frac, -0.5, 0.5)
 
 
-def _fit_affine(points: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
-    """Least-squares affine points -> targets, dropping outliers twice; None when too few agree."""
+def _fit_affine(points: np.ndarray, targets: np.ndarray, *, projective: bool = False) -> np.ndarray | None:
+    """Least-squares affine points -> targets, dropping outliers twice; None when too few agree. With
+    `projective`, the points the affine fit kept may bend it into a perspective map (`_fit_projective`)."""
     keep = np.ones(len(points), dtype=bool)
     model = None
     design_all = np.hstack([points, np.ones((len(points), 1))])
@@ -340,10 +360,39 @@ def _fit_affine(points: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
         model = np.vstack([sol.T, [0, 0, 1]])
         resid = np.linalg.norm(design_all @ sol - targets, axis=1)
         keep = resid < max(0.75, 2.5 * float(np.median(resid[keep])))
+    if projective and model is not None:
+        return _fit_projective(points[keep], targets[keep], model)
     return model
 
 
-def _refine(a: np.ndarray, a_blocks: _Blocks | None, b: np.ndarray, amap: np.ndarray, iterations: int) -> np.ndarray:
+def _fit_projective(points: np.ndarray, targets: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """The perspective map through the points, where it explains them clearly better than `affine` and bends
+    the frame only as a print photographed at a slant does; `affine` otherwise. Spread across the frame is
+    required: points along one band cannot say how the far side leans."""
+    if len(points) < PROJECTIVE_MIN_POINTS or np.ptp(points, axis=0).min() < PROJECTIVE_MIN_SPREAD * np.ptp(points):
+        return affine
+    fit, _mask = cv2.findHomography(points.astype(np.float64), targets.astype(np.float64), 0)
+    if fit is None or abs(fit[2, 2]) < 1e-9:
+        return affine
+    fit = fit / fit[2, 2]
+    before = float(np.median(np.linalg.norm(_apply(affine, points) - targets, axis=1)))
+    after = float(np.median(np.linalg.norm(_apply(fit, points) - targets, axis=1)))
+    if after > PROJECTIVE_GAIN * before or before < PROJECTIVE_MIN_RESIDUAL:
+        return affine
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    corners = np.array([[lo[0], lo[1]], [lo[0], hi[1]], [hi[0], lo[1]], [hi[0], hi[1]]])
+    bend = np.linalg.norm(_apply(fit, corners) - _apply(affine, corners), axis=1).max()
+    return fit if bend <= PROJECTIVE_MAX_BEND * float(np.ptp(points, axis=0).max()) else affine
+
+
+def _refine(
+    a: np.ndarray,
+    a_blocks: _Blocks | None,
+    b: np.ndarray,
+    amap: np.ndarray,
+    iterations: int,
+    projective: bool = False,
+) -> np.ndarray:
     """Improve amap (a -> b coordinates) from local block shifts between a and warped b."""
     for _ in range(iterations):
         warped = _warp(b, amap, a.shape)
@@ -351,7 +400,7 @@ def _refine(a: np.ndarray, a_blocks: _Blocks | None, b: np.ndarray, amap: np.nda
         points, shifts = _block_shifts(a_blocks, warped, valid, BLOCK)
         if len(points) < 4:
             break
-        update = _fit_affine(points, points + shifts)
+        update = _fit_affine(points, points + shifts, projective=projective)
         if update is None:
             break
         amap = amap @ update
@@ -362,11 +411,11 @@ def _refine(a: np.ndarray, a_blocks: _Blocks | None, b: np.ndarray, amap: np.nda
 
 def _align_coarse(a: _Level, b_half: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """Half resolution takes the large shifts; returns the map in half-resolution coordinates."""
-    return _refine(a.half, a.half_blocks, b_half, HALF_INV @ guess @ HALF, iterations=2)
+    return _refine(a.half, a.half_blocks, b_half, HALF_INV @ guess @ HALF, iterations=2, projective=True)
 
 
 def _align_fine(a: _Level, b: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    return _refine(a.full, a.full_blocks, b, HALF @ coarse @ HALF_INV, iterations=1)
+    return _refine(a.full, a.full_blocks, b, HALF @ coarse @ HALF_INV, iterations=1, projective=True)
 
 
 class _Level:
@@ -800,8 +849,8 @@ def _box_in_b(box: Box, amap: np.ndarray, name: str, b_size: tuple[int, int]) ->
     w, h = b_size
     shape = (w, h) if name in QUARTER_TURNS else (h, w)
     top, bottom, left, right = box
-    corners = np.array([[top, left, 1], [top, right, 1], [bottom, left, 1], [bottom, right, 1]], dtype=np.float64)
-    rows, cols = (amap @ corners.T)[:2]
+    corners = np.array([[top, left], [top, right], [bottom, left], [bottom, right]], dtype=np.float64)
+    rows, cols = _apply(amap, corners).T
     t, b = max(0, int(rows.min())), min(shape[0], math.ceil(rows.max()))
     le, r = max(0, int(cols.min())), min(shape[1], math.ceil(cols.max()))
     if b <= t or r <= le:

@@ -282,3 +282,42 @@ def test_one_letter_stamped_on_two_dates_is_not_a_duplicate(seed: int) -> None:
     first = _stamped(page, "RECEIVED 12 MAR 2024", (0.6, 0.86))
     second = _stamped(page, "RECEIVED 19 JUN 2025", (0.6, 0.86))
     assert not verify_pair(rendition(first), rendition(second)).is_duplicate
+
+
+def _slanted(img: Image.Image, shifts: list[tuple[float, float]], bed: tuple[int, int, int]) -> Image.Image:
+    """A print photographed at a slant: each corner moved on its own (shares of the side), on a bed."""
+    w, h = img.size
+    margin = 0.04
+    src = np.array([(0, 0), (w, 0), (w, h), (0, h)], float)
+    dst = src + np.array(shifts) * [w, h] + [w * margin, h * margin]
+    # the homography from the output (dst) back to the input (src), as Pillow wants it
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y, -u], [0, 0, 0, x, y, 1, -v * x, -v * y, -v]]
+    solution = np.linalg.svd(np.array(rows))[2][-1]
+    coefficients = tuple((solution / solution[-1])[:8])
+    size = (int(w * (1 + 2 * margin)), int(h * (1 + 2 * margin)))
+    return img.convert("RGB").transform(size, Image.PERSPECTIVE, coefficients, Image.BICUBIC, fillcolor=bed)
+
+
+SLANTS = [
+    [(0.025, -0.02), (-0.01, 0.025), (0.02, 0.015), (-0.025, -0.01)],
+    [(-0.02, -0.025), (0.028, 0.0), (-0.015, 0.02), (0.01, 0.028)],
+]
+
+
+@pytest.mark.parametrize("slant", SLANTS)
+def test_a_page_photographed_at_a_slant_verifies(slant: list[tuple[float, float]]) -> None:
+    """A keystoned copy bends straight lines' spacing across the page: no turn, scale and shift lines every
+    text line up at once, a perspective map does."""
+    rng = np.random.default_rng(8)
+    page = make_document_page(rng, random_layout(rng), 1)
+    assert verify_pair(rendition(page), rendition(_slanted(page, slant, (70, 60, 50)))).is_duplicate
+
+
+@pytest.mark.parametrize("slant", SLANTS)
+def test_pages_of_one_document_photographed_at_a_slant_stay_apart(slant: list[tuple[float, float]]) -> None:
+    rng = np.random.default_rng(8)
+    layout = random_layout(rng)
+    first, second = make_document_page(rng, layout, 1), make_document_page(rng, layout, 2)
+    assert not verify_pair(rendition(first), rendition(_slanted(second, slant, (70, 60, 50)))).is_duplicate
