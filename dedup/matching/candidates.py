@@ -66,13 +66,20 @@ def candidates_near(
 # slack (the query's key XOR each mask). Every lookup reads one short run of one covering index, and each row
 # is checked against the hash that looked it up: a stored hash within the radius of a query hash lies within
 # the slack of it on some key, so it is found through that hash. Only the versions within the radius come back,
-# with their distance; the join to the version's status is made for them alone. Then the versions with the same
+# with their distance; the version's status is read for them alone. Then the versions with the same
 # bytes (the same file, and for a page of a PDF the same page of it), with distance 0.
+# Each query hash scans each key's index once for all the key values within the slack (`= ANY`: the index
+# walks them in order in one scan), so every row it reads is measured against the hash that looked it up.
+# LATERAL keeps that an index-only scan per hash whatever the row estimates say (without them the planner
+# merges the probe with a full scan of the index).
 _LOOKUP = """
-    SELECT h.version_id, bit_count((h.value # q.value)::bit(64)) AS distance
-    FROM unnest(%({queries})s::bigint[]) AS q (value) CROSS JOIN unnest(%(m{k})s::bigint[]) AS m (mask)
-    JOIN dedup_hashentry h ON {key} = ({query_key} # m.mask){upright}
-    WHERE bit_count((h.value # q.value)::bit(64)) <= %(radius)s"""
+    SELECT h.version_id, h.distance FROM unnest(%({queries})s::bigint[]) AS q (value)
+    CROSS JOIN LATERAL (
+        SELECT e.version_id, bit_count((e.value # q.value)::bit(64)) AS distance FROM dedup_hashentry e
+        WHERE {key} = ANY(ARRAY(SELECT {query_key} # m FROM unnest(%(m{k})s::bigint[]) AS m)){upright}
+        OFFSET 0
+    ) AS h
+    WHERE h.distance <= %(radius)s"""
 
 _PROBE_SQL = (
     "WITH near AS MATERIALIZED ("
@@ -80,18 +87,21 @@ _PROBE_SQL = (
         _LOOKUP.format(
             queries=queries,
             k=k,
-            key=key_sql("h.value", k),
+            key=key_sql("e.value", k),
             query_key=key_sql("q.value", k),
-            upright=" AND h.upright" if queries == "others" else "",
+            upright=" AND e.upright" if queries == "others" else "",
         )
         for queries in ("upright", "others")
         for k in range(len(KEY_LAYOUT))
     )
     + """
 )
-SELECT n.version_id, min(n.distance) FROM near n JOIN collections_app_version v ON v.id = n.version_id
-WHERE v.status <> %(failed)s AND n.version_id <> %(exclude)s
-GROUP BY n.version_id
+SELECT n.version_id, n.distance FROM (
+    SELECT version_id, min(distance) AS distance FROM near WHERE version_id <> %(exclude)s GROUP BY version_id
+) AS n
+CROSS JOIN LATERAL (
+    SELECT 1 FROM collections_app_version v WHERE v.id = n.version_id AND v.status <> %(failed)s OFFSET 0
+) AS processed
 UNION ALL
 SELECT v.id, 0 FROM collections_app_version v JOIN dedup_fingerprint f ON f.version_id = v.id
 WHERE v.sha256 = %(sha)s AND v.page_number IS NOT DISTINCT FROM %(page)s AND v.status <> %(failed)s

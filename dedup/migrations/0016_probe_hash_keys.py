@@ -5,6 +5,13 @@ import django.db.models.expressions
 from django.db import migrations, models
 
 
+BLOCKS = ("b0", "b1", "b2", "b3")
+BLOCKS_FILL = (
+    "UPDATE dedup_hashentry SET b0 = (value >> 48) & 65535, b1 = (value >> 32) & 65535,"
+    " b2 = (value >> 16) & 65535, b3 = value & 65535"
+)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -37,36 +44,15 @@ class Migration(migrations.Migration):
             model_name='hashentry',
             index=models.Index(django.db.models.expressions.CombinedExpression(models.F('value'), '&', models.Value(4194303)), condition=models.Q(('upright', True)), include=('value', 'version'), name='hashentry_upright_key2'),
         ),
-        migrations.RemoveIndex(
-            model_name='hashentry',
-            name='hashentry_upright_b0',
+        migrations.RemoveIndex(model_name="hashentry", name="hashentry_upright_b0"),
+        migrations.RemoveIndex(model_name="hashentry", name="hashentry_upright_b1"),
+        migrations.RemoveIndex(model_name="hashentry", name="hashentry_upright_b2"),
+        migrations.RemoveIndex(model_name="hashentry", name="hashentry_upright_b3"),
+        # Undone in reverse: the block columns come back empty, are filled from the hash, then required again.
+        *(
+            migrations.AlterField(model_name="hashentry", name=block, field=models.IntegerField(db_index=True, null=True))
+            for block in BLOCKS
         ),
-        migrations.RemoveIndex(
-            model_name='hashentry',
-            name='hashentry_upright_b1',
-        ),
-        migrations.RemoveIndex(
-            model_name='hashentry',
-            name='hashentry_upright_b2',
-        ),
-        migrations.RemoveIndex(
-            model_name='hashentry',
-            name='hashentry_upright_b3',
-        ),
-        migrations.RemoveField(
-            model_name='hashentry',
-            name='b0',
-        ),
-        migrations.RemoveField(
-            model_name='hashentry',
-            name='b1',
-        ),
-        migrations.RemoveField(
-            model_name='hashentry',
-            name='b2',
-        ),
-        migrations.RemoveField(
-            model_name='hashentry',
-            name='b3',
-        ),
+        migrations.RunSQL(migrations.RunSQL.noop, reverse_sql=BLOCKS_FILL),
+        *(migrations.RemoveField(model_name="hashentry", name=block) for block in BLOCKS),
     ]
