@@ -55,4 +55,7 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(migrations.RunSQL.noop, reverse_sql=BLOCKS_FILL),
         *(migrations.RemoveField(model_name="hashentry", name=block) for block in BLOCKS),
+        # The planner's row estimates for the keys come from statistics on the expressions, which only ANALYZE
+        # gathers; without them it prices each lookup at thousands of rows (and may compile the probe with JIT).
+        migrations.RunSQL("ANALYZE dedup_hashentry", reverse_sql=migrations.RunSQL.noop),
     ]
