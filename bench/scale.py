@@ -67,22 +67,26 @@ HASH_SQL = {
         "((hashint8(v.id % 300) # (1::bigint << (floor(random() * 63))::int)"
         " # (1::bigint << (floor(random() * 63))::int) # (1::bigint << (floor(random() * 63))::int)))"
     ),
-    "pages": "pg_temp.page_hash(v.id / 4, k)"
-    + " # (CASE WHEN random() < 0.7 THEN 1::bigint << floor(random() * 64)::int ELSE 0 END)" * 3,
+    "pages": "",  # _pages_sql()
 }
 
-PAGES_SQL = """
-CREATE FUNCTION pg_temp.r64(seed bigint) RETURNS bigint AS
-    $$ SELECT (hashint8(seed)::bigint << 32) | (hashint8(seed # 6148914691236517205)::bigint & 4294967295) $$
-    LANGUAGE sql IMMUTABLE;
-CREATE FUNCTION pg_temp.page_hash(family bigint, slot int) RETURNS bigint AS $$
-    SELECT ((((a & b) | (c & d & e & f)) & -4294967296) | (((a & b) | (c & d & e)) & 4294967295))
-        # pg_temp.r64(-1 - slot)
-    FROM (SELECT pg_temp.r64(s + 1) AS a, pg_temp.r64(s + 2) AS b, pg_temp.r64(s + 3) AS c,
-            pg_temp.r64(s + 4) AS d, pg_temp.r64(s + 5) AS e, pg_temp.r64(s + 6) AS f
-          FROM (SELECT (family * 32 + slot) * 8 AS s) AS seed) AS draws
-$$ LANGUAGE sql IMMUTABLE;
-"""
+
+def _pages_sql() -> str:
+    """A page-like hash of version v.id, slot k (HASH_SQL), inline: hashint8 of a seed per document and slot gives
+    the draws, 32 bits each."""
+    seed = "(((v.id / 4) * 32 + k) * 8)"
+
+    def r64(n: str) -> str:
+        return f"((hashint8({n})::bigint << 32) | (hashint8(({n}) # 6148914691236517205)::bigint & 4294967295))"
+
+    a, b, c, d, e, f = (r64(f"{seed} + {j}") for j in range(1, 7))
+    top = f"((({a} & {b}) | ({c} & {d} & {e} & {f})) & -4294967296)"
+    low = f"((({a} & {b}) | ({c} & {d} & {e})) & 4294967295)"
+    flip = " # (CASE WHEN random() < 0.7 THEN 1::bigint << floor(random() * 64)::int ELSE 0 END)"
+    return f"(({top} | {low}) # {r64('-1 - k')})" + flip * 3
+
+
+HASH_SQL["pages"] = _pages_sql()
 
 ENTRIES_SQL = """
 INSERT INTO dedup_hashentry (version_id, value, upright, b0, b1, b2, b3)
@@ -172,7 +176,7 @@ def build(
     _psql(dbname, "".join(f'DROP INDEX "{line.split("|", 1)[0]}";' for line in indexes))
     _psql(dbname, BUILD_SQL.format(n=versions))
     per_version, upright = shape
-    _psql(dbname, PAGES_SQL + ENTRIES_SQL.format(hash=HASH_SQL[hashes], per_version=per_version, upright=upright))
+    _psql(dbname, ENTRIES_SQL.format(hash=HASH_SQL[hashes], per_version=per_version, upright=upright))
     if pages:
         _psql(dbname, CLUSTERS_SQL.format(clusters=versions // every, every=every))
         _psql(dbname, EDGES_SQL.format(possible_every=100))
