@@ -52,21 +52,48 @@ INSERT INTO dedup_fingerprint (version_id, phash, dhash, phash_dihedral, phash_c
     FROM collections_app_version;
 """
 
-# Random 64-bit hashes, or page-like ones: a few hundred centres with 0-6 bits flipped.
+# Random 64-bit hashes; "documents", the first page-like ones: 300 centres with 0-6 bits flipped, every hash of a
+# version near its one centre. hashint8 gives 32 bits, sign-extended, so the top 32 bits of every hash are all
+# zeros or all ones but for the flips: about 3,300 versions within the radius of each probe, and no 16-bit block
+# (nor any key made of the top bits) that tells the centres apart. "pages" are drawn like rendered pages'
+# pHashes (bench-material: 120 pages, every bit leaning one way by 0.12-0.20 on average, the low frequencies
+# most): each hash of a version its own draw (a page's rotations, middle and reframed hashes lie about 30 bits
+# from its pHash), bits set with probability about 0.3 (the top half) and 0.34 (the low half) and then turned by
+# a pattern of its own per hash slot, so each bit leans its own way; runs of 4 versions are pages of one
+# document (the same draw, then up to 3 bits flipped each, so neighbours are often within the radius).
 HASH_SQL = {
     "random": "(floor(random() * 4294967296)::bigint << 32) | floor(random() * 4294967296)::bigint",
     "documents": (
         "((hashint8(v.id % 300) # (1::bigint << (floor(random() * 63))::int)"
         " # (1::bigint << (floor(random() * 63))::int) # (1::bigint << (floor(random() * 63))::int)))"
     ),
+    "pages": "",  # _pages_sql()
 }
+
+
+def _pages_sql() -> str:
+    """A page-like hash of version v.id, slot k (HASH_SQL), inline: hashint8 of a seed per document and slot gives
+    the draws, 32 bits each."""
+    seed = "(((v.id / 4) * 32 + k) * 8)"
+
+    def r64(n: str) -> str:
+        return f"((hashint8({n})::bigint << 32) | (hashint8(({n}) # 6148914691236517205)::bigint & 4294967295))"
+
+    a, b, c, d, e, f = (r64(f"{seed} + {j}") for j in range(1, 7))
+    top = f"((({a} & {b}) | ({c} & {d} & {e} & {f})) & -4294967296)"
+    low = f"((({a} & {b}) | ({c} & {d} & {e})) & 4294967295)"
+    flip = " # (CASE WHEN random() < 0.7 THEN 1::bigint << floor(random() * 64)::int ELSE 0 END)"
+    return f"(({top} | {low}) # {r64('-1 - k')})" + flip * 3
+
+
+HASH_SQL["pages"] = _pages_sql()
 
 ENTRIES_SQL = """
 INSERT INTO dedup_hashentry (version_id, value, upright, b0, b1, b2, b3)
     SELECT version_id, value, upright, (value >> 48) & 65535, (value >> 32) & 65535, (value >> 16) & 65535,
         value & 65535
-    FROM (SELECT v.id AS version_id, {hash} AS value, k < 3 AS upright
-          FROM collections_app_version v, generate_series(0, 16) AS k) AS h
+    FROM (SELECT v.id AS version_id, {hash} AS value, k < {upright} AS upright
+          FROM collections_app_version v, generate_series(0, {per_version} - 1) AS k) AS h
     ON CONFLICT DO NOTHING;
 """
 
@@ -110,6 +137,17 @@ ANALYZE;
 """
 
 
+# The plain indexes of the tables the build loads (name|definition), left out while it loads.
+INDEXES_SQL = """
+SELECT i.indexname || '|' || i.indexdef FROM pg_indexes i
+WHERE i.schemaname = 'public' AND i.tablename IN ('collections_app_item', 'collections_app_version',
+        'dedup_fingerprint', 'dedup_hashentry', 'dedup_cluster', 'dedup_clustermember', 'dedup_matchedge',
+        'dedup_notduplicatepair')
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+ORDER BY i.indexname
+"""
+
+
 def _psql(dbname: str, sql: str) -> str:
     return subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", dbname, "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql],
@@ -119,27 +157,41 @@ def _psql(dbname: str, sql: str) -> str:
     ).stdout
 
 
-def build(dbname: str, versions: int, hashes: str, every: int) -> None:
+def build(
+    dbname: str, versions: int, hashes: str, every: int, shape: tuple[int, int], *, tree: Path, pages: bool = True
+) -> None:
+    """Load the collection into `tree`'s schema (the baseline's: this tree's migrations then run on the
+    loaded data, as they would on a deployment's)."""
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", DATABASE_URL=_dsn(dbname))
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=HERE, env=env, check=True, stdout=subprocess.DEVNULL
+        [_python(tree), "manage.py", "migrate", "--noinput"], cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL
     )
     started = time.monotonic()
+    # Loading into bare tables and indexing once afterwards takes minutes where keeping the indexes (the
+    # hash entries' eight block indexes, the trigram ones) up to date row by row takes most of an hour.
+    # Indexes behind constraints stay: the load's ON CONFLICT needs them.
+    indexes = _psql(dbname, INDEXES_SQL).splitlines()
+    _psql(dbname, "".join(f'DROP INDEX "{line.split("|", 1)[0]}";' for line in indexes))
     _psql(dbname, BUILD_SQL.format(n=versions))
-    _psql(dbname, ENTRIES_SQL.format(hash=HASH_SQL[hashes]))
-    _psql(dbname, CLUSTERS_SQL.format(clusters=versions // every, every=every))
-    _psql(dbname, EDGES_SQL.format(possible_every=100))
+    per_version, upright = shape
+    _psql(dbname, ENTRIES_SQL.format(hash=HASH_SQL[hashes], per_version=per_version, upright=upright))
+    if pages:
+        _psql(dbname, CLUSTERS_SQL.format(clusters=versions // every, every=every))
+        _psql(dbname, EDGES_SQL.format(possible_every=100))
+    _psql(dbname, "".join(line.split("|", 1)[1] + ";" for line in indexes))
     # Autovacuum would have set the visibility map of a table this old; without it an index-only scan
     # (the queue's deep pages read ids off the ordering index) visits the heap for every row.
     _psql(dbname, "VACUUM ANALYZE")
     print(f"built {versions:,} versions ({hashes} hashes) in {time.monotonic() - started:.0f} s")
+    if not pages:
+        return
     # The triggers tallied the bulk load; counting afresh folds it at once, as the scheduled fold would have
     # before anyone opened the dashboard (the first visit is then not the one that pays for the whole load).
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "manage.py", "dashboard_recount"], cwd=HERE, env=env, check=True, stdout=subprocess.DEVNULL
+        [_python(tree), "manage.py", "dashboard_recount"], cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL
     )
     print(f"dashboard tallies counted in {time.monotonic() - started:.0f} s")
 
@@ -157,6 +209,7 @@ def _percentiles(samples: list[float]) -> dict:
 
 
 def measure(queries: int, pages: int) -> dict:
+    """Figures of this tree; `pages` 0 measures the candidate probe alone."""
     sys.path.insert(0, os.getcwd())
     import random
 
@@ -186,6 +239,8 @@ def measure(queries: int, pages: int) -> dict:
         candidates_near(upright=[h for h, u in hashes if u], hashes=[h for h, _ in hashes], sha256="-")
         timings.append(1000 * (time.perf_counter() - start))
     result = {"candidate query (ms)": _percentiles(timings)}
+    if not pages:
+        return result
     user, _ = get_user_model().objects.get_or_create(username="scale-bench", defaults={"is_superuser": True})
     user.is_superuser = user.is_staff = True
     user.save()
@@ -249,19 +304,20 @@ def _pages(user) -> list[tuple[str, str]]:
     ]
 
 
+def _python(tree: Path) -> str:
+    python = tree / ".venv" / "bin" / "python"
+    return str(python if python.exists() else sys.executable)
+
+
 def run_tree(tree: Path, dbname: str, queries: int, pages: int) -> dict:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", DATABASE_URL=_dsn(dbname), DJANGO_DEBUG="0")
-    python = tree / ".venv" / "bin" / "python"
+    started = time.monotonic()
     subprocess.run(
-        [str(python if python.exists() else sys.executable), "manage.py", "migrate", "--noinput"],
-        cwd=tree,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+        [_python(tree), "manage.py", "migrate", "--noinput"], cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL
     )
+    print(f"{tree}: migrated in {time.monotonic() - started:.0f} s", flush=True)
     out = subprocess.run(
-        [str(python if python.exists() else sys.executable), str(Path(__file__).resolve()), "--measure"]
-        + [str(queries), str(pages)],
+        [_python(tree), str(Path(__file__).resolve()), "--measure"] + [str(queries), str(pages)],
         cwd=tree,
         env=env,
         check=True,
@@ -282,13 +338,22 @@ def main() -> None:
     parser.add_argument("--hashes", choices=sorted(HASH_SQL), default="random")
     parser.add_argument("--cluster-every", type=int, default=3, help="One open cluster per this many versions.")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--pages", type=int, default=10, help="Timed requests per page; 0 times the probe alone.")
+    parser.add_argument(
+        "--shape",
+        default="22,8",
+        help="Searchable hashes per version and how many of them upright (a page's fingerprint today: 22 and 8; "
+        "the issue's first measure: 17,3).",
+    )
     parser.add_argument("--db", default="dupfinder_throughput_scale")
     parser.add_argument("--reuse", action="store_true", help="Measure an existing database built earlier.")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     if not args.reuse:
-        build(args.db, args.versions, args.hashes, args.cluster_every)
+        per_version, upright = (int(n) for n in args.shape.split(","))
+        shape = (per_version, upright)
+        base = Path(args.base)
+        build(args.db, args.versions, args.hashes, args.cluster_every, shape, tree=base, pages=args.pages > 0)
     try:
         results = {
             label: run_tree(Path(tree), args.db, args.queries, args.pages)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import Version
+from dedup.imaging.index import KEY_LAYOUT
 
 
 class Fingerprint(models.Model):
@@ -53,32 +54,45 @@ class Fingerprint(models.Model):
         return f"{self.version_id}: {self.phash & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
+def _hash_key(k: int) -> models.Expression:
+    """Key k of the stored hash (`dedup.imaging.index.KEY_LAYOUT`), as the probe's SQL writes it."""
+    shift, bits = KEY_LAYOUT[k]
+    value = models.F("value").bitrightshift(shift) if shift else models.F("value")
+    return value.bitand((1 << bits) - 1)
+
+
 class HashEntry(models.Model):
     """One searchable hash of a version (its pHash, each rotation/mirror, the border-trimmed one, the middle).
 
-    b0..b3 are the hash's 16-bit blocks in indexed columns: by the pigeonhole principle a hash within a
-    small Hamming radius shares a block (or a 1-bit neighbour of one) with the query, so a search is a few
-    index lookups instead of a scan, and every worker on every host sees the same index.
+    The hash is indexed under three keys, its top 21, middle 21 and low 22 bits (expression indexes, nothing
+    stored twice): by the pigeonhole principle a hash within the Hamming radius of the query lies within two
+    bits of it on some key, so a search is a few thousand short index lookups instead of a scan, and every
+    worker on every host sees the same index. The indexes carry the hash and its version (covering), so a
+    lookup reads no table row.
 
-    `upright` marks the hashes of the picture as it was uploaded (pHash, border-trimmed, centre), as opposed
-    to its rotations and mirrors. Two versions are candidates when an upright hash of either is near any
-    hash of the other: a new version searches all entries with its upright hashes and the upright entries
-    (their own partial indexes) with all of its hashes, a fraction of the rows that all against all fetches.
+    `upright` marks the hashes of the picture as it was uploaded (pHash, border-trimmed, centre, reframed), as
+    opposed to its rotations and mirrors. Two versions are candidates when an upright hash of either is near
+    any hash of the other: a new version searches all entries with its upright hashes and the upright entries
+    (their own partial indexes) with the others, a fraction of the rows that all against all fetches.
     """
 
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="hash_entries")
     value = models.BigIntegerField()
     upright = models.BooleanField(default=False)
-    b0 = models.IntegerField(db_index=True)
-    b1 = models.IntegerField(db_index=True)
-    b2 = models.IntegerField(db_index=True)
-    b3 = models.IntegerField(db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "value"], name="hashentry_unique_version_value")]
         indexes = [
-            models.Index(fields=[block], condition=models.Q(upright=True), name=f"hashentry_upright_{block}")
-            for block in ("b0", "b1", "b2", "b3")
+            models.Index(_hash_key(k), name=f"hashentry_key{k}", include=["value", "version"])
+            for k in range(len(KEY_LAYOUT))
+        ] + [
+            models.Index(
+                _hash_key(k),
+                name=f"hashentry_upright_key{k}",
+                include=["value", "version"],
+                condition=models.Q(upright=True),
+            )
+            for k in range(len(KEY_LAYOUT))
         ]
 
     def __str__(self) -> str:

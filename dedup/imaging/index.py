@@ -12,6 +12,7 @@ over a whole collection.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections.abc import Iterable, Iterator
@@ -109,6 +110,46 @@ def probe_slack(radius: int) -> tuple[int, ...]:
 def _flip_masks(bits: int, slack: int) -> list[int]:
     """0 and every mask of at most `slack` set bits within `bits` bits, fewest bits first."""
     return [sum(1 << b for b in chosen) for n in range(slack + 1) for chosen in itertools.combinations(range(bits), n)]
+
+
+# --- the database probe: three wide keys --------------------------------------------------------------------
+
+# The shared index in the database cuts a hash into three keys instead (shift, bits): 21, 21 and 22 bits.
+# At a million versions (22 million entries) a 16-bit block value is shared by about 340 entries, so the
+# four-block probe visits a million or more rows per new version; a 21-bit key is shared by about 10, and
+# two bits of slack on each key (232-254 values) meet the bound (3 + 2 + 2 + 2 > 8), about 120k rows.
+KEY_LAYOUT = ((43, 21), (22, 21), (0, 22))
+
+
+def keys(h: int) -> tuple[int, int, int]:
+    """The three index keys of a hash, signed or unsigned (the same for both forms)."""
+    return tuple((h >> shift) & ((1 << bits) - 1) for shift, bits in KEY_LAYOUT)
+
+
+def key_slack(radius: int) -> tuple[int, ...]:
+    """Bits each key may differ by in the probe: a hash missed on every key differs by slack + 1 bits or more
+    on each, 3 + sum(slack) > radius in all. The slack is spread evenly, the widest key first."""
+    _check_radius(radius)
+    total = max(0, radius - len(KEY_LAYOUT) + 1)
+    order = sorted(range(len(KEY_LAYOUT)), key=lambda k: -KEY_LAYOUT[k][1])
+    slack = [0] * len(KEY_LAYOUT)
+    for n in range(total):
+        slack[order[n % len(order)]] += 1
+    return tuple(slack)
+
+
+@functools.cache
+def key_masks(radius: int) -> tuple[tuple[int, ...], ...]:
+    """Per key, the masks XORed into a hash's key to give the key values to look up (0 first)."""
+    return tuple(tuple(_flip_masks(bits, s)) for (_shift, bits), s in zip(KEY_LAYOUT, key_slack(radius), strict=True))
+
+
+def probe_keys(h: int, radius: int) -> tuple[frozenset[int], ...]:
+    """Key values to look up, per key, to find every stored hash within `radius` of `h`.
+
+    Guarantee: if hamming(h, s) <= radius then keys(s)[k] is in the k-th set for some k.
+    """
+    return tuple(frozenset(v ^ m for m in masks) for v, masks in zip(keys(h), key_masks(radius), strict=True))
 
 
 def hamming(a: int, b: int) -> int:

@@ -1,7 +1,7 @@
-"""The searchable hashes of each version, as rows of the shared index (four 16-bit blocks each)."""
+"""The searchable hashes of each version, as rows of the shared index (keyed by expression indexes on the hash)."""
 
 from dedup.imaging.compare import searchable_hashes, upright_hashes
-from dedup.imaging.index import blocks, to_signed
+from dedup.imaging.index import to_signed
 from dedup.models import Fingerprint, HashEntry
 
 
@@ -9,11 +9,6 @@ def hash_entries_replace(*, fingerprint: Fingerprint) -> None:
     HashEntry.objects.filter(version_id=fingerprint.version_id).delete()
     upright = upright_hashes(fingerprint)
     HashEntry.objects.bulk_create(
-        HashEntry(
-            version_id=fingerprint.version_id,
-            value=to_signed(h),
-            upright=h in upright,
-            **dict(zip(("b0", "b1", "b2", "b3"), blocks(h), strict=False)),
-        )
+        HashEntry(version_id=fingerprint.version_id, value=to_signed(h), upright=h in upright)
         for h in sorted(searchable_hashes(fingerprint))
     )

@@ -17,8 +17,14 @@ def centre_hashes_backfill(apps, schema_editor):
         fingerprint.phash_centre = [to_signed(h) for h in values]
         fingerprint.save(update_fields=["phash_centre"])
         known = set(HashEntry.objects.filter(version_id=fingerprint.pk).values_list("value", flat=True))
+        # The block columns until 0016 (the hash's keys are expression indexes since): written where the model has them.
+        with_blocks = any(field.name == "b0" for field in HashEntry._meta.get_fields())
         HashEntry.objects.bulk_create(
-            HashEntry(version_id=fingerprint.pk, value=to_signed(h), **dict(zip(("b0", "b1", "b2", "b3"), blocks(h))))
+            HashEntry(
+                version_id=fingerprint.pk,
+                value=to_signed(h),
+                **(dict(zip(("b0", "b1", "b2", "b3"), blocks(h), strict=True)) if with_blocks else {}),
+            )
             for h in sorted(set(values))
             if to_signed(h) not in known
         )

@@ -327,3 +327,47 @@ def test_pairs_within_at_radius_8_finds_every_split_of_8_bits_and_nothing_furthe
     expected = brute_pairs(hashes, 8)
     assert sum(d == 8 for *_, d in expected) >= 330
     assert as_set(pairs_within(hashes, 8)) == expected
+
+
+def test_keys_cut_the_hash_into_21_21_and_22_bits_alike_signed_or_unsigned():
+    assert index.keys(0x0123_4567_89AB_CDEF) == (
+        0x0123_4567_89AB_CDEF >> 43,
+        (0x4567_89AB_CDEF >> 22) & 0x1FFFFF,
+        0x2BCDEF,
+    )
+    assert index.keys(2**64 - 1) == index.keys(-1) == (0x1FFFFF, 0x1FFFFF, 0x3FFFFF)
+    assert index.keys(2**63) == index.keys(to_signed(2**63)) == (1 << 20, 0, 0)
+
+
+@pytest.mark.parametrize("radius", range(9))
+def test_key_slack_meets_the_pigeonhole_bound(radius):
+    slack = index.key_slack(radius)
+    assert len(slack) == 3 and sum(slack) + 3 > radius and max(slack) - min(slack) <= 1
+
+
+def _flip_per_key(rng: np.random.Generator, h: int, counts: tuple[int, ...]) -> int:
+    for (shift, bits), count in zip(index.KEY_LAYOUT, counts, strict=True):
+        for bit in rng.choice(bits, size=count, replace=False).tolist():
+            h ^= 1 << (shift + bit)
+    return h
+
+
+@pytest.mark.parametrize("radius", [3, 5, 8])
+def test_probe_keys_find_every_split_of_the_radius_over_the_keys(radius):
+    """(3, 3, 2), (2, 2, 2) + 2, (8, 0, 0)...: wherever the flips fall, one key is within its slack."""
+    rng = np.random.default_rng(radius)
+    splits = [c for c in itertools.product(range(radius + 1), repeat=3) if sum(c) == radius]
+    for counts in splits:
+        for h in uniform(rng, 10).tolist():
+            s = _flip_per_key(rng, h, counts)
+            assert hamming(h, s) == radius
+            assert any(v in p for v, p in zip(index.keys(s), index.probe_keys(h, radius), strict=True)), counts
+
+
+def test_probe_keys_at_radius_8_miss_a_hash_one_bit_past_every_slack():
+    """Three bits off on each key (9 in all) is just beyond what the probe must find, and it is not found."""
+    rng = np.random.default_rng(9)
+    for h in uniform(rng, 20).tolist():
+        s = _flip_per_key(rng, h, (3, 3, 3))
+        assert not any(v in p for v, p in zip(index.keys(s), index.probe_keys(h, 8), strict=True))
+    assert [len(m) for m in index.key_masks(8)] == [232, 232, 254]
