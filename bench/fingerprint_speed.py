@@ -208,6 +208,16 @@ def stage_medians(samples: list[Sample]) -> dict[str, float]:
     return {stage: statistics.median(t.get(stage, 0.0) for t in timings) for stage in stages}
 
 
+def preview_cost(samples: list[Sample], repeat: int) -> float | None:
+    """Median CPU ms of making a JPEG's preview later, in a tree where the worker leaves it out."""
+    module = sys.modules[fingerprint_file.__module__]
+    if not WORKER_CALL or not samples or not hasattr(module, "preview_file"):
+        return None
+    return 1000 * statistics.median(
+        min(cpu_seconds(module.preview_file, s.path) for _ in range(repeat)) for s in samples
+    )
+
+
 def peak_rss(path: Path, what: str) -> dict[str, float]:
     completed = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), what], cwd=ROOT, capture_output=True, text=True, check=True
@@ -284,6 +294,9 @@ def report(samples: list[Sample], repeat: int) -> str:
             "fingerprint_file stages on the JPEGs, median wall ms: "
             + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
         )
+    later = preview_cost([s for s in samples if s.group.startswith("JPEG")], repeat)
+    if later is not None:
+        parts.append(f"the 1024 px preview left out above, made on first view (preview_file): median {later:.1f} ms")
     if memory:
         parts.append("\n".join(memory_table(memory)))
     parts.append("\n".join(verdicts(results, memory)))
