@@ -39,7 +39,6 @@ def test_processing_a_large_jpeg_photo_stores_the_small_thumbnail_only(photo):
     fingerprint = Fingerprint.objects.get(version=photo)
     assert fingerprint.thumb_small and default_storage.exists(fingerprint.thumb_small)
     assert fingerprint.thumb_preview == ""
-    assert not default_storage.exists(f"thumbs/{photo.pk}/{THUMB_PREVIEW}.jpg")
 
 
 def test_the_first_view_of_the_preview_makes_it_and_later_views_serve_the_stored_one(viewer, photo, monkeypatch):
