@@ -8,7 +8,9 @@ Run from the repository root:
     .venv/bin/python -m bench.fingerprint_speed --folder /path/to/images
 
 On the same files in one run it times, per file and interleaved:
-  * fingerprint_file(path)                         - everything the worker does for one file
+  * fingerprint_file(path, preview=False)          - everything the worker does for one file (it leaves a
+                                                     photo's large preview to be made when first shown; a
+                                                     tree without that argument is timed as it is)
   * imagehash.phash(Image.open(path))              - a pHash alone, decoding at full size
   * Image.open(path); draft("RGB", (w//8, h//8)); load() - a bare 1/8-scale decode (full decode
     for formats without draft)
@@ -21,6 +23,7 @@ Peak RSS (VmHWM, or getrusage ru_maxrss off Linux) is measured in a fresh child 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -153,8 +156,12 @@ def from_folder(folder: Path) -> list[Sample]:
 # --- timing --------------------------------------------------------------------------
 
 
+# The worker's call: trees from before the preview was left out take no `preview` argument.
+WORKER_CALL = {"preview": False} if "preview" in inspect.signature(fingerprint_file).parameters else {}
+
+
 def run_fingerprint(path: Path) -> None:
-    fingerprint_file(path)
+    fingerprint_file(path, **WORKER_CALL)
 
 
 def run_phash(path: Path) -> None:
@@ -196,8 +203,19 @@ def time_files(samples: list[Sample], repeat: int) -> dict[str, dict[str, list[f
 
 
 def stage_medians(samples: list[Sample]) -> dict[str, float]:
-    timings = [fingerprint_file(s.path).timings for s in samples]
-    return {stage: statistics.median(t[stage] for t in timings) for stage in timings[0]} if timings else {}
+    timings = [fingerprint_file(s.path, **WORKER_CALL).timings for s in samples]
+    stages = dict.fromkeys(stage for t in timings for stage in t)  # decode_again only where a file needed it
+    return {stage: statistics.median(t.get(stage, 0.0) for t in timings) for stage in stages}
+
+
+def preview_cost(samples: list[Sample], repeat: int) -> float | None:
+    """Median CPU ms of making a JPEG's preview later, in a tree where the worker leaves it out."""
+    module = sys.modules[fingerprint_file.__module__]
+    if not WORKER_CALL or not samples or not hasattr(module, "preview_file"):
+        return None
+    return 1000 * statistics.median(
+        min(cpu_seconds(module.preview_file, s.path) for _ in range(repeat)) for s in samples
+    )
 
 
 def peak_rss(path: Path, what: str) -> dict[str, float]:
@@ -276,6 +294,9 @@ def report(samples: list[Sample], repeat: int) -> str:
             "fingerprint_file stages on the JPEGs, median wall ms: "
             + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
         )
+    later = preview_cost([s for s in samples if s.group.startswith("JPEG")], repeat)
+    if later is not None:
+        parts.append(f"the 1024 px preview left out above, made on first view (preview_file): median {later:.1f} ms")
     if memory:
         parts.append("\n".join(memory_table(memory)))
     parts.append("\n".join(verdicts(results, memory)))

@@ -19,6 +19,7 @@ from collections_app.forms import UploadForm
 from collections_app.models import IngestBatch, Version
 from collections_app.permissions import require_perm
 from collections_app.search import COUNT_LIMIT, CappedPaginator
+from collections_app.signals import preview_wanted
 from collections_app.streaming import original_download, stored_file_response
 from collections_app.uploads import (
     BatchNotYours,
@@ -223,5 +224,13 @@ def version_thumbnail(request, pk: int, size: str):
     fingerprint = getattr(version, "fingerprint", None)
     if fingerprint is None:
         raise Http404(_("No thumbnail yet."))
-    name = fingerprint.thumb_small if size == "small" else fingerprint.thumb_preview
+    name = fingerprint.thumb_small if size == "small" else fingerprint.thumb_preview or _preview_made(version.pk)
+    # The small thumbnail stands in for a preview that could not be made (the original gone or unreadable).
+    name = name or fingerprint.thumb_small
     return stored_file_response(name=name, download_name=f"{version.pk}-{size}.jpg", content_type="image/jpeg")
+
+
+def _preview_made(version_id: int) -> str:
+    """The preview made now by detection, which left it out when it fingerprinted a reduced decode."""
+    names = (name for _receiver, name in preview_wanted.send(sender=Version, version_id=version_id))
+    return next((name for name in names if name), "")

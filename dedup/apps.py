@@ -20,10 +20,11 @@ class DedupConfig(AppConfig):
         # (it does in dedup.imaging.fingerprint), an image over the limit must stop, not decode.
         warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
-        from collections_app.signals import processing_requested
+        from collections_app.signals import preview_wanted, processing_requested
         from dedup import handlers
 
         processing_requested.connect(handlers.processing_requested, dispatch_uid="dedup.processing_requested")
+        preview_wanted.connect(handlers.preview_wanted, dispatch_uid="dedup.preview_wanted")
 
         from django.db.models.signals import pre_save
 

@@ -19,7 +19,7 @@ from collections_app.models import ImportedMetadata, Version
 from collections_app.storage import STORAGE_ERRORS, storage_replace
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.fingerprint import Fingerprint as FingerprintData
-from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.fingerprint import fingerprint_file, preview_file
 from dedup.imaging.index import to_signed
 from dedup.imaging.renditions import THUMB_PREVIEW, THUMB_SMALL
 from dedup.matching.clusters import version_match
@@ -122,6 +122,7 @@ def _process(version_id: int) -> str:
                 max_pixels=settings.DUPFINDER_MAX_PIXELS,
                 page=version.page_number,
                 max_pages=settings.DUPFINDER_MAX_PDF_PAGES,
+                preview=False,  # a JPEG photo decodes at 1/8; its preview is made when first shown
             )
     except FingerprintError as exc:
         version_mark_failed(version_id=version_id, failure=exc)
@@ -194,6 +195,29 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
     version.width, version.height = data.width, data.height
     version.save(update_fields=["format", "width", "height"])
     return fingerprint
+
+
+def version_preview_ensure(*, version_id: int) -> str:
+    """The stored name of the version's large preview, made now from the original if fingerprinting left it out
+    (a photo decoded reduced); "" when there is no fingerprint or the original cannot be read or decoded."""
+    fingerprint = Fingerprint.objects.select_related("version").filter(version_id=version_id).first()
+    if fingerprint is None or fingerprint.thumb_preview:
+        return fingerprint.thumb_preview if fingerprint else ""
+    version = fingerprint.version
+    try:
+        with version.file.open("rb") as handle:
+            content = preview_file(
+                handle,
+                max_pixels=settings.DUPFINDER_MAX_PIXELS,
+                page=version.page_number,
+                max_pages=settings.DUPFINDER_MAX_PDF_PAGES,
+            )
+        name = _store_thumbnail(f"thumbs/{version_id}/{THUMB_PREVIEW}.jpg", content)
+    except (FingerprintError, FileNotFoundError, *STORAGE_ERRORS) as exc:
+        logger.warning("No preview for version %s: %s", version_id, exc)
+        return ""
+    Fingerprint.objects.filter(pk=fingerprint.pk).update(thumb_preview=name)
+    return name
 
 
 def version_dispatch_processing(

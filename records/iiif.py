@@ -20,6 +20,7 @@ from PIL import Image
 from collections_app.models import Item, Version
 from collections_app.streaming import original_download
 from dedup.models import Cluster, Fingerprint
+from dedup.services import version_preview_ensure
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
@@ -74,7 +75,7 @@ def picture(version: Version) -> Picture | None:
     fingerprint = Fingerprint.objects.filter(version=version).only("thumb_small", "thumb_preview").first()
     if fingerprint is None:
         return None
-    preview = _size(fingerprint.thumb_preview)
+    preview = _size(fingerprint.thumb_preview or version_preview_ensure(version_id=version.pk))
     if preview is None:
         return None
     return Picture(version, preview, _size(fingerprint.thumb_small))
@@ -102,8 +103,8 @@ def image_info(*, pic: Picture, absolute: Absolute) -> dict:
 
 def thumbnail_name(*, version: Version, size: tuple[int, int] | None) -> str | None:
     """The stored file answering a level-0 request for the whole picture at `size` (None: max)."""
+    pic = picture(version)  # first: it makes a preview fingerprinting left out
     fingerprint = Fingerprint.objects.filter(version=version).first()
-    pic = picture(version)
     if fingerprint is None or pic is None:
         return None
     if size is None or size == pic.preview:

@@ -25,6 +25,7 @@ from dedup.imaging.formats import GREY_MODES
 from dedup.imaging.renditions import THUMB_PREVIEW
 from dedup.models import MatchKind
 from dedup.reasons import reason_text
+from dedup.services import version_preview_ensure
 from records.copy_check import ItemAnswer, Verification, VersionMatch, difference_label
 from records.side_by_side import picture_pair
 
@@ -98,10 +99,11 @@ def _traits(submitted, match: VersionMatch) -> list[str]:
 def _pictures(submitted, match: VersionMatch | None) -> dict | None:
     fingerprint = match.fingerprint if match else None
     preview = submitted.thumbnails.get(THUMB_PREVIEW)
-    if fingerprint is None or not fingerprint.thumb_preview or not preview:
+    name = fingerprint and (fingerprint.thumb_preview or version_preview_ensure(version_id=fingerprint.version_id))
+    if not name or not preview:
         return None
     try:
-        with default_storage.open(fingerprint.thumb_preview, "rb") as handle:
+        with default_storage.open(name, "rb") as handle:
             stored = handle.read()
     except OSError as exc:
         logger.warning("No preview for version %s: %s", fingerprint.version_id, exc)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from collections_app.models import Version
 from collections_app.services import audit_record
 from collections_app.storage import STORAGE_ERRORS, quarantine_storage
+from dedup.services import version_preview_ensure
 from reports.selectors import reclaim_candidates
 
 CHUNK = 1024 * 1024
@@ -74,6 +75,7 @@ def version_reclaim(*, version_id: int, actor: Any, reason: str = "") -> Version
             _("Version %(id)d is not a superseded file of a resolved cluster, or it is held or already moved.")
             % {"id": version_id}
         )
+    version_preview_ensure(version_id=version_id)  # made from the original while it is still there to read
     name = version.file.name
     version.quarantine_name = _copy_verified(
         source=default_storage, name=name, target=quarantine_storage(), sha256=version.sha256

@@ -44,6 +44,11 @@ def test_an_upload_is_stored_in_the_bucket_processed_from_it_and_served_from_it(
     assert version.status == Version.Status.DONE, version.error_text  # tasks run eagerly here
     assert s3.keys("media/originals/") == [f"media/{version.file.name}"]
     assert s3.read(f"media/{version.file.name}") == data
+    # A JPEG photo is fingerprinted from a reduced decode: its preview is made in the bucket when first shown.
+    assert s3.keys("media/thumbs/") == [f"media/{version.fingerprint.thumb_small}"]
+    preview = client.get(reverse("version-thumbnail", args=[version.pk, "preview"]))
+    assert preview.status_code == 200 and _body(preview)[:2] == b"\xff\xd8"
+    version.fingerprint.refresh_from_db()
     thumbs = s3.keys("media/thumbs/")
     assert thumbs == sorted([f"media/{version.fingerprint.thumb_small}", f"media/{version.fingerprint.thumb_preview}"])
 
@@ -57,7 +62,7 @@ def test_an_upload_is_stored_in_the_bucket_processed_from_it_and_served_from_it(
 def test_processing_twice_replaces_the_thumbnails_in_the_bucket_rather_than_adding_copies(add_version, s3):  # noqa: F811
     from dedup.services import version_process
 
-    version = add_version("photo/a.jpg", encode(scene(42), quality=90))
+    version = add_version("photo/a.png", encode(scene(42), "PNG"))  # a PNG stores both thumbnails at once
     before = s3.keys("media/thumbs/")
     Version.objects.filter(pk=version.pk).update(status=Version.Status.PENDING)
     version_process(version_id=version.pk)

@@ -20,7 +20,7 @@ from dedup.imaging.tiff_bands import tiff_bands
 
 # JPEG can only scale by 1/2, 1/4 or 1/8; a 4000 px photo at 1/4 gives a 1000 px preview, which is
 # worth far more speed than the missing 24 px.
-_PREVIEW_MIN_SIDE = 896
+PREVIEW_MIN_SIDE = 896
 _BAND_ROWS = 512  # rows converted at a time when a whole-image conversion would double peak memory
 
 # Orientation tag value -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
@@ -41,10 +41,14 @@ PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, Index
 
 @dataclass(frozen=True)
 class Decoded:
-    display: Image.Image  # upright, "L" or "RGB", a little above preview size
+    display: Image.Image  # upright, "L" or "RGB", a little above preview size (or above `least`, when reduced)
     orientation: int
     width: int  # of the full-size upright image
     height: int
+    # Decoded at a smaller scale than the preview needs (JPEG draft, JPEG 2000 levels): the display is only
+    # good for what is RENDITION_SIDE or smaller, and preview_size is the (upright) size it would have had.
+    reduced: bool = False
+    preview_size: tuple[int, int] | None = None
 
 
 @contextmanager
@@ -118,17 +122,29 @@ def bit_depth(image: ImageFile.ImageFile) -> int:
     return _MODE_BITS.get(image.mode, 8)
 
 
-def decode_display(image: ImageFile.ImageFile) -> Decoded:
-    """Decode the first frame once, shrunk to just above preview size, in "L" or "RGB", upright."""
+def decode_display(image: ImageFile.ImageFile, *, least: int = PREVIEW_MIN_SIDE) -> Decoded:
+    """Decode the first frame once, shrunk to just above preview size, in "L" or "RGB", upright.
+
+    With a smaller `least`, a format that decodes reduced (JPEG in the DCT domain, JPEG 2000 by wavelet level)
+    stops just above `least` instead, and says so (`reduced`); other formats decode as for the preview.
+    """
     width, height = image.size  # read before draft() shrinks it
     longest = max(width, height)
-    scale = next((s for s in (8, 4, 2) if longest // s >= _PREVIEW_MIN_SIDE), 1)
-    if scale > 1:
-        # Only JPEG implements draft: libjpeg then skips most of the inverse DCT work.
-        image.draft(None, (max(1, image.width // scale), max(1, image.height // scale)))
-    levels = _jpeg2000_levels(image, longest) if image.format == "JPEG2000" else 0
+    scale = _draft_scale(longest, least)
+    # Only JPEG (and MPO) implement draft: libjpeg then skips most of the inverse DCT work.
+    drafted = scale > 1 and image.draft(None, (max(1, image.width // scale), max(1, image.height // scale)))
+    preview_size = None
+    if drafted and scale > _draft_scale(longest, PREVIEW_MIN_SIDE):
+        drafted_size = _drafted_size(width, height, _draft_scale(longest, PREVIEW_MIN_SIDE))
+        preview_size = _preview_size(drafted_size, max(drafted_size))
+    levels = _jpeg2000_levels(image, longest, least) if image.format == "JPEG2000" else 0
     if levels:
         image.reduce = levels  # OpenJPEG decodes only the wavelet levels down to this size
+        preview_levels = _jpeg2000_levels(image, longest)
+        if levels > preview_levels:
+            power = 1 << preview_levels  # OpenJPEG rounds each side to the nearest
+            reduced_size = ((width + power // 2) // power, (height + power // 2) // power) if preview_levels else None
+            preview_size = _preview_size(reduced_size or (width, height), longest >> preview_levels)
     factor = (
         max(1, (max(width, height) >> levels) // THUMB_PREVIEW) if levels else max(1, max(image.size) // THUMB_PREVIEW)
     )
@@ -141,7 +157,27 @@ def decode_display(image: ImageFile.ImageFile) -> Decoded:
         display = display.transpose(_ORIENTATION_FIX[orientation])
     if orientation >= 5:  # the transposing orientations swap width and height
         width, height = height, width
-    return Decoded(display, orientation, width, height)
+        preview_size = preview_size[::-1] if preview_size else None
+    return Decoded(display, orientation, width, height, preview_size is not None, preview_size)
+
+
+def _draft_scale(longest: int, least: int) -> int:
+    return next((s for s in (8, 4, 2) if longest // s >= least), 1)
+
+
+def _drafted_size(width: int, height: int, wanted: int) -> tuple[int, int]:
+    """The size JpegImageFile.draft gives when asked for 1/`wanted` (it may pick another power of two)."""
+    if wanted == 1:
+        return width, height
+    scale = min(width // max(1, width // wanted), height // max(1, height // wanted))
+    chosen = next(s for s in (8, 4, 2, 1) if scale >= s)
+    return (width + chosen - 1) // chosen, (height + chosen - 1) // chosen
+
+
+def _preview_size(decoded: tuple[int, int], longest: int) -> tuple[int, int]:
+    """The display's size after the shrink below, from the size the preview-scale decode gives."""
+    factor = max(1, longest // THUMB_PREVIEW)
+    return (decoded[0] + factor - 1) // factor, (decoded[1] + factor - 1) // factor
 
 
 def _load(image: ImageFile.ImageFile, levels: int) -> ImageFile.ImageFile:
@@ -167,10 +203,10 @@ _HEADER_BYTES = 64 * 1024
 _MAX_LEVELS = 5
 
 
-def _jpeg2000_levels(image: ImageFile.ImageFile, longest: int) -> int:
-    """How many wavelet levels to skip: the codestream's own count (main header), kept above preview size."""
+def _jpeg2000_levels(image: ImageFile.ImageFile, longest: int, least: int = PREVIEW_MIN_SIDE) -> int:
+    """How many wavelet levels to skip: the codestream's own count (main header), kept above `least`."""
     wanted = 0
-    while wanted < _MAX_LEVELS and longest >> (wanted + 1) >= _PREVIEW_MIN_SIDE:
+    while wanted < _MAX_LEVELS and longest >> (wanted + 1) >= least:
         wanted += 1
     if not wanted or image.fp is None:
         return 0

@@ -11,14 +11,30 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image
 
-from dedup.imaging.decode import Decoded, bit_depth, decode_display, open_image, page_count, pillow_errors
+from dedup.imaging.decode import (
+    PREVIEW_MIN_SIDE,
+    Decoded,
+    bit_depth,
+    decode_display,
+    open_image,
+    page_count,
+    pillow_errors,
+)
 from dedup.imaging.errors import Failure, FingerprintError
 from dedup.imaging.formats import PDF
 from dedup.imaging.hashes import centre_phashes, hashes, reframed_phashes, trimmed_phash
 from dedup.imaging.metadata import extract_metadata
 from dedup.imaging.pdf import document_metadata, is_pdf, pdf_check, render_page
 from dedup.imaging.reading import Source, read_source
-from dedup.imaging.renditions import content_rendition, detail_rendition, renditions
+from dedup.imaging.renditions import (
+    RENDITION_SIDE,
+    content_rendition,
+    detail_rendition,
+    may_need_preview,
+    preview_thumbnail,
+    reduced_renditions,
+    renditions,
+)
 from dedup.imaging.sniff import SNIFF_BYTES, is_pdf_polyglot, is_polyglot
 
 MAX_PAGES = 500
@@ -94,10 +110,20 @@ def _is_pdf(fp: BinaryIO) -> bool:
 
 
 def fingerprint_file(
-    source: Source, *, max_pixels: int = 200_000_000, page: int | None = None, max_pages: int = MAX_PAGES
+    source: Source,
+    *,
+    max_pixels: int = 200_000_000,
+    page: int | None = None,
+    max_pages: int = MAX_PAGES,
+    preview: bool = True,
 ) -> Fingerprint:
     """Fingerprint the first page or frame of an image file (a path or a binary file object), or page `page`
-    (1-based) of a PDF; a PDF of one page may leave `page` out."""
+    (1-based) of a PDF; a PDF of one page may leave `page` out.
+
+    With `preview=False` a file that decodes reduced (JPEG, JPEG 2000) is decoded just above RENDITION_SIDE and
+    `thumbnails` may lack the THUMB_PREVIEW entry (`preview_file` makes it later); a picture that may be matted
+    or a page is decoded again at preview size, so its content and detail renditions are cut as before.
+    """
     watch = _Stopwatch()
     with ExitStack() as stack:
         fp, sha256, byte_size = read_source(source, stack)
@@ -111,13 +137,34 @@ def fingerprint_file(
             with pillow_errors(max_pixels):
                 image = stack.enter_context(open_image(fp, max_pixels))
                 pages, bits = page_count(image), bit_depth(image)
-                decoded = decode_display(image)
+                decoded = decode_display(image, least=PREVIEW_MIN_SIDE if preview else RENDITION_SIDE)
         watch.lap("decode")
         metadata = extract_metadata(image)
         metadata["warnings"] = _decode_warnings(caught) + metadata["warnings"]
         watch.lap("metadata")
+        made = reduced_renditions(decoded.display, decoded.preview_size) if decoded.preview_size else None
+        if made and may_need_preview(made[0]):
+            with warnings.catch_warnings(), pillow_errors(max_pixels):
+                warnings.simplefilter("ignore")  # the same file's warnings were caught above
+                fp.seek(0)
+                decoded, made = decode_display(stack.enter_context(open_image(fp, max_pixels))), None
+            watch.lap("decode_again")
         described = _Described(sha256, byte_size, image.format or "", image.mode, bits, pages, metadata)
-        return _fingerprint_decoded(decoded, described, watch)
+        return _fingerprint_decoded(decoded, described, watch, made)
+
+
+def preview_file(
+    source: Source, *, max_pixels: int = 200_000_000, page: int | None = None, max_pages: int = MAX_PAGES
+) -> bytes:
+    """The JPEG preview (longest side up to THUMB_PREVIEW) that `fingerprint_file` makes with `preview=True`."""
+    with ExitStack() as stack:
+        fp, _sha256, _size = read_source(source, stack)
+        if _is_pdf(fp):
+            rendered = render_page(fp, page=page or 1, max_pages=max_pages, max_pixels=max_pixels)
+            return preview_thumbnail(rendered.display)
+        with warnings.catch_warnings(), pillow_errors(max_pixels):
+            warnings.simplefilter("ignore")
+            return preview_thumbnail(decode_display(stack.enter_context(open_image(fp, max_pixels))).display)
 
 
 @dataclass(frozen=True)
@@ -152,10 +199,16 @@ def _fingerprint_page(
     return _fingerprint_decoded(decoded, described, watch)
 
 
-def _fingerprint_decoded(decoded: Decoded, described: _Described, watch: _Stopwatch) -> Fingerprint:
-    grey, thumbnails = renditions(decoded.display)
-    matted = content_rendition(decoded.display, grey)
-    detail, detail_box = detail_rendition(decoded.display, grey) or (None, ())
+def _fingerprint_decoded(
+    decoded: Decoded, described: _Described, watch: _Stopwatch, made: tuple[Image.Image, dict[int, bytes]] | None = None
+) -> Fingerprint:
+    """`made`: the rendition and thumbnails of a reduced decode, a picture with neither mat nor page."""
+    if made:
+        (grey, thumbnails), matted, detail, detail_box = made, None, None, ()
+    else:
+        grey, thumbnails = renditions(decoded.display)
+        matted = content_rendition(decoded.display, grey)
+        detail, detail_box = detail_rendition(decoded.display, grey) or (None, ())
     watch.lap("thumbs")
     phash, dhash, dihedral = hashes(grey)
     trimmed = trimmed_phash(np.asarray(grey))

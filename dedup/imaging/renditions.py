@@ -53,10 +53,69 @@ def renditions(display: Image.Image) -> tuple[Image.Image, dict[int, bytes]]:
     """The greyscale rendition and both JPEG thumbnails, each resized from the one before."""
     # Bicubic, as Image.thumbnail uses, for the big preview; Lanczos for what verification compares.
     preview = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC)
-    small = _fit(preview, THUMB_SMALL)
-    grey_source = small if RENDITION_SIDE == THUMB_SMALL else _fit(preview, RENDITION_SIDE)
-    grey = grey_source.convert("L")
+    grey, small = _small(preview)
     return grey, {THUMB_SMALL: _jpeg(small), THUMB_PREVIEW: _jpeg(preview)}
+
+
+def reduced_renditions(display: Image.Image, preview_size: tuple[int, int]) -> tuple[Image.Image, dict[int, bytes]]:
+    """From a decode reduced below preview size: the greyscale rendition and the small thumbnail alone, at the
+    size `renditions` gives a display of `preview_size` (rounding differs between the two chains)."""
+    size = _fit_size(_fit_size(preview_size, THUMB_PREVIEW), THUMB_SMALL)
+    factor = min(display.width // size[0], display.height // size[1])
+    small = display.reduce(factor) if factor > 1 else display
+    small = small if small.size == size else small.resize(size, Image.Resampling.LANCZOS)
+    grey = small if RENDITION_SIDE == THUMB_SMALL else _fit(display, RENDITION_SIDE)
+    return grey.convert("L"), {THUMB_SMALL: _jpeg(small)}
+
+
+def _fit_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size `_fit` gives an image of `size`."""
+    if max(size) <= side:
+        return size
+    factor = max(size) // side
+    if factor > 1:
+        size = ((size[0] + factor - 1) // factor, (size[1] + factor - 1) // factor)
+    return _fitted_size(size, side)
+
+
+def preview_thumbnail(display: Image.Image) -> bytes:
+    """The JPEG preview of a preview-sized decode, as `renditions` makes it."""
+    return _jpeg(_fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC))
+
+
+def _small(source: Image.Image) -> tuple[Image.Image, Image.Image]:
+    small = _fit(source, THUMB_SMALL)
+    grey_source = small if RENDITION_SIDE == THUMB_SMALL else _fit(source, RENDITION_SIDE)
+    return grey_source.convert("L"), small
+
+
+# How far short of the thresholds a rendition from a reduced decode may fall and still be decoded again at
+# preview size: its pixels differ a little from the preview decode's, which then decides exactly. Set on the
+# JPEGs of a bench.dataset set (seed 5): no picture with a content or detail rendition was missed.
+_NEAR_SHARE = 0.05
+_NEAR_TONE = 5
+_PAPER_SHIFTS = (-6, -3, 0, 3, 6)  # a page's 90th-percentile tone moves a few levels with the decode scale
+
+
+def may_need_preview(grey: Image.Image) -> bool:
+    """Whether a picture might have a content or detail rendition (a mat, a letterbox, a page), judged leniently
+    on its rendition: those are cut from a preview-sized decode, so a picture decoded smaller is decoded again."""
+    small = np.asarray(grey)
+    whole = (0, grey.height, 0, grey.width)
+    boxes = {trim_box(small, CONTENT_MIN_SHARE), trim_box(small, CONTENT_MIN_SHARE * 0.9), whole}
+    frame = grey.width * grey.height
+    if any((b - t) * (r - lft) < (CONTENT_RENDITION_BELOW + _NEAR_SHARE) * frame for t, b, lft, r in boxes):
+        return True
+    return any(_near_page(small[t:b, lft:r]) for t, b, lft, r in boxes)
+
+
+def _near_page(grey: np.ndarray) -> bool:
+    paper = float(np.percentile(grey, 90))
+    if paper < PAPER_TONE - _NEAR_TONE:
+        return False
+    signed = grey.astype(np.int16)
+    blank = max(float(np.mean(np.abs(signed - (paper + shift)) <= PAPER_TOLERANCE)) for shift in _PAPER_SHIFTS)
+    return blank >= PAPER_SHARE - _NEAR_SHARE
 
 
 def content_rendition(display: Image.Image, grey: Image.Image) -> Image.Image | None:

@@ -149,6 +149,9 @@ def _rescanned(picture: Image.Image) -> Image.Image:
 
 
 def test_a_rescan_beyond_the_whole_picture_radius_is_found_by_its_centre_hash(add_version, settings):
+    # A tighter radius than the default: from the worker's reduced decode (1/2 here) this rescan's whole-picture
+    # hashes come 6 bits from the original's, its centre hashes 2.
+    settings.DUPFINDER_MATCH_RADIUS = 5
     picture = scene(5, (800, 600))
     original = add_version("original.jpg", encode(picture, quality=92))
     rescan = add_version("rescan.jpg", encode(_rescanned(picture), quality=85))

@@ -6,8 +6,11 @@ import pytest
 from django.core.files.storage import default_storage, storages
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from PIL import Image
 
 from collections_app.models import AuditEvent, Version
+from dedup.imaging.renditions import THUMB_PREVIEW
+from dedup.models import Fingerprint
 from dedup.review.services import cluster_undo
 from reports.selectors import quarantined_not_superseded, reclaim_candidates
 from reports.services import ReclaimError, version_purge, version_reclaim, version_restore, version_set_legal_hold
@@ -154,3 +157,15 @@ def test_purge_asks_for_confirmation_and_refuses_a_short_retention(
         call_command("purge_quarantine", "--older-than", "30")
     a.refresh_from_db()
     assert a.purged_at is None
+
+
+def test_a_file_is_previewed_before_it_is_reclaimed_so_its_preview_outlives_the_move(
+    collection, django_capture_on_commit_callbacks
+):
+    a = collection["a"]
+    Fingerprint.objects.filter(version=a).update(thumb_preview="")  # as fingerprinting a reduced decode leaves it
+    default_storage.delete(f"thumbs/{a.pk}/{THUMB_PREVIEW}.jpg")
+    with django_capture_on_commit_callbacks(execute=True):
+        version_reclaim(version_id=a.pk, actor="ops")
+    name = Fingerprint.objects.get(version=a).thumb_preview
+    assert name and Image.open(default_storage.open(name, "rb")).size == (a.width, a.height)
