@@ -3,13 +3,13 @@ outlined on both images, for a curator to confirm or decline."""
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app.permissions import require_perm
+from collections_app.search import COUNT_LIMIT, IdsFirstPaginator
 from dedup.reasons import evidence_reason
 from dedup.review import possible
 from dedup.review.forms import PairForm
@@ -39,7 +39,11 @@ def _outline(box: list | None, size: list | None) -> dict | None:
 @require_perm("dedup.view_cluster")
 @require_GET
 def possible_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(possible_pairs(), PAGE_SIZE).get_page(request.GET.get("page"))
+    # As the queue: count to the page asked for or to COUNT_LIMIT, and read a deep page's ids off the index of
+    # waiting pairs first, so the pairs before it are neither loaded nor joined to their versions.
+    wanted = request.GET.get("page", "")
+    limit = max(COUNT_LIMIT, (int(wanted) if wanted.isdigit() and len(wanted) < 7 else 1) * PAGE_SIZE)
+    page = IdsFirstPaginator(possible_pairs(), PAGE_SIZE, limit=limit).get_page(wanted)
     rows = []
     for edge in page:
         evidence = edge.evidence

@@ -8,6 +8,7 @@ from collections_app.models import Source
 from dedup.models import BulkRule, Cluster, MatchEdge, NotDuplicatePair
 from dedup.review.bulk import bulk_rule_preview
 from dedup.review.services import cluster_merge, cluster_undo
+from dedup.selectors import possible_pairs
 from tests.dedup.review.conftest import CURATOR_PERMS
 from tests.factories import ClusterFactory, ClusterMemberFactory, VersionFactory
 from tests.query_shapes import skipped_rows_by_id_alone
@@ -112,6 +113,20 @@ def test_possible_duplicates_cost_the_same_queries_for_one_or_many_pairs_and_lea
     assert many <= few
     page = client.get(reverse("review-possible"), {"page": 2}).context["page"]
     assert page.paginator.count == 26 and len(page.object_list) == 6
+
+
+def test_a_deep_possible_duplicates_page_costs_the_queries_of_the_first_and_passes_over_earlier_pairs_by_id(
+    client, curator, django_assert_max_num_queries, monkeypatch
+):
+    monkeypatch.setattr("dedup.review.views_possible.PAGE_SIZE", 5)
+    _possible(30, declined=5)
+    waiting = list(possible_pairs().values_list("pk", flat=True))
+    with django_assert_max_num_queries(8) as first:
+        client.get(reverse("review-possible"))
+    with django_assert_max_num_queries(len(first.captured_queries)) as deep:
+        page = client.get(reverse("review-possible"), {"page": 4}).context["page"]
+    assert [edge.pk for edge in page.object_list] == waiting[15:20]
+    assert skipped_rows_by_id_alone(deep), [q["sql"] for q in deep.captured_queries]
 
 
 def test_bulk_pages_cost_the_same_queries_for_few_or_many_clusters_and_count_in_the_database(
