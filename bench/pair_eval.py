@@ -35,7 +35,7 @@ _SIDES: dict[str, Side] = {}
 
 def _side(path: str) -> tuple[str, Side | None]:
     try:
-        fp = fingerprint_file(path)
+        fp = fingerprint_file(path, preview=False)  # as the worker fingerprints
     except Exception:  # noqa: BLE001 - a file the core refuses simply has no side
         return path, None
     return path, fingerprint_side(fp)

@@ -126,7 +126,7 @@ def fingerprint_all(root: Path, paths: Iterable[str]) -> tuple[dict[str, Entry],
     entries, sides, unreadable = {}, {}, {}
     for path in paths:
         try:
-            fp = fingerprint_file(str(root / path))
+            fp = fingerprint_file(str(root / path), preview=False)  # as the worker fingerprints
         except FingerprintError as exc:
             unreadable[path] = f"refused: {exc.code.value}"
             continue

@@ -1,6 +1,6 @@
 """'Is this copy the official one?': a submitted file checked against the collection, nothing stored."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from django.conf import settings
@@ -12,7 +12,8 @@ from collections_app.models import AuditEvent, ImportedMetadata, Item, Version
 from collections_app.selectors import item_surviving
 from dedup.imaging.compare import fingerprint_side, searchable_hashes, upright_hashes
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
-from dedup.imaging.fingerprint import fingerprint_file
+from dedup.imaging.fingerprint import fingerprint_file, preview_file
+from dedup.imaging.renditions import THUMB_PREVIEW
 from dedup.matching.candidates import candidates_for_hashes
 from dedup.matching.edges import sides_compare, stored_side
 from dedup.models import Fingerprint, MatchKind
@@ -214,7 +215,13 @@ def copy_check(*, fileobj: IO[bytes], byte_size: int | None = None) -> Verificat
     """
     if byte_size is not None and byte_size > settings.DUPFINDER_MAX_UPLOAD_BYTES:
         raise VerificationTooLarge
-    submitted = fingerprint_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+    # Fingerprinted as the worker fingerprints a stored version (a JPEG photo from its reduced decode), so this
+    # answer and matching compare the same hashes; the statement's picture of the copy is made apart.
+    submitted = fingerprint_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS, preview=False)
+    if THUMB_PREVIEW not in submitted.thumbnails:
+        fileobj.seek(0)
+        preview = preview_file(fileobj, max_pixels=settings.DUPFINDER_MAX_PIXELS)
+        submitted = replace(submitted, thumbnails={**submitted.thumbnails, THUMB_PREVIEW: preview})
     candidates = candidates_for_hashes(
         upright=upright_hashes(submitted), hashes=searchable_hashes(submitted), sha256=submitted.sha256
     )

@@ -1,12 +1,17 @@
 """'Is this copy the official one?': exact, resized, rotated and unrelated copies; nothing submitted is stored."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
 from collections_app.models import AuditEvent, Item, Version
+from dedup.imaging.index import to_unsigned
+from dedup.imaging.renditions import THUMB_PREVIEW
 from dedup.models import ClusterMember, Fingerprint, MatchKind
+from records.copy_check import copy_check
 from tests.dedup.conftest import add_version  # noqa: F401 - the fixture
 from tests.images import encode, scene
 
@@ -143,3 +148,14 @@ def test_the_verify_page_the_api_and_the_cluster_give_a_copy_the_same_kind(verif
     stored = add_version("found/copy.png", copy)
     in_cluster = ClusterMember.objects.get(version=stored)
     assert by_api["kind"] == by_page.kind == in_cluster.kind == MatchKind.NEAR
+
+
+def test_a_checked_copy_is_fingerprinted_as_the_worker_fingerprints_a_stored_version(add_version):  # noqa: F811
+    """A large JPEG photo decodes reduced in the worker; the copy check reads it the same way, so its hashes and
+    rendition are the stored version's, and the statement still gets a preview of the copy."""
+    data = encode(scene(33, (2400, 1800)), quality=90)
+    stored = Fingerprint.objects.get(version=add_version("press/harbour.jpg", data))
+    checked = copy_check(fileobj=io.BytesIO(data)).submitted
+    assert (checked.phash, checked.dhash) == (to_unsigned(stored.phash), to_unsigned(stored.dhash))
+    assert checked.rendition == bytes(stored.rendition)
+    assert checked.thumbnails[THUMB_PREVIEW][:2] == b"\xff\xd8"
