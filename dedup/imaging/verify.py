@@ -342,9 +342,9 @@ def _subpixel(corr: np.ndarray, py: np.ndarray, px: np.ndarray, axis: int) -> np
     return base + np.clip(frac, -0.5, 0.5)
 
 
-def _fit_affine(points: np.ndarray, targets: np.ndarray, *, projective: bool = False) -> np.ndarray | None:
-    """Least-squares affine points -> targets, dropping outliers twice; None when too few agree. With
-    `projective`, the points the affine fit kept may bend it into a perspective map (`_fit_projective`)."""
+def _fit_map(points: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
+    """Least-squares affine points -> targets, dropping outliers twice, then bent into a perspective map where
+    the points it kept show one (`_fit_projective`); None when too few agree."""
     keep = np.ones(len(points), dtype=bool)
     model = None
     design_all = np.hstack([points, np.ones((len(points), 1))])
@@ -360,7 +360,7 @@ def _fit_affine(points: np.ndarray, targets: np.ndarray, *, projective: bool = F
         model = np.vstack([sol.T, [0, 0, 1]])
         resid = np.linalg.norm(design_all @ sol - targets, axis=1)
         keep = resid < max(0.75, 2.5 * float(np.median(resid[keep])))
-    if projective and model is not None:
+    if model is not None:
         return _fit_projective(points[keep], targets[keep], model)
     return model
 
@@ -385,22 +385,16 @@ def _fit_projective(points: np.ndarray, targets: np.ndarray, affine: np.ndarray)
     return fit if bend <= PROJECTIVE_MAX_BEND * float(np.ptp(points, axis=0).max()) else affine
 
 
-def _refine(
-    a: np.ndarray,
-    a_blocks: _Blocks | None,
-    b: np.ndarray,
-    amap: np.ndarray,
-    iterations: int,
-    projective: bool = False,
-) -> np.ndarray:
-    """Improve amap (a -> b coordinates) from local block shifts between a and warped b."""
+def _refine(a: np.ndarray, a_blocks: _Blocks | None, b: np.ndarray, amap: np.ndarray, iterations: int) -> np.ndarray:
+    """Improve amap (a -> b coordinates) from local block shifts between a and warped b, bent into a perspective
+    map where the shifts show one."""
     for _ in range(iterations):
         warped = _warp(b, amap, a.shape)
         valid = _valid_mask(amap, a.shape, b.shape)
         points, shifts = _block_shifts(a_blocks, warped, valid, BLOCK)
         if len(points) < 4:
             break
-        update = _fit_affine(points, points + shifts, projective=projective)
+        update = _fit_map(points, points + shifts)
         if update is None:
             break
         amap = amap @ update
@@ -411,11 +405,11 @@ def _refine(
 
 def _align_coarse(a: _Level, b_half: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """Half resolution takes the large shifts; returns the map in half-resolution coordinates."""
-    return _refine(a.half, a.half_blocks, b_half, HALF_INV @ guess @ HALF, iterations=2, projective=True)
+    return _refine(a.half, a.half_blocks, b_half, HALF_INV @ guess @ HALF, iterations=2)
 
 
 def _align_fine(a: _Level, b: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    return _refine(a.full, a.full_blocks, b, HALF @ coarse @ HALF_INV, iterations=1, projective=True)
+    return _refine(a.full, a.full_blocks, b, HALF @ coarse @ HALF_INV, iterations=1)
 
 
 class _Level:
