@@ -85,6 +85,8 @@ MARK = 0.45  # |difference| in units of contrast that counts as a mark added or 
 ONE_SIGNED = 0.15  # marks of the other sign, as a share of the region's marks: more is changed content
 PLATEAU = 0.12  # units of contrast around a region's median tone that count as one flat fill
 PLATEAU_SHARE = 0.55  # a bar's fill covers at least this share of its box
+RING = 3  # px around a region, read for the tone the picture has there
+TONE_SHARED = 0.3  # share of a place in one tone that makes the tone that place's own (paper round a field)
 PLATEAU_APART = 0.35  # tone difference of two fills that makes them different fills (a bar over paper)
 TINT_GAIN = 0.75  # a region whose contrast is at most this share of the other's, tone for tone, is tinted
 TINT_INLIERS = 0.6  # share of the region's pixels the tint explains
@@ -533,7 +535,9 @@ def _regions(maps: _Maps, limit: float) -> list[Region] | None:
     # Reported out to the frame's edge when it reaches the edge of what was compared: a caption bar is
     # flush with the frame, although its outermost pixels were left out of the reading.
     edges = (in_top, in_bottom, in_left, in_right)
-    return [replace(r, box=_to_frame_edges(r.box, edges, (h, w))) for r in (_read_region(maps, b) for b in boxes)]
+    return [
+        replace(r, box=_to_frame_edges(r.box, edges, (h, w))) for r in (_read_region(maps, b, limit) for b in boxes)
+    ]
 
 
 def _to_frame_edges(box: Box, compared: Box, shape: tuple[int, int]) -> Box:
@@ -546,7 +550,7 @@ def _to_frame_edges(box: Box, compared: Box, shape: tuple[int, int]) -> Box:
     )
 
 
-def _read_region(maps: _Maps, box: Box) -> Region:
+def _read_region(maps: _Maps, box: Box, limit: float) -> Region:
     """Which side carries something laid over the other in `box`, and what: each test asks whether one side
     is the other plus something, never where on the frame the place is."""
     top, bottom, left, right = box
@@ -556,6 +560,10 @@ def _read_region(maps: _Maps, box: Box) -> Region:
         return Region(box, "b" if plain_a else "a", "plain")
     if plain_a:  # blank on both sides: light fall-off or a mat's shading, no content to differ
         return Region(box, "", "tone")
+    # A flat fill with lettering where the pair departs, over a picture: a bar's box also holds the picture
+    # around it, and the texture the bar hides would otherwise read as marks on the other side.
+    if (carrier := _bar_where_departing(maps, box, limit)) is not None:
+        return Region(box, carrier, "bar")
     diff = w - a  # unblurred: blurred, another name's strokes merge into one darker smudge
     darker, lighter = int(np.count_nonzero(diff < -MARK)), int(np.count_nonzero(diff > MARK))
     if darker > 0 and lighter <= ONE_SIGNED * darker:  # ink added, none taken away: a stamp or note on b
@@ -573,6 +581,45 @@ def _read_region(maps: _Maps, box: Box) -> Region:
     if _displaced(maps, box):
         return Region(box, "", "shift")
     return Region(box, "", "content")
+
+
+def _departing(maps: _Maps, box: Box, limit: float) -> np.ndarray:
+    """Which of the box's pixels lie where the pair departs by more than `limit` (read at half resolution)."""
+    top, bottom, left, right = box
+    half = maps.local[top // 2 : (bottom + 1) // 2, left // 2 : (right + 1) // 2] > limit
+    full = np.repeat(np.repeat(half, 2, axis=0), 2, axis=1)[top % 2 :, left % 2 :]
+    out = np.zeros((bottom - top, right - left), dtype=bool)
+    out[: full.shape[0], : full.shape[1]] = full[: bottom - top, : right - left]
+    return out
+
+
+def _bar_where_departing(maps: _Maps, box: Box, limit: float) -> str | None:
+    """The side that is one flat fill (with its lettering) where the pair departs, in a tone that neither the
+    other side there nor its own surroundings have: a bar laid over a photograph of about its own tone. A
+    fill of the tone around it is the page's paper, where another field, note or date was written."""
+    departs = _departing(maps, box, limit)
+    if int(np.count_nonzero(departs)) < 16:
+        return None
+    top, bottom, left, right = box
+    h, w = maps.a_n.shape
+    around_box = (max(0, top - RING), min(h, bottom + RING), max(0, left - RING), min(w, right + RING))
+    t, b, le, r = around_box
+    # Where the pair departs around the box (more of the same bar) says nothing of the picture's own tone.
+    ring = maps.inner[t:b, le:r] & ~_departing(maps, around_box, limit)
+    ring[top - t : bottom - t, left - le : right - le] = False
+    for x, y, side in ((maps.w_n, maps.a_n, "b"), (maps.a_n, maps.w_n, "a")):
+        here, there = x[top:bottom, left:right][departs], y[top:bottom, left:right][departs]
+        fill = _fill(here)
+        if fill is None or _share_near(there, fill) >= TONE_SHARED:
+            continue
+        around = x[t:b, le:r][ring]
+        if around.size == 0 or _share_near(around, fill) < TONE_SHARED:
+            return side
+    return None
+
+
+def _share_near(x: np.ndarray, tone: float) -> float:
+    return float(np.mean(np.abs(x - tone) < PLATEAU))
 
 
 def _displaced(maps: _Maps, box: Box) -> bool:

@@ -189,14 +189,16 @@ def test_a_form_in_a_mat_verifies_from_its_content_moments_where_the_trim_boxes_
     assert verify_pair(as_rendition(page), as_rendition(framed)).is_duplicate
 
 
-def caption_bar(img: Image.Image, width: float, height: float, corner: str, alpha: float) -> Image.Image:
-    """A credit bar with text laid over one corner, as a press copy carries it."""
+def caption_bar(
+    img: Image.Image, width: float, height: float, corner: str, alpha: float, colour: tuple[int, int, int] | None = None
+) -> Image.Image:
+    """A credit bar with text laid over one corner, as a press copy carries it; dark unless `colour` is given."""
     w, h = img.size
     bw, bh = int(w * width), int(h * height)
     x, y = (0 if "l" in corner else w - bw), (0 if "t" in corner else h - bh)
     layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    draw.rectangle((x, y, x + bw, y + bh), fill=(20, 20, 20, int(255 * alpha)))
+    draw.rectangle((x, y, x + bw, y + bh), fill=(*(colour or (20, 20, 20)), int(255 * alpha)))
     draw.text((x + 8, y + bh // 3), "Photo: Hong Kong Museum of History, 2024", fill=(255, 255, 255, 255))
     return Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
 
@@ -218,6 +220,20 @@ def test_a_photo_with_a_caption_bar_laid_over_an_edge_verifies_and_names_the_reg
         top, bottom, left, right = region.box
         assert region.carrier == "b"
         assert top < bar_bottom and bottom > bar_top and left < bar_right and right > bar_left
+
+
+@pytest.mark.parametrize(("corner", "width"), [("tr", 0.3), ("br", 0.3), ("br", 0.5)])
+def test_a_caption_bar_in_the_tone_of_the_photo_under_it_verifies(
+    photo: Image.Image, corner: str, width: float
+) -> None:
+    w, h = photo.size
+    bw, bh = int(w * width), h // 8
+    x, y = (0 if "l" in corner else w - bw), (0 if "t" in corner else h - bh)
+    under = np.asarray(photo.crop((x, y, x + bw, y + bh))).reshape(-1, 3).mean(axis=0)  # no tone of its own
+    captioned = caption_bar(photo, width, 0.125, corner, 1.0, tuple(int(v) for v in under))
+    verdict = verify_pair(rendition(photo), rendition(captioned))
+    assert verdict.is_duplicate, verdict.reason
+    assert [r.carrier for r in verdict.regions if r.carrier] == ["b"]
 
 
 @pytest.mark.parametrize("seed", range(4))
