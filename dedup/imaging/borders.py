@@ -1,5 +1,7 @@
 """Where the content sits inside uniform borders: two measures, for hashing and for verification."""
 
+import itertools
+
 import numpy as np
 
 # Borders: scanner mats and letterbox bars are flat; photographic content is not.
@@ -33,18 +35,75 @@ def content_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     return top, height - below, left, width - beyond
 
 
+# A line of a mat, frame band, bevel or the paper's margin is one tone, or one smooth ramp of tone (a gradient
+# mat, light fall-off), from end to end. Where bands meet at a mitred corner a line's ends carry the next band's
+# tone: each round peels what it can inside the last round's box, a little further into the corner.
+_LINE_FLAT = 0.98  # share of the line within TRIM_TOL of its straight-line fit (dust, JPEG ringing)
+_STEP = TRIM_TOL / 2  # tone step between neighbouring lines that starts another band (a ramp moves less)
+_PEEL_ROUNDS = 12
+
+
 def trim_box(arr: np.ndarray, min_share: float = 0.3) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of the content inside a uniform border; whole image if none, or if the
+    """(top, bottom, left, right) of the content inside its borders, peeled band by band from each side (a
+    frame, a bevel line, a mat, the paper's margin), each band of its own tone; whole image if none, or if the
     content spans less than `min_share` of a side (a mostly blank image, where trimming would find a detail)."""
     h, w = arr.shape
-    ring = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
-    colour = float(np.median(ring))
-    off = np.abs(arr.astype(np.int16) - colour) > TRIM_TOL
-    rows, cols = off.mean(axis=1) > 0.02, off.mean(axis=0) > 0.02
-    if not rows.any() or not cols.any():
-        return 0, h, 0, w
-    top, bottom = int(np.argmax(rows)), h - int(np.argmax(rows[::-1]))
-    left, right = int(np.argmax(cols)), w - int(np.argmax(cols[::-1]))
-    if (bottom - top) < min_share * h or (right - left) < min_share * w:
+    signed = arr.astype(np.float32)
+    sides = [_Side() for _ in range(4)]  # top, bottom, left, right: how deep each is peeled
+    for _ in range(_PEEL_ROUNDS):
+        top, bottom = sides[0].depth, h - sides[1].depth
+        left, right = sides[2].depth, w - sides[3].depth
+        inside = signed[top:bottom, left:right]
+        if inside.shape[0] < 2 or inside.shape[1] < 2:
+            return 0, h, 0, w
+        lines = (inside, inside[::-1], inside.T, inside.T[::-1])
+        moved = [side.peel(x) for side, x in zip(sides, lines, strict=True) if not side.done]
+        if not any(moved):
+            break
+    top, bottom, left, right = sides[0].depth, h - sides[1].depth, sides[2].depth, w - sides[3].depth
+    if bottom - top < min_share * h or right - left < min_share * w:
         return 0, h, 0, w
     return top, bottom, left, right
+
+
+class _Side:
+    """One side's bands peeled so far (tone ranges, outermost first) and how deep they reach."""
+
+    def __init__(self) -> None:
+        self.depth, self.last_start, self.done = 0, 0, False
+        self.bands: list[tuple[float, float]] = []
+
+    def peel(self, lines: np.ndarray) -> bool:
+        """Peel the leading bands of `lines` (rows, outermost first); whether the side moved. A band of the tone
+        of one before the last is the paper again, inside a line printed on it (a form's outline, a table's
+        rule): that line is content, and the side goes back to where it starts and stays there."""
+        moved = False
+        for start, end, tone in _leading_bands(lines):
+            if self.bands and _same_tone(tone, self.bands[-1]):  # the band the last round stopped in, continued
+                self.bands[-1] = (min(self.bands[-1][0], tone[0]), max(self.bands[-1][1], tone[1]))
+            elif any(_same_tone(tone, earlier) for earlier in self.bands[:-1]):
+                self.depth, self.done = self.last_start, True
+                return True
+            else:
+                self.bands.append(tone)
+                self.last_start = self.depth
+            self.depth, moved = self.depth + end - start, True
+        return moved
+
+
+def _leading_bands(lines: np.ndarray) -> list[tuple[int, int, tuple[float, float]]]:
+    """The runs of lines, from the first, that carry no content, split where the tone steps: (start, end,
+    tone range) each, up to the first line with content."""
+    t = np.arange(lines.shape[1], dtype=np.float32) - (lines.shape[1] - 1) / 2
+    means = lines.mean(axis=1)
+    slope = (lines @ t) / max(float(t @ t), 1.0)
+    residual = np.abs(lines - means[:, None] - slope[:, None] * t)
+    flat = (residual <= TRIM_TOL).mean(axis=1) >= _LINE_FLAT
+    n = int(np.argmin(flat)) if not flat.all() else len(flat)
+    steps = np.flatnonzero(np.abs(np.diff(means[:n])) > _STEP) + 1
+    edges = [0, *steps.tolist(), n] if n else []
+    return [(a, b, (float(means[a:b].min()), float(means[a:b].max()))) for a, b in itertools.pairwise(edges)]
+
+
+def _same_tone(x: tuple[float, float], y: tuple[float, float]) -> bool:
+    return x[0] - TRIM_TOL <= y[1] and y[0] - TRIM_TOL <= x[1]

@@ -140,19 +140,16 @@ def is_page(grey: np.ndarray) -> bool:
 
 def detail_rendition(display: Image.Image, grey: Image.Image) -> tuple[Image.Image, Box] | None:
     """For a page: what the paper carries, inside any mat and the paper's own blank margins, greyscale, longest
-    side DETAIL_SIDE, from the preview-sized decode, with where it was cut (top, bottom, left, right as shares
-    of the frame); None for a picture that is not a page."""
+    side DETAIL_SIDE, with where it was cut (top, bottom, left, right as shares of the frame); None for a
+    picture that is not a page, from the preview-sized decode."""
     small = np.asarray(grey)
     top, bottom, left, right = trim_box(small, CONTENT_MIN_SHARE)
     if not is_page(small[top:bottom, left:right]):  # the paper inside a mat, however wide the mat
         return None
     page = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC).convert("L")
     width, height = page.size
-    top, left = 0, 0
-    for _ in range(2):  # a mat first, then the paper's margins inside it
-        t, b, lft, r = trim_box(np.asarray(page), CONTENT_MIN_SHARE)
-        if (t, b, lft, r) == (0, page.height, 0, page.width):
-            break
-        page, top, left = page.crop((lft, t, r, b)), top + t, left + lft
-    box = (top / height, (top + page.height) / height, left / width, (left + page.width) / width)
+    top, bottom, left, right = trim_box(np.asarray(page), CONTENT_MIN_SHARE)  # any mat, then the paper's margins
+    box = (top / height, bottom / height, left / width, right / width)
+    if (top, bottom, left, right) != (0, height, 0, width):
+        page = page.crop((left, top, right, bottom))
     return _fit(page, DETAIL_SIDE), box

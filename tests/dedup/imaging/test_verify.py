@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from dedup.imaging.compare import likely_transform
+from dedup.imaging.compare import compare_pair, fingerprint_side, likely_transform
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
 from dedup.imaging.fingerprint import fingerprint_file
 from dedup.imaging.verify import Rendition, verify_pair
@@ -184,9 +184,11 @@ def test_a_page_in_a_mat_verifies_under_the_transform_its_hashes_matched(seed: i
 
 
 @pytest.mark.parametrize("seed", [4, 6])
-def test_a_form_in_a_mat_verifies_from_its_content_moments_where_the_trim_boxes_disagree(seed: int) -> None:
+def test_a_form_in_a_mat_verifies_from_the_content_inside_the_mat(seed: int) -> None:
+    # In the whole frame the form is a few dozen pixels of print: the pair is judged on what the mat holds.
     page, framed = page_in_a_mat(seed)
-    assert verify_pair(as_rendition(page), as_rendition(framed)).is_duplicate
+    assert framed.content_size[0]
+    assert compare_pair(fingerprint_side(page), fingerprint_side(framed), strictness="balanced").is_duplicate
 
 
 def caption_bar(
