@@ -20,6 +20,9 @@ CONTENT_MIN_SHARE = 0.1  # of each side: narrower content in a uniform frame is 
 # A page of text or a form holds its differences (one field, one date) in strokes a few pixels tall at
 # RENDITION_SIDE; verification reads such pictures a second time at this size, cut to what the paper carries.
 DETAIL_SIDE = 640
+# Paper kept round the print, as a share of the longest side: verification leaves out a few pixels at a
+# rendition's edge, and a note or date written out to the edge of the print would be left out with them.
+DETAIL_PAD = 0.015
 PAPER_TOLERANCE = 24  # grey levels from the paper's tone
 PAPER_SHARE = 0.5  # of the picture: blank paper at least this share makes a page
 PAPER_TONE = 140  # paper is lighter than this (a scan of a white or cream sheet)
@@ -149,6 +152,14 @@ def detail_rendition(display: Image.Image, grey: Image.Image) -> tuple[Image.Ima
     page = _fit(display, THUMB_PREVIEW, Image.Resampling.BICUBIC).convert("L")
     width, height = page.size
     top, bottom, left, right = trim_box(np.asarray(page), CONTENT_MIN_SHARE)  # any mat, then the paper's margins
+    if (top, bottom, left, right) != (0, height, 0, width):
+        pad = round(DETAIL_PAD * max(width, height))
+        top, bottom, left, right = (
+            max(0, top - pad),
+            min(height, bottom + pad),
+            max(0, left - pad),
+            min(width, right + pad),
+        )
     box = (top / height, bottom / height, left / width, right / width)
     if (top, bottom, left, right) != (0, height, 0, width):
         page = page.crop((left, top, right, bottom))

@@ -6,13 +6,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from dedup.imaging.compare import NEAR, compare_pair, fingerprint_side
 from dedup.imaging.fingerprint import fingerprint_file
 from dedup.imaging.reasons import Reason
 from dedup.imaging.renditions import DETAIL_SIDE
 from tests.images import encode, scene
-from tests.pictures import make_form, random_form_template, random_form_values
+from tests.pictures import make_document_page, make_form, random_form_template, random_form_values, random_layout
 
 SEEDS = range(8)
 
@@ -85,3 +86,26 @@ def test_the_differing_number_is_located_where_it_is_on_both_whole_pictures():
         top, bottom, left, right = box
         assert top / height - 0.02 <= line <= bottom / height + 0.02
         assert left / width >= 0.3
+
+
+def _letter_with_a_note(note: str, at: tuple[int, int]) -> Image.Image:
+    """One letter with a note written under its last line, `at` (right, down) from where the print ends: the
+    note is the print's outermost ink, and the edge of what the paper carries."""
+    rng = np.random.default_rng(5)
+    printed = make_document_page(rng, random_layout(rng), 3)
+    page = Image.new("RGB", (printed.width, printed.height + 300), printed.getpixel((2, 2)))  # room below
+    page.paste(printed, (0, 0))
+    ink = np.argwhere(np.asarray(page.convert("L")) < 200)
+    bottom, left = int(ink[:, 0].max()), int(ink[:, 1].min())
+    draw = ImageDraw.Draw(page)
+    draw.text((left + at[0], bottom + at[1]), note, fill=(200, 50, 50), font=ImageFont.load_default(size=34))
+    return page
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (150, 14), (300, 28)])
+def test_a_different_note_written_out_to_the_edge_of_the_print_is_read_at_detail_size(shift):
+    # Two copies of one letter, each annotated in its own words at about the same place below the signature.
+    first = _side(_letter_with_a_note("Return to sender", (150, 40)))
+    second = _side(_letter_with_a_note("Urgent!", (150 + shift[0], 40 + shift[1])))
+    result = compare_pair(first, second, strictness="balanced")
+    assert not result.is_duplicate, result.evidence["reason"]
