@@ -609,13 +609,32 @@ def _bar_where_departing(maps: _Maps, box: Box, limit: float) -> str | None:
     ring[top - t : bottom - t, left - le : right - le] = False
     for x, y, side in ((maps.w_n, maps.a_n, "b"), (maps.a_n, maps.w_n, "a")):
         here, there = x[top:bottom, left:right][departs], y[top:bottom, left:right][departs]
-        fill = _fill(here)
+        fill = _fill_and_lettering(here)
         if fill is None or _share_near(there, fill) >= TONE_SHARED:
             continue
         around = x[t:b, le:r][ring]
         if around.size == 0 or _share_near(around, fill) < TONE_SHARED:
             return side
     return None
+
+
+def _fill_and_lettering(x: np.ndarray) -> float | None:
+    """The tone of a fill that, with one other tone (its lettering), covers most of `x`, or None. Where a bar
+    departs from the picture under it, its lettering is a large share: at 256 px strokes are a few pixels wide."""
+    fill = _mode(x)
+    rest = x[np.abs(x - fill) >= PLATEAU]
+    apart = rest[np.abs(rest - fill) > PLATEAU_APART]
+    lettering = _mode(apart) if apart.size else fill
+    covered = _share_near(x, fill) + (_share_near(x, lettering) if lettering != fill else 0.0)
+    return fill if covered >= PLATEAU_SHARE else None
+
+
+def _mode(x: np.ndarray) -> float:
+    """The tone with the most of `x` within PLATEAU of it."""
+    counts, edges = np.histogram(x, bins=max(1, int(np.ptp(x) / (PLATEAU / 4)) + 1))
+    window = np.convolve(counts, np.ones(9), mode="same")  # +-PLATEAU around each bin
+    i = int(np.argmax(window))
+    return float((edges[i] + edges[i + 1]) / 2)
 
 
 def _share_near(x: np.ndarray, tone: float) -> float:

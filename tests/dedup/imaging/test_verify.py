@@ -238,6 +238,33 @@ def test_a_caption_bar_in_the_tone_of_the_photo_under_it_verifies(
     assert [r.carrier for r in verdict.regions if r.carrier] == ["b"]
 
 
+@pytest.mark.parametrize(
+    ("seed", "corner", "colour", "size"),
+    [
+        (11, "br", (20, 30, 80), 26),
+        (11, "tr", (20, 30, 80), 26),
+        (12, "tr", (240, 232, 210), 26),
+        (13, "tl", (128,) * 3, 18),
+    ],
+)
+def test_a_caption_bar_whose_lettering_is_much_of_where_the_pair_departs_verifies(
+    seed: int, corner: str, colour: tuple[int, int, int], size: int
+) -> None:
+    # Where the bar departs from the photo under it, its lettering is a large share: the fill alone is not most.
+    photo = make_photo(np.random.default_rng(seed), (720, 540))
+    w, h = photo.size
+    bw, bh = int(w * 0.3), int(h * 0.12)
+    x, y = (0 if "l" in corner else w - bw), (0 if "t" in corner else h - bh)
+    captioned = photo.copy()
+    draw = ImageDraw.Draw(captioned)
+    draw.rectangle((x, y, x + bw, y + bh), fill=colour)
+    ink = (255, 255, 255) if sum(colour) < 400 else (10, 10, 10)
+    draw.text((x + 8, y + bh // 3), "Copy for reference only", fill=ink, font=ImageFont.load_default(size=size))
+    verdict = verify_pair(rendition(photo), rendition(captioned))
+    assert verdict.is_duplicate, verdict.reason
+    assert [r.carrier for r in verdict.regions if r.carrier] == ["b"]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_forms_differing_in_one_field_stay_apart_although_only_one_region_differs(seed: int) -> None:
     rng = np.random.default_rng(100 + seed)
