@@ -94,15 +94,28 @@ class _Side:
 def _leading_bands(lines: np.ndarray) -> list[tuple[int, int, tuple[float, float]]]:
     """The runs of lines, from the first, that carry no content, split where the tone steps: (start, end,
     tone range) each, up to the first line with content."""
-    t = np.arange(lines.shape[1], dtype=np.float32) - (lines.shape[1] - 1) / 2
-    means = lines.mean(axis=1)
-    slope = (lines @ t) / max(float(t @ t), 1.0)
-    residual = np.abs(lines - means[:, None] - slope[:, None] * t)
-    flat = (residual <= TRIM_TOL).mean(axis=1) >= _LINE_FLAT
-    n = int(np.argmin(flat)) if not flat.all() else len(flat)
-    steps = np.flatnonzero(np.abs(np.diff(means[:n])) > _STEP) + 1
+    n = _flat_lines(lines)
+    means = lines[:n].mean(axis=1)
+    steps = np.flatnonzero(np.abs(np.diff(means)) > _STEP) + 1
     edges = [0, *steps.tolist(), n] if n else []
     return [(a, b, (float(means[a:b].min()), float(means[a:b].max()))) for a, b in itertools.pairwise(edges)]
+
+
+def _flat_lines(lines: np.ndarray) -> int:
+    """How many leading lines are each one tone or one smooth ramp; read in growing chunks, since content
+    usually starts within a few lines of the edge and the rest of the box need not be read."""
+    t = np.arange(lines.shape[1], dtype=np.float32) - (lines.shape[1] - 1) / 2
+    tt = max(float(t @ t), 1.0)
+    n, chunk = 0, 16
+    while n < len(lines):
+        x = lines[n : n + chunk]
+        means, slope = x.mean(axis=1), (x @ t) / tt
+        residual = np.abs(x - means[:, None] - slope[:, None] * t)
+        flat = (residual <= TRIM_TOL).mean(axis=1) >= _LINE_FLAT
+        if not flat.all():
+            return n + int(np.argmin(flat))
+        n, chunk = n + len(x), chunk * 2
+    return n
 
 
 def _same_tone(x: tuple[float, float], y: tuple[float, float]) -> bool:
