@@ -143,8 +143,8 @@ def is_page(grey: np.ndarray) -> bool:
 
 def detail_rendition(display: Image.Image, grey: Image.Image) -> tuple[Image.Image, Box] | None:
     """For a page: what the paper carries, inside any mat and the paper's own blank margins, greyscale, longest
-    side DETAIL_SIDE, with where it was cut (top, bottom, left, right as shares of the frame); None for a
-    picture that is not a page, from the preview-sized decode."""
+    side DETAIL_SIDE, from the preview-sized decode, with where it was cut (top, bottom, left, right as shares
+    of the frame); None for a picture that is not a page."""
     small = np.asarray(grey)
     top, bottom, left, right = trim_box(small, CONTENT_MIN_SHARE)
     if not is_page(small[top:bottom, left:right]):  # the paper inside a mat, however wide the mat
@@ -154,13 +154,7 @@ def detail_rendition(display: Image.Image, grey: Image.Image) -> tuple[Image.Ima
     top, bottom, left, right = trim_box(np.asarray(page), CONTENT_MIN_SHARE)  # any mat, then the paper's margins
     if (top, bottom, left, right) != (0, height, 0, width):
         pad = round(DETAIL_PAD * max(width, height))
-        top, bottom, left, right = (
-            max(0, top - pad),
-            min(height, bottom + pad),
-            max(0, left - pad),
-            min(width, right + pad),
-        )
-    box = (top / height, bottom / height, left / width, right / width)
-    if (top, bottom, left, right) != (0, height, 0, width):
+        top, left = max(0, top - pad), max(0, left - pad)
+        bottom, right = min(height, bottom + pad), min(width, right + pad)
         page = page.crop((left, top, right, bottom))
-    return _fit(page, DETAIL_SIDE), box
+    return _fit(page, DETAIL_SIDE), (top / height, bottom / height, left / width, right / width)

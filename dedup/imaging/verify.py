@@ -622,8 +622,7 @@ def _fill_and_lettering(x: np.ndarray) -> float | None:
     """The tone of a fill that, with one other tone (its lettering), covers most of `x`, or None. Where a bar
     departs from the picture under it, its lettering is a large share: at 256 px strokes are a few pixels wide."""
     fill = _mode(x)
-    rest = x[np.abs(x - fill) >= PLATEAU]
-    apart = rest[np.abs(rest - fill) > PLATEAU_APART]
+    apart = x[np.abs(x - fill) > PLATEAU_APART]
     lettering = _mode(apart) if apart.size else fill
     covered = _share_near(x, fill) + (_share_near(x, lettering) if lettering != fill else 0.0)
     return fill if covered >= PLATEAU_SHARE else None
