@@ -217,16 +217,34 @@ def browser_sign_in(driver, base_url: str, username: str, password: str = PASSWO
     WebDriverWait(driver, 10).until(lambda d: "/accounts/login" not in d.current_url)
 
 
+def replaced(element):
+    """A wait condition: `element` has left the page (its page or panel was replaced). Like Selenium's
+    staleness_of, and also when Chromium, caught mid-navigation, says the node's document is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def act_and_wait_for_new_page(driver, act) -> None:
     """Run act (a click or a key press that submits), then wait until the browser has replaced the old page;
     reading the page before then sees the old one, or an element of it that has gone stale."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     act()
-    WebDriverWait(driver, 10).until(ec.staleness_of(old))
+    WebDriverWait(driver, 10).until(replaced(old))
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 

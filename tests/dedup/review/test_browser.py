@@ -5,7 +5,7 @@ from PIL import ImageOps
 
 from collections_app.models import AuditEvent, Item, Version
 from dedup.models import BulkRule, BulkRun, Cluster
-from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium
+from tests.conftest import act_and_wait_for_new_page, browser_sign_in, needs_chromium, replaced
 from tests.conftest import save_screenshot as _screenshot
 from tests.images import encode, scene
 
@@ -43,7 +43,7 @@ def _after(driver, keys: str):
 
     old = driver.find_element(By.ID, "cluster-panel")
     _key(driver, keys)
-    WebDriverWait(driver, 10).until(ec.staleness_of(old))
+    WebDriverWait(driver, 10).until(replaced(old))
     return WebDriverWait(driver, 10).until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#cluster-panel[data-ready]"))
     )
