@@ -669,7 +669,7 @@ def _plain(x: np.ndarray) -> bool:
 def _fill(x: np.ndarray) -> float | None:
     """The tone of a flat fill covering most of the box (a bar, or paper), or None."""
     median = float(np.median(x))
-    return median if float(np.mean(np.abs(x - median) < PLATEAU)) >= PLATEAU_SHARE else None
+    return median if _share_near(x, median) >= PLATEAU_SHARE else None
 
 
 def _tinted(a: np.ndarray, w: np.ndarray) -> str | None:

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from dedup.imaging.borders import trim_box
 from dedup.imaging.compare import compare_pair, fingerprint_side
 from dedup.imaging.fingerprint import fingerprint_file
+from tests.images import encode
 from tests.pictures import make_document_page, make_photo, random_layout
 
 CONTENT = (40, 160, 30, 130)  # (top, bottom, left, right) of the picture in the 200 x 160 frames below
@@ -47,13 +48,6 @@ def test_a_line_printed_on_the_paper_is_content_not_a_band() -> None:
     assert trim_box(page) == (12, 188, 10, 150)
 
 
-def _png(img: Image.Image) -> io.BytesIO:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    buf.seek(0)
-    return buf
-
-
 def _in_a_two_tone_frame(img: Image.Image) -> Image.Image:
     """A wooden frame band, a cream mat of about a third of the frame, a light bevel round the picture."""
     w, h = img.size
@@ -75,8 +69,8 @@ def _in_a_two_tone_frame(img: Image.Image) -> Image.Image:
 def test_a_picture_in_a_two_tone_frame_verifies_against_the_picture_alone(content: str) -> None:
     rng = np.random.default_rng(21)
     img = make_document_page(rng, random_layout(rng), 4) if content == "page" else make_photo(rng, (640, 480))
-    alone = fingerprint_side(fingerprint_file(_png(img)))
-    framed = fingerprint_side(fingerprint_file(_png(_in_a_two_tone_frame(img))))
+    alone = fingerprint_side(fingerprint_file(io.BytesIO(encode(img, "PNG"))))
+    framed = fingerprint_side(fingerprint_file(io.BytesIO(encode(_in_a_two_tone_frame(img), "PNG"))))
     assert framed.content is not None  # the picture inside the frame, for the pair to be judged on
     result = compare_pair(alone, framed, strictness="balanced")
     assert result.is_duplicate, result.evidence["reason"]
