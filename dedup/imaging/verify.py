@@ -81,6 +81,7 @@ REGION_GROW = 4  # px at half resolution: the letters of one caption, stamp or f
 REGION_PAD = 2  # px at half resolution around a region (antialiased edges, descenders)
 PLAIN = 0.12  # local contrast (units of global contrast) below which a place holds no marks: paper, sky
 PLAIN_SHARE = 0.85  # share of a region's cells that must be plain for the side to count as plain there
+PLAIN_WHERE_DEPARTING = 0.75  # and of the cells where the pair departs: a second note there leaves ~2/3 plain
 MARK = 0.45  # |difference| in units of contrast that counts as a mark added or removed
 ONE_SIGNED = 0.15  # marks of the other sign, as a share of the region's marks: more is changed content
 PLATEAU = 0.12  # units of contrast around a region's median tone that count as one flat fill
@@ -556,9 +557,11 @@ def _read_region(maps: _Maps, box: Box, limit: float) -> Region:
     top, bottom, left, right = box
     a, w = maps.a_n[top:bottom, left:right], maps.w_n[top:bottom, left:right]
     plain_a, plain_w = _plain(a), _plain(w)
-    if plain_a != plain_w:  # a mark, stamp or caption on blank paper or sky
+    # A mark, stamp or caption on blank paper or sky: the blank side is blank where the pair departs, so a
+    # box holding a long note on one side and a short one on the other is not read as one note.
+    if plain_a != plain_w and _plain(w if plain_w else a, _departing(maps, box, limit)):
         return Region(box, "b" if plain_a else "a", "plain")
-    if plain_a:  # blank on both sides: light fall-off or a mat's shading, no content to differ
+    if plain_a and plain_w:  # blank on both sides: light fall-off or a mat's shading, no content to differ
         return Region(box, "", "tone")
     # A flat fill with lettering where the pair departs, over a picture: a bar's box also holds the picture
     # around it, and the texture the bar hides would otherwise read as marks on the other side.
@@ -649,21 +652,35 @@ def _displaced(maps: _Maps, box: Box) -> bool:
     if top < m or left < m or bottom > h - m or right > w - m:
         return False
     a = maps.a_n[top:bottom, left:right]
-    around = maps.w_n[top - m : bottom + m, left - m : right + m]
+    around = maps.w_n[top - m : bottom + m, left - m : right + m].astype(np.float64)
     still = float(np.sqrt(np.mean((around[m:-m, m:-m] - a) ** 2)))
     steps = np.arange(-SHIFT, SHIFT + 0.25, 0.5)
-    best = min(
-        float(np.sqrt(np.mean((ndimage.shift(around, (dy, dx), order=1)[m:-m, m:-m] - a) ** 2)))
-        for dy in steps
-        for dx in steps
-    )
+    best = min(float(np.sqrt(np.mean((_shifted(around, dy, dx, m) - a) ** 2))) for dy in steps for dx in steps)
     return best <= SHIFT_EXPLAINS * still and best <= SHIFT_RESIDUAL
 
 
-def _plain(x: np.ndarray) -> bool:
-    """No marks: nearly every cell's own contrast is low."""
+def _shifted(x: np.ndarray, dy: float, dx: float, m: int) -> np.ndarray:
+    """x moved by (dy, dx) with bilinear interpolation, inside a margin of m >= the shift: four slices weighed,
+    as `ndimage.shift(x, (dy, dx), order=1)[m:-m, m:-m]` gives at a small fraction of its cost."""
+    h, w = x.shape
+    iy, ix = math.floor(-dy), math.floor(-dx)
+    fy, fx = -dy - iy, -dx - ix
+
+    def at(oy: int, ox: int) -> np.ndarray:
+        return x[m + oy : h - m + oy, m + ox : w - m + ox]
+
+    top = (1 - fx) * at(iy, ix) + fx * at(iy, ix + 1) if fx else at(iy, ix)
+    if not fy:
+        return top
+    return (1 - fy) * top + fy * ((1 - fx) * at(iy + 1, ix) + fx * at(iy + 1, ix + 1) if fx else at(iy + 1, ix))
+
+
+def _plain(x: np.ndarray, where: np.ndarray | None = None) -> bool:
+    """No marks: nearly every cell's own contrast is low (most cells where `where` is true, when given)."""
     local = np.sqrt(np.maximum(ndimage.uniform_filter(x * x, CELL) - ndimage.uniform_filter(x, CELL) ** 2, 0))
-    return float(np.mean(local < PLAIN)) >= PLAIN_SHARE
+    if where is None or not where.any():
+        return float(np.mean(local < PLAIN)) >= PLAIN_SHARE
+    return float(np.mean(local[where] < PLAIN)) >= PLAIN_WHERE_DEPARTING
 
 
 def _fill(x: np.ndarray) -> float | None:

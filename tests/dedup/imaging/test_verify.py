@@ -8,11 +8,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 from dedup.imaging.compare import compare_pair, fingerprint_side, likely_transform
 from dedup.imaging.fingerprint import Fingerprint as FileFingerprint
 from dedup.imaging.fingerprint import fingerprint_file
-from dedup.imaging.verify import Rendition, verify_pair
+from dedup.imaging.verify import Rendition, _shifted, verify_pair
 from tests.pictures import (
     border,
     caption,
@@ -366,3 +367,11 @@ def test_pages_of_one_document_photographed_at_a_slant_stay_apart(slant: list[tu
     layout = random_layout(rng)
     first, second = make_document_page(rng, layout, 1), make_document_page(rng, layout, 2)
     assert not verify_pair(rendition(first), rendition(_slanted(second, slant, (70, 60, 50)))).is_duplicate
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (0.5, -1.5), (-2.0, 2.0), (1.0, 0.5), (-0.5, -2.0)])
+def test_a_region_shifted_by_slices_is_what_scipy_shifts(shift: tuple[float, float]) -> None:
+    # The displaced-content reading weighs four slices in place of ndimage.shift: the same bilinear values.
+    x = np.random.default_rng(3).normal(size=(21, 34))
+    expected = ndimage.shift(x, shift, order=1)[3:-3, 3:-3]
+    assert np.allclose(_shifted(x, *shift, 3), expected, atol=1e-12)
