@@ -14,7 +14,7 @@ import scipy.fft
 from PIL import Image
 from scipy import ndimage
 
-from dedup.imaging.borders import TRIM_TOL, trim_box
+from dedup.imaging.borders import TRIM_TOL, picture_box, trim_box
 from dedup.imaging.dihedral import DIHEDRAL, INVERSE, QUARTER_TURNS, apply_dihedral
 from dedup.imaging.reasons import Reason
 
@@ -208,10 +208,14 @@ def _warp(b: np.ndarray, amap: np.ndarray, shape: tuple[int, int]) -> np.ndarray
     return np.asarray(out)
 
 
-def _valid_mask(amap: np.ndarray, shape: tuple[int, int], b_shape: tuple[int, int], margin: int = 0) -> np.ndarray:
-    """Pixels of a's frame that land inside b (at least `margin` pixels in, away from interpolated edges)."""
+def _valid_mask(
+    amap: np.ndarray, shape: tuple[int, int], b_shape: tuple[int, int], margin: int = 0, box: Box | None = None
+) -> np.ndarray:
+    """Pixels of a's frame that land inside b, or inside `box` of b (at least `margin` pixels in, away from
+    interpolated edges)."""
+    top, bottom, left, right = box or (0, b_shape[0], 0, b_shape[1])
     ones = Image.new("L", (b_shape[1], b_shape[0]), 0)
-    ones.paste(1, (margin, margin, b_shape[1] - margin, b_shape[0] - margin))
+    ones.paste(1, (left + margin, top + margin, right - margin, bottom - margin))
     out = ones.transform((shape[1], shape[0]), *_pil_transform(amap), Image.Resampling.NEAREST)
     return np.asarray(out).astype(bool)
 
@@ -457,22 +461,26 @@ def _compare(
     amap: np.ndarray,
     enough: float = 0.0,
     exclude: Sequence[Box] = (),
+    pictures: tuple[Box, Box] | None = None,
 ) -> tuple[_Comparison, _Maps | None]:
     """Coverage, correlation and worst local difference of b warped onto a, leaving out the boxes `exclude`
-    (in a), with the maps behind them when the pixels were compared.
+    (in a), with the maps behind them when the pixels were compared. Each side is compared and covered inside
+    its box in `pictures` (a mat is no part of the picture: a copy cropped and matted is covered by the
+    picture it was cut from, and its mat is not compared with what the crop took away), or its whole frame.
 
     A raw local difference at or below `enough` already meets every limit it will be held to; it is kept
     as is, since the unexplained part (never larger) costs more to compute.
     """
-    valid = _valid_mask(amap, a.shape, b.shape)
+    pic_a, pic_b = pictures or (_frame(a.shape), _frame(b.shape))
+    valid = _valid_mask(amap, a.shape, b.shape, box=pic_b) & _box_mask(a.shape, pic_a)
     n_valid = int(np.count_nonzero(valid))
     # A copy turned within its own frame loses the four corners: that loss is the turn's, not a crop's.
     turned = _corner_loss(a.shape, _angle_of(amap))
-    cov_a = min(1.0, n_valid / valid.size + turned)
-    cov_b = min(1.0, n_valid * _scale_of(amap) ** 2 / b.size + turned)
+    cov_a = min(1.0, n_valid / _area(pic_a) + turned)
+    cov_b = min(1.0, n_valid * _scale_of(amap) ** 2 / _area(pic_b) + turned)
     if n_valid < 64:
         return _Comparison(0.0, cov_a, cov_b, 9.0), None
-    a_n, w_n, inner, score = _aligned(a, b, amap, n_valid, valid, exclude)
+    a_n, w_n, inner, score = _aligned(a, b, amap, n_valid, valid, exclude, (pic_a, pic_b))
     local = np.where(inner, _local_dissimilarity(a_n, w_n, inner), 0.0)
     worst = float(local.max())
     half_local = None
@@ -483,20 +491,41 @@ def _compare(
     return _Comparison(score, cov_a, cov_b, worst), maps
 
 
+def _frame(shape: tuple[int, int]) -> Box:
+    return (0, shape[0], 0, shape[1])
+
+
+def _box_mask(shape: tuple[int, int], box: Box, margin: int = 0) -> np.ndarray:
+    top, bottom, left, right = box
+    mask = np.zeros(shape, dtype=bool)
+    mask[top + margin : bottom - margin, left + margin : right - margin] = True
+    return mask
+
+
+def _area(box: Box) -> int:
+    return max(0, box[1] - box[0]) * max(0, box[3] - box[2])
+
+
+def _halved(box: Box) -> Box:
+    return (box[0] // 2, box[1] // 2, box[2] // 2, box[3] // 2)
+
+
 def _aligned(
     a: np.ndarray,
     b: np.ndarray,
     amap: np.ndarray,
     n_valid: int,
     valid: np.ndarray,
-    exclude: Sequence[Box] = (),
+    exclude: Sequence[Box],
+    pictures: tuple[Box, Box],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """a and b warped onto it, each in units of its own contrast, the pixels compared, and their correlation."""
     a_m, b_m = _match_resolution(a, b, _scale_of(amap))
     warped = _warp(b_m, amap, a.shape)
-    inner = _valid_mask(amap, a.shape, b.shape, margin=4) if n_valid > 400 else valid.copy()
-    if min(a.shape) > 32:  # a's own edge: a border or letterbox in b bleeds in through resampling
-        inner[:4], inner[-4:], inner[:, :4], inner[:, -4:] = False, False, False, False
+    pic_a, pic_b = pictures
+    inner = _valid_mask(amap, a.shape, b.shape, margin=4, box=pic_b) if n_valid > 400 else valid.copy()
+    # a's own edge: a border or letterbox in b bleeds in through resampling
+    inner &= _box_mask(a.shape, pic_a, margin=4 if min(a.shape) > 32 else 0)
     for top, bottom, left, right in exclude:
         inner[top:bottom, left:right] = False
     if not inner.any():
@@ -760,6 +789,14 @@ class _Content:
         self.moments = _ink_moments(arr, self.trim)
 
     @functools.cached_property
+    def picture(self) -> Box:
+        """Where the picture lies: inside any mat or letterbox, with the paper's margins (`picture_box`); the
+        whole frame when what is left is too thin to compare."""
+        top, bottom, left, right = box = picture_box(self.arr)
+        h, w = self.arr.shape
+        return box if bottom - top >= MIN_SIDE and right - left >= MIN_SIDE else (0, h, 0, w)
+
+    @functools.cached_property
     def spread_box(self) -> tuple[int, int, int, int]:
         """Two spreads either side of the content's centre, inside the trim box: the same part of the picture
         whatever the scale, border or mirroring, where a trim box's edge can hang on one faint mark."""
@@ -891,21 +928,25 @@ def verify_pair(
     for name in tried:
         bt = apply_dihedral(arr_b, name)
         b_half = _half(bt)
-        for guess in _guesses(content_a, content_b if name == "identity" else _Content(bt)):
+        turned_b = content_b if name == "identity" else _Content(bt)
+        pictures = (content_a.picture, turned_b.picture)
+        halves = (_halved(pictures[0]), _halved(pictures[1]))
+        for guess in _guesses(content_a, turned_b):
             coarse = _align_coarse(level_a, b_half, guess)
             coarse_maps.append(coarse)
             enough = CLEARLY * limits.max_local_diff
-            half, half_maps = _compare(level_a.half, b_half, coarse, enough=enough)
+            half, half_maps = _compare(level_a.half, b_half, coarse, enough=enough, pictures=halves)
             if _clearly_different(half, limits):
-                left_out = _without_regions(level_a.half, b_half, coarse, half, half_maps, limits, enough)
+                left_out = _without_regions(level_a.half, b_half, coarse, half, half_maps, limits, enough, halves)
                 half = left_out[0] if left_out else half
             if _clearly_different(half, limits):
                 continue  # most look-alike candidates end here, at a quarter of the cost
             amap = _align_fine(level_a, bt, coarse)
-            cmp, maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL)
+            cmp, maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL, pictures=pictures)
             ok, reason, params = _decide(cmp, limits)
             verdict = _verdict(ok, reason, params, name, cmp, amap, a, b)
-            if not ok and (left_out := _without_regions(arr_a, bt, amap, cmp, maps, limits, STRICTEST_LOCAL)):
+            left_out = None if ok else _without_regions(arr_a, bt, amap, cmp, maps, limits, STRICTEST_LOCAL, pictures)
+            if left_out:
                 verdict = _read_regions(verdict, left_out, limits, name, amap, a, b)
             if verdict.is_duplicate:
                 return _with_time(verdict, start)
@@ -915,7 +956,8 @@ def verify_pair(
         name = tried[0]
         bt = apply_dihedral(arr_b, name)
         amap = HALF @ coarse_maps[0] @ HALF_INV
-        cmp, _maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL)
+        pictures = (content_a.picture, (content_b if name == "identity" else _Content(bt)).picture)
+        cmp, _maps = _compare(arr_a, bt, amap, enough=STRICTEST_LOCAL, pictures=pictures)
         best = _verdict(*_decide(cmp, limits), name, cmp, amap, a, b)
     return _with_time(best, start)
 
@@ -950,6 +992,7 @@ def _without_regions(
     maps: _Maps | None,
     limits: Thresholds,
     enough: float,
+    pictures: tuple[Box, Box],
 ) -> tuple[_Comparison, list[Region]] | None:
     """The comparison again with the places where the pair departs left out, and those places read; None
     when the pair is not aligned well enough for them to explain the rest, or departs too widely."""
@@ -958,7 +1001,7 @@ def _without_regions(
     regions = _regions(maps, limits.max_local_diff)
     if not regions:
         return None
-    again, _maps = _compare(a, b, amap, enough=enough, exclude=[r.box for r in regions])
+    again, _maps = _compare(a, b, amap, enough=enough, exclude=[r.box for r in regions], pictures=pictures)
     return again, regions
 
 

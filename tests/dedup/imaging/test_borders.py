@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from dedup.imaging.borders import trim_box
+from dedup.imaging.borders import picture_box, trim_box
 from dedup.imaging.compare import compare_pair, fingerprint_side
 from dedup.imaging.fingerprint import fingerprint_file
 from tests.images import encode
@@ -37,6 +37,27 @@ def test_a_frame_band_a_bevel_line_and_a_mat_of_other_tones_are_peeled_to_the_pi
 
 def test_a_gradient_mat_is_peeled_to_the_picture() -> None:
     assert trim_box(_framed([(30, 150)], gradient=True)) == CONTENT
+
+
+def test_the_picture_inside_a_mat_is_the_trim_box() -> None:
+    assert picture_box(_framed([(8, 60), (40, 190)])) == CONTENT
+
+
+def test_a_page_in_a_mat_keeps_its_paper_margin_in_the_picture() -> None:
+    # Mat, then paper, then text: the mat is left out, the paper's margin is part of the page.
+    page = np.full((200, 160), 90, np.uint8)
+    page[20:180, 15:145] = 250
+    page[50:150:8, 35:125] = 0  # lines of text
+    assert trim_box(page)[0] > 20
+    assert picture_box(page) == (20, 180, 15, 145)
+
+
+def test_a_band_along_one_side_only_stays_in_the_picture() -> None:
+    # A caption bar across the foot of a photo, or a flat wall at its left: neither is a mat.
+    frame = np.random.default_rng(4).integers(0, 255, (200, 160)).astype(np.uint8)
+    frame[170:] = 30
+    assert trim_box(frame)[1] == 170
+    assert picture_box(frame) == (0, 200, 0, 160)
 
 
 def test_a_line_printed_on_the_paper_is_content_not_a_band() -> None:

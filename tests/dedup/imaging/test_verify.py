@@ -61,6 +61,19 @@ def test_a_copy_with_a_border_verifies(photo: Image.Image) -> None:
     assert verify_pair(rendition(photo), rendition(bordered)).is_duplicate
 
 
+@pytest.mark.parametrize("colour", [(255, 255, 255), (40, 40, 40), (200, 190, 170)])
+def test_a_cropped_copy_in_a_narrow_mat_verifies(photo: Image.Image, colour: tuple[int, int, int]) -> None:
+    # Cropped by 4 % of each side, then matted: neither frame covers the other, but the copy's picture lies
+    # wholly inside the original, and the mat asks for no cover.
+    w, h = photo.size
+    cropped = photo.crop((int(0.04 * w), int(0.04 * h), int(0.96 * w), int(0.96 * h)))
+    pad = int(0.07 * max(w, h))
+    matted = Image.new("RGB", (cropped.width + 2 * pad, cropped.height + 2 * pad), colour)
+    matted.paste(cropped, (pad, pad))
+    verdict = verify_pair(rendition(photo), rendition(matted))
+    assert verdict.is_duplicate, verdict.reason
+
+
 def test_a_copy_with_a_caption_in_a_corner_verifies(photo: Image.Image) -> None:
     captioned = caption(np.random.default_rng(2), photo)
     assert verify_pair(rendition(photo), rendition(captioned)).is_duplicate
