@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from collections_app.models import AuditEvent, Item
-from collections_app.services import audit_record
+from collections_app.services import SYSTEM_ACTOR, audit_record
 from dedup.imaging.formats import GREY_MODES
 from dedup.imaging.renditions import THUMB_PREVIEW
 from dedup.models import MatchKind
@@ -266,7 +266,7 @@ def decision_words(decision: dict | None) -> tuple[str, str]:
     if decision is None:
         return _("The audit trail holds no record of how this version became authoritative."), ""
     # Files stored by `manage.py ingest` have no person behind them; the audit trail names the actor "system".
-    who = decision["actor"] if decision["actor"] != "system" else _("the folder import")
+    who = decision["actor"] if decision["actor"] != SYSTEM_ACTOR else _("the folder import")
     params = {"who": who, "when": when(decision["at"]), "asker": decision["requested_by"]}
     how = decision["how"]
     if how == "approved":
