@@ -76,4 +76,4 @@ def test_the_server_error_page_gives_the_time_as_every_other_page_does(settings)
     with mock.patch.object(timezone, "now", return_value=moment), translation.override("zh-hant"):
         chinese = defaults.server_error(request).content.decode()
     assert "05/03/2026 10:30 (Hong Kong time)" in english
-    assert "2026年3月5日 10:30 (香港時間)" in chinese
+    assert "2026年3月5日 10:30（香港時間）" in chinese

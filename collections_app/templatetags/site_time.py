@@ -23,7 +23,7 @@ def site_time_text(value: datetime | None) -> str:
     if not value:
         return ""
     local = timezone.localtime(value)
-    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} ({zone_name(local)})"
+    return _("%(time)s (%(zone)s)") % {"time": date_format(local, "SHORT_DATETIME_FORMAT"), "zone": zone_name(local)}
 
 
 @register.filter

@@ -160,7 +160,7 @@ def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pa
     headings["server error"] = browser.find_element(By.TAG_NAME, "h1").text
     # The time to tell an administrator, as every other page writes a time: the site's zone, named.
     told = browser.find_element(By.TAG_NAME, "main").text
-    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d \(香港時間\)", told), told
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d（香港時間）", told), told
 
     # What the upload page writes as files go up: one already in the collection, one that is not a picture.
     (tmp_path / "gala-copy.jpg").write_bytes(encode(scene(91), quality=85))
