@@ -27,6 +27,9 @@ CHUNK = 1024 * 1024
 
 logger = logging.getLogger(__name__)
 
+# The actor name of an event no person made (a folder import, the worker, a scheduled task); pages word it.
+SYSTEM_ACTOR = "system"
+
 
 class StorageUnavailable(Exception):
     """The file store cannot be written to (full, read-only, unmounted): no item or version was made for the file.
@@ -62,7 +65,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the audit trail, chained by hash to the event before it."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    label = user.get_username() if user else (str(actor) if actor else "system")
+    label = user.get_username() if user else (str(actor) if actor else SYSTEM_ACTOR)
     event = AuditEvent(
         actor=user,
         actor_label=label,

@@ -1,5 +1,6 @@
 """The item page's metadata: what each version carried (EXIF, IPTC, XMP, sidecar), where curated values came from."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,15 @@ SUMMARY_LABELS = {
     "gps": gettext_lazy("GPS position"),
 }
 SECTIONS = {"exif": "EXIF", "iptc": "IPTC", "xmp": "XMP"}
+# Which summary field of a file speaks to which curated field (title_zh has none: files carry one title).
+CURATED_SUMMARY = {
+    "title": "title",
+    "description": "caption",
+    "creator": "creator",
+    "date": "capture_date",
+    "subjects": "keywords",
+    "rights": "rights",
+}
 MAX_SHOWN_CHARS = 300
 
 
@@ -74,13 +84,31 @@ def provenance_text(entry: Any) -> str:
     return ""
 
 
-def curated_fields(*, item: Item) -> list[tuple[str, str, str]]:
-    """(label, value, where it came from) of each curated field."""
+def _carried(versions: Iterable[Version]) -> dict[str, list[tuple[int, str]]]:
+    """Curated field → [(version id, what that version's file carried for it)], from prefetched metadata."""
+    carried: dict[str, list[tuple[int, str]]] = {name: [] for name in CURATED_SUMMARY}
+    for version in versions:
+        rows = version.imported_metadata.all()
+        embedded = [r.data or {} for r in rows if r.origin == ImportedMetadata.Origin.EMBEDDED]
+        summary = (embedded[0].get("summary") or {}) if embedded else {}
+        for name, key in CURATED_SUMMARY.items():
+            if summary.get(key):
+                carried[name].append((version.pk, _text(summary[key])))
+    return carried
+
+
+CuratedRow = tuple[str, str, str, list[tuple[int, str]]]
+
+
+def curated_fields(*, item: Item, versions: Iterable[Version] = ()) -> list[CuratedRow]:
+    """(label, value, where it came from, what each version's file carried for it) of each curated field."""
+    carried = _carried(versions)
     rows = []
     for name in CURATED_FIELDS:
         value = getattr(item, name)
         if isinstance(value, list):
             value = "; ".join(map(str, value))
         label = str(Item._meta.get_field(name).verbose_name)
-        rows.append((label[:1].upper() + label[1:], value or "—", provenance_text(item.provenance.get(name))))
+        origin = provenance_text(item.provenance.get(name))
+        rows.append((label[:1].upper() + label[1:], value or "—", origin, carried.get(name, [])))
     return rows

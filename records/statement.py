@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from collections_app.models import AuditEvent, Item
-from collections_app.services import audit_record
+from collections_app.services import SYSTEM_ACTOR, audit_record
+from collections_app.templatetags.site_time import site_time_text
 from dedup.imaging.formats import GREY_MODES
 from dedup.imaging.renditions import THUMB_PREVIEW
 from dedup.models import MatchKind
@@ -203,11 +203,8 @@ def facts_unsign(token: str) -> dict:
 
 
 def when(value: str | datetime) -> str:
-    """A time in the site's time zone and format, with the zone named (Hong Kong time shown as such)."""
-    moment = parse_datetime(value) if isinstance(value, str) else value
-    local = timezone.localtime(moment)
-    zone = _("Hong Kong time") if settings.TIME_ZONE == "Asia/Hong_Kong" else local.tzname()
-    return _("%(time)s (%(zone)s)") % {"time": formats.date_format(local, "DATETIME_FORMAT"), "zone": zone}
+    """A time as every page shows it: the site's time zone and short format, with the zone named."""
+    return site_time_text(parse_datetime(value) if isinstance(value, str) else value)
 
 
 def _trait_words(codes: list[str]) -> str:
@@ -266,7 +263,7 @@ def decision_words(decision: dict | None) -> tuple[str, str]:
     if decision is None:
         return _("The audit trail holds no record of how this version became authoritative."), ""
     # Files stored by `manage.py ingest` have no person behind them; the audit trail names the actor "system".
-    who = decision["actor"] if decision["actor"] != "system" else _("the folder import")
+    who = decision["actor"] if decision["actor"] != SYSTEM_ACTOR else _("the folder import")
     params = {"who": who, "when": when(decision["at"]), "asker": decision["requested_by"]}
     how = decision["how"]
     if how == "approved":

@@ -195,7 +195,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "item": item,
         "record": record,
-        "curated": embedded.curated_fields(item=item),
+        "curated": embedded.curated_fields(item=item, versions=item.versions.all()),
         "mark_form": MarkAuthoritativeForm(),
         "decision_form": DecisionForm(),
         "approval_required": settings.DUPFINDER_AUTHORITY_APPROVAL,

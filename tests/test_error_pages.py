@@ -59,3 +59,21 @@ def test_the_server_error_page_is_written_without_the_database(django_assert_num
     assert "Something went wrong on our side" not in html  # translated
     with translation.override("en"):
         assert "Something went wrong on our side" in defaults.server_error(request).content.decode()
+
+
+def test_the_server_error_page_gives_the_time_as_every_other_page_does(settings):
+    """The time to tell an administrator: the site's zone and format, with the zone named."""
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Asia/Hong_Kong"
+    request = RequestFactory().get("/anything/")
+    moment = datetime(2026, 3, 5, 2, 30, tzinfo=UTC)  # 10:30 in Hong Kong
+    with mock.patch.object(timezone, "now", return_value=moment), translation.override("en"):
+        english = defaults.server_error(request).content.decode()
+    with mock.patch.object(timezone, "now", return_value=moment), translation.override("zh-hant"):
+        chinese = defaults.server_error(request).content.decode()
+    assert "05/03/2026 10:30 (Hong Kong time)" in english
+    assert "2026年3月5日 10:30（香港時間）" in chinese

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.services import SYSTEM_ACTOR
+
 register = template.Library()
 
 ACTION_LABELS = {
@@ -36,3 +38,11 @@ ACTION_LABELS = {
 def audit_action(code: str) -> str:
     """The action in words; an unknown code is shown as it is."""
     return str(ACTION_LABELS.get(code, code))
+
+
+@register.filter
+def audit_actor(event) -> str:
+    """Who made the event: the person's name, or words for the system when no person did."""
+    if event.actor_id is None and event.actor_label == SYSTEM_ACTOR:
+        return str(_("the system"))
+    return event.actor_label

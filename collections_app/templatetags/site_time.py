@@ -23,9 +23,15 @@ def site_time_text(value: datetime | None) -> str:
     if not value:
         return ""
     local = timezone.localtime(value)
-    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} ({zone_name(local)})"
+    return _("%(time)s (%(zone)s)") % {"time": date_format(local, "SHORT_DATETIME_FORMAT"), "zone": zone_name(local)}
 
 
 @register.filter
 def site_time(value: datetime | None) -> str:
     return site_time_text(value)
+
+
+@register.simple_tag
+def site_now() -> str:
+    """The present moment as `site_time` shows a time; the 500 page uses it, having no database to read."""
+    return site_time_text(timezone.now())

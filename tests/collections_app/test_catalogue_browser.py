@@ -82,6 +82,8 @@ NOT_ENGLISH = {
     "KB",
     "GB",
     "bytes",
+    "HTML",  # named in the reason a text file is refused
+    "SVG",
 }
 
 
@@ -92,8 +94,32 @@ def _english_words(driver, allowed: set[str]) -> list[str]:
     return [w for w in re.findall(r"[A-Za-z][A-Za-z_'’-]+", text) if w not in NOT_ENGLISH]
 
 
-def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pages(browser, live_server, role_user):
+def _drop_on_upload_page(driver, paths) -> None:
+    """Files handed to the upload page's drop zone as a drop from the desktop would hand them."""
     from selenium.webdriver.common.by import By
+
+    driver.execute_script(
+        "const input = document.createElement('input');"
+        "Object.assign(input, {type: 'file', multiple: true, id: 'test-files'});"
+        "input.style.display = 'none'; document.body.appendChild(input);"
+    )
+    driver.find_element(By.ID, "test-files").send_keys("\n".join(str(p) for p in paths))
+    driver.execute_script(
+        "const data = new DataTransfer();"
+        "for (const file of document.getElementById('test-files').files) data.items.add(file);"
+        "const zone = document.getElementById('drop-zone');"
+        "for (const type of ['dragenter', 'dragover', 'drop'])"
+        "  zone.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));"
+    )
+
+
+def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pages(
+    browser, live_server, role_user, settings, tmp_path
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    settings.ROOT_URLCONF = "tests.server_error_urls"  # the site's routes and one that fails
 
     call_command("compilemessages", locale=["zh_Hant"], verbosity=0, ignore_patterns=[".venv", "var", "tests"])
     uploader = role_user("uploader", "librarian")
@@ -122,10 +148,34 @@ def test_the_chinese_interface_shows_no_english_on_the_upload_batch_and_error_pa
         "not found": "/no-such-page/",
         "not allowed": "/review/",  # an uploader has no review role
     }
-    english = {}
+    english, headings = {}, {}
     for name, path in pages.items():
         browser.get(live_server.url + path)
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant"
         english[name] = _english_words(browser, allowed)
-    assert english == dict.fromkeys(pages, [])
-    assert "此網址沒有內容" in browser.page_source or "你不可開啟此頁" in browser.page_source
+        headings[name] = browser.find_element(By.TAG_NAME, "h1").text
+    browser.get(live_server.url + "/test-server-error/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-hant"
+    english["server error"] = _english_words(browser, allowed)
+    headings["server error"] = browser.find_element(By.TAG_NAME, "h1").text
+    # The time to tell an administrator, as every other page writes a time: the site's zone, named.
+    told = browser.find_element(By.TAG_NAME, "main").text
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d（香港時間）", told), told
+
+    # What the upload page writes as files go up: one already in the collection, one that is not a picture.
+    (tmp_path / "gala-copy.jpg").write_bytes(encode(scene(91), quality=85))
+    (tmp_path / "notes.txt").write_bytes(b"not a picture at all\n" * 20)
+    browser.get(live_server.url + "/upload/")
+    Select(browser.find_element(By.NAME, "source")).select_by_visible_text("Photo Unit")
+    _drop_on_upload_page(browser, [tmp_path / "gala-copy.jpg", tmp_path / "notes.txt"])
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_element(By.ID, "upload-progress").get_attribute("data-finished") == "true"
+    )
+    assert good.item.identifier in browser.find_element(By.ID, "file-rows").text
+    english["upload, after sending"] = _english_words(browser, allowed | {"gala-copy.jpg", "notes.txt", "gala-copy"})
+    assert english == {**dict.fromkeys(pages, []), "server error": [], "upload, after sending": []}
+    assert (headings["not found"], headings["not allowed"], headings["server error"]) == (
+        "此網址沒有內容",
+        "你不可開啟此頁",
+        "系統出現錯誤",
+    )

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image, ImageDraw
 
-from collections_app.models import AuditEvent, Item
+from collections_app.models import AuditEvent, Item, Version
 from collections_app.selectors import audit_chain_verify
 from records import services as authority
+from records import statement
 from records.side_by_side import OUTLINE, picture_pair
 from tests.dedup.conftest import add_version  # noqa: F401 - the fixture
 from tests.images import encode, scene
@@ -201,3 +202,25 @@ def test_the_api_answers_in_words_and_issues_the_pdf_on_request(client, officer,
 def test_a_user_without_the_verify_permission_cannot_issue_a_statement(client, make_user):
     client.force_login(make_user("nobody"))
     assert client.post(reverse("verify-statement-pdf"), {"statement": "x"}).status_code == 403
+
+
+def test_the_statement_writes_its_times_as_every_other_page_does(client, officer, official, original, settings):
+    """The site's short format and zone, named: the item page and the statement give one moment the same way."""
+    settings.TIME_ZONE = "Asia/Hong_Kong"
+    moment = "2026-03-05T02:30:00+00:00"  # 10:30 in Hong Kong
+    Version.objects.filter(pk=official.pk).update(uploaded_at=moment)  # shown on the item page
+    response = _check(client, encode(original.resize((400, 300)), quality=80))
+    facts = response.context["statement"].facts
+    facts = {**facts, "checked_at": moment}
+    facts["answers"][0]["decision"]["at"] = moment  # the authority on record
+    with translation.override("en"):
+        words = statement.statement_words(facts)
+        item_page = client.get(official.item.get_absolute_url()).content.decode()
+    assert words.checked_at == "05/03/2026 10:30 (Hong Kong time)"
+    assert "on 05/03/2026 10:30 (Hong Kong time)" in words.answers[0].decision
+    assert "05/03/2026 10:30 (Hong Kong time)" in item_page
+    call_command("compilemessages", locale=["zh_Hant"], ignore_patterns=[".venv", "var"], verbosity=0)
+    with translation.override("zh-hant"):
+        chinese = statement.statement_words(facts).checked_at
+        chinese_page = client.get(official.item.get_absolute_url(), headers={"accept-language": "zh-hant"})
+    assert chinese == "2026年3月5日 10:30（香港時間）" and chinese in chinese_page.content.decode()
