@@ -328,6 +328,25 @@ def test_the_suggested_member_can_be_kept_separate_once_another_is_chosen(browse
     assert {v.item.authoritative_version_id for v in merged} == {versions[1].pk}
 
 
+def test_the_keys_help_names_every_key_the_cluster_page_answers_to(browser, live_server, make_user, twelve_copies):
+    """Members past the ninth (0, then Shift with a digit, the picker), compare's own keys and the undo of the
+    merge before are all in the help that ? opens, not only 1-9."""
+    from selenium.webdriver.common.by import By
+
+    cluster, versions = twelve_copies
+    make_user("curator", PERMS)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{cluster.pk}/")
+    _key(browser, "?")
+    help_box = browser.find_element(By.ID, "help")
+    assert help_box.is_displayed()
+    keys = {k.text for k in help_box.find_elements(By.TAG_NAME, "kbd")}
+    missing = {"1", "9", "0", "⇧1", "⇧0", "p", "[", "]", "d", "+", "-", "U", "m", "n", "s", "u", "c", "f"} - keys
+    assert not missing, missing
+    _key(browser, "?")
+    assert not help_box.is_displayed()
+
+
 @pytest.fixture
 def fifty_clusters(add_version):
     """40 clusters of exact copies and 10 of near copies (a resized PNG beside a JPEG)."""
