@@ -276,6 +276,10 @@ def test_twelve_members_fit_a_1440_screen_with_every_control_uncovered_and_keyed
     assert browser.find_element(By.ID, "member-picker").get_attribute("value") == str(versions[11].pk)
     assert browser.execute_script(_UNCOVERED) == []  # still so once another member is chosen
     _screenshot(browser, "cluster.png")
+    language = browser.find_element(By.CSS_SELECTOR, "button[name=language][value=zh-hant]")
+    act_and_wait_for_new_page(browser, language.click)
+    assert "權威版本" in browser.find_element(By.ID, "cluster-panel").text
+    assert browser.execute_script(_UNCOVERED) == []  # and in Chinese
 
 
 def test_after_a_merge_the_twelve_members_open_with_its_message_and_undo_and_still_fit(
@@ -301,6 +305,9 @@ def test_after_a_merge_the_twelve_members_open_with_its_message_and_undo_and_sti
     browser.get(f"{live_server.url}/review/clusters/{cluster.pk}/?after={exact.pk}")  # the same without script
     assert len(browser.find_elements(By.CSS_SELECTOR, "main .message")) == 0  # the merge's message was shown once
     assert browser.execute_script(_UNCOVERED) == []
+    panel = _after(browser, "u")  # the merge before is one key away
+    assert panel.get_attribute("data-cluster") == str(exact.pk)
+    assert Cluster.objects.get(pk=exact.pk).status == Cluster.Status.OPEN
 
 
 def test_the_suggested_member_can_be_kept_separate_once_another_is_chosen(browser, live_server, make_user, five_copies):
