@@ -428,7 +428,15 @@ def test_two_bulk_rules_are_created_in_the_interface_one_previewed_and_run(
     browser.get(f"{live_server.url}/review/rules/{rule.pk}/preview/")
     counts = browser.find_element(By.CSS_SELECTOR, ".preview-counts").text
     assert "40 clusters" in counts and "80 versions" in counts
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#preview-sample tbody tr")) == 8
+    sample = browser.find_elements(By.CSS_SELECTOR, "#preview-sample tbody tr")
+    assert len(sample) == 8
+    for row in sample:  # each sample cluster says which version a run would keep, and why
+        cluster_id = int(row.find_element(By.CSS_SELECTOR, "a").text.lstrip("#"))
+        paths = set(
+            Version.objects.filter(cluster_memberships__cluster_id=cluster_id).values_list("original_path", flat=True)
+        )
+        kept = row.find_element(By.CSS_SELECTOR, ".kept")
+        assert kept.find_element(By.CSS_SELECTOR, ".path").text in paths and "Suggested for:" in kept.text
     _screenshot(browser, "bulk-preview.png")
     act_and_wait_for_new_page(browser, browser.find_element(By.ID, "run-rule").click)
     WebDriverWait(browser, 30).until(lambda d: "Run #" in d.find_element(By.TAG_NAME, "main").text)
