@@ -4,14 +4,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.services import audit_record
 from dedup.models import KIND_FLAGS, BulkRule, BulkRun, Cluster
-from dedup.review.rules import cluster_suggest
-from dedup.review.selectors import cluster_detail, clusters_last_undoable
+from dedup.review.rules import Suggestion, cluster_suggest
+from dedup.review.selectors import cluster_detail, clusters_last_undoable, detail_members
 from dedup.review.services import ReviewError, cluster_merge, cluster_undo
 
 SAMPLE_SIZE = 8
@@ -32,16 +32,23 @@ class Preview:
     clusters: int
     versions: int
     sample: list[Cluster]
+    kept: dict[int, Suggestion]  # per sample cluster, the version a run would keep and why
+
+    @property
+    def rows(self) -> list[tuple[Cluster, Suggestion]]:
+        return [(cluster, self.kept[cluster.pk]) for cluster in self.sample]
 
 
 def bulk_rule_preview(*, rule: BulkRule) -> Preview:
-    """How many clusters and versions a run would touch and the first few in queue order (three queries)."""
+    """How many clusters and versions a run would touch, and the first few in queue order with the version a run
+    would keep in each, decided as the run decides it (four queries)."""
     qualifying = bulk_rule_clusters(rule=rule)
     totals = qualifying.aggregate(clusters=Count("pk"), versions=Sum("member_count"))
     if not totals["clusters"]:
-        return Preview(clusters=0, versions=0, sample=[])
-    sample = list(qualifying.prefetch_related("members")[:SAMPLE_SIZE])
-    return Preview(clusters=totals["clusters"], versions=totals["versions"], sample=sample)
+        return Preview(clusters=0, versions=0, sample=[], kept={})
+    sample = list(qualifying.prefetch_related(Prefetch("members", queryset=detail_members()))[:SAMPLE_SIZE])
+    kept = {cluster.pk: cluster_suggest(list(cluster.members.all())) for cluster in sample}
+    return Preview(clusters=totals["clusters"], versions=totals["versions"], sample=sample, kept=kept)
 
 
 @transaction.atomic

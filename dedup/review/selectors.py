@@ -58,8 +58,9 @@ def review_queue(*, user: Any) -> QuerySet[Cluster]:
     )
 
 
-def cluster_detail(*, cluster_id: int) -> Cluster:
-    members = (
+def detail_members() -> QuerySet[ClusterMember]:
+    """Members with what the page and the suggestion rules read of each version, in upload order."""
+    return (
         ClusterMember.objects.select_related(
             "version__source", "version__uploader", "version__item", "version__fingerprint"
         )
@@ -69,7 +70,10 @@ def cluster_detail(*, cluster_id: int) -> Cluster:
         .prefetch_related("version__imported_metadata")
         .order_by("version_id")
     )
-    return Cluster.objects.prefetch_related(Prefetch("members", queryset=members)).get(pk=cluster_id)
+
+
+def cluster_detail(*, cluster_id: int) -> Cluster:
+    return Cluster.objects.prefetch_related(Prefetch("members", queryset=detail_members())).get(pk=cluster_id)
 
 
 def cluster_neighbours(*, cluster: Cluster, user: Any) -> tuple[int | None, int | None]:

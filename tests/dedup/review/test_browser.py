@@ -207,12 +207,42 @@ def twelve_copies(add_version):
         )
     cluster = Cluster.objects.get(members__version=versions[0])
     assert cluster.members.count() == 12
+    # Titles in both languages on some members: the tallest card sets the height of its row.
+    Item.objects.filter(pk=versions[0].item_id).update(
+        title="Victoria Harbour from the Peak at dusk, with the Star Ferry", title_zh="黃昏時分從山頂遠眺維多利亞港"
+    )
+    Item.objects.filter(pk=versions[7].item_id).update(title="Harbour, second print")
     return cluster, versions
 
 
-def test_twelve_members_fit_a_1440_screen_every_control_reachable_and_keyed(
+# Every control of every member, hit where a click would land: the point must reach the control itself, not the
+# sticky action bar or anything else laid over it, and lie inside the window without scrolling.
+_UNCOVERED = """
+const bar = document.querySelector('#review-form .actions').getBoundingClientRect();
+const problems = [];
+const describe = (element) => element ? element.outerHTML.slice(0, 60) : 'nothing (outside the window)';
+document.querySelectorAll('#cluster-panel .member').forEach((member) => {
+  const card = member.getBoundingClientRect();
+  if (card.top < 0 || card.bottom > bar.top) problems.push(`member ${member.dataset.n}: ${card.bottom} > ${bar.top}`);
+  member.querySelectorAll('input, button, a, select, label.pick').forEach((control) => {
+    if (!control.getClientRects().length) return;  // not shown (the chosen member has no "keep separate")
+    const r = control.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    const hit = x >= 0 && y >= 0 && x < innerWidth && y < innerHeight ? document.elementFromPoint(x, y) : null;
+    // A click on the label around a checkbox or radio button reaches it too.
+    const reached = hit && (control.contains(hit) || (hit.matches('label') && hit.contains(control)));
+    if (!reached) problems.push(`member ${member.dataset.n}: ${describe(control)} covered by ${describe(hit)}`);
+  });
+});
+return problems;
+"""
+
+
+def test_twelve_members_fit_a_1440_screen_with_every_control_uncovered_and_keyed(
     browser, live_server, make_user, twelve_copies
 ):
+    """A 1440 x 900 window (757 px of page under Chromium's own bars): two rows of six, each card whole above the
+    sticky action bar and each of its controls clickable without scrolling; thumbnails stay large enough to judge."""
     from selenium.webdriver.common.by import By
 
     cluster, versions = twelve_copies
@@ -220,20 +250,22 @@ def test_twelve_members_fit_a_1440_screen_every_control_reachable_and_keyed(
     browser.set_window_size(1440, 900)
     browser_sign_in(browser, live_server.url, "curator")
     _open(browser, f"{live_server.url}/review/clusters/{cluster.pk}/")
+    viewport = browser.execute_script("return [innerWidth, innerHeight, scrollY]")
     tops = browser.execute_script(
         "return Array.from(document.querySelectorAll('.member')).map(m => Math.round(m.getBoundingClientRect().top))"
     )
     assert len(set(tops)) == 2, tops  # two rows of six
-    covered = browser.execute_script(
-        """return Array.from(document.querySelectorAll('.member-actions button')).filter(b => {
-             b.scrollIntoView({block: 'nearest'});
-             const r = b.getBoundingClientRect();
-             const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-             return !b.contains(hit);
-           }).length"""
+    assert browser.execute_script("return scrollY") == 0
+    assert browser.execute_script(_UNCOVERED) == []
+    thumbs = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.member .thumb')).map(t => t.getBoundingClientRect().height)"
     )
-    assert covered == 0
-    browser.execute_script("window.scrollTo(0, 0)")
+    sizes = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.member .facts dd'))"
+        ".map(d => parseFloat(getComputedStyle(d).fontSize))"
+    )
+    print(f"\nviewport {viewport[0]} x {viewport[1]}; thumbnails {min(thumbs):.0f} px tall; facts {min(sizes):.1f} px")
+    assert min(thumbs) >= 96 and min(sizes) >= 11
     _key(browser, "0")
     assert browser.execute_script("return document.querySelector('.member.chosen').dataset.n") == "10"
     from selenium.webdriver.common.action_chains import ActionChains
@@ -242,7 +274,84 @@ def test_twelve_members_fit_a_1440_screen_every_control_reachable_and_keyed(
     ActionChains(browser).key_down(Keys.SHIFT).send_keys("2").key_up(Keys.SHIFT).perform()
     assert browser.execute_script("return document.querySelector('.member.chosen').dataset.n") == "12"
     assert browser.find_element(By.ID, "member-picker").get_attribute("value") == str(versions[11].pk)
+    assert browser.execute_script(_UNCOVERED) == []  # still so once another member is chosen
     _screenshot(browser, "cluster.png")
+    language = browser.find_element(By.CSS_SELECTOR, "button[name=language][value=zh-hant]")
+    act_and_wait_for_new_page(browser, language.click)
+    assert "權威版本" in browser.find_element(By.ID, "cluster-panel").text
+    assert browser.execute_script(_UNCOVERED) == []  # and in Chinese
+
+
+def test_after_a_merge_the_twelve_members_open_with_its_message_and_undo_and_still_fit(
+    browser, live_server, make_user, add_version, twelve_copies
+):
+    """The working state: a merge opens the next cluster with a message and the merge's undo in the bar."""
+    from selenium.webdriver.common.by import By
+
+    cluster, versions = twelve_copies
+    data = encode(scene(96, (320, 240)), quality=90)
+    first = add_version("exact/a.jpg", data)
+    add_version("exact/b.jpg", data, source="Archive")
+    exact = Cluster.objects.get(members__version=first)
+    make_user("curator", PERMS)
+    browser.set_window_size(1440, 900)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{exact.pk}/")
+    panel = _after(browser, "m")
+    assert panel.get_attribute("data-cluster") == str(cluster.pk)
+    assert "Merged." in panel.find_element(By.CSS_SELECTOR, ".flash").text
+    assert panel.find_element(By.CSS_SELECTOR, '.actions [data-key="u"]').is_displayed()
+    assert browser.execute_script(_UNCOVERED) == []
+    browser.get(f"{live_server.url}/review/clusters/{cluster.pk}/?after={exact.pk}")  # the same without script
+    assert len(browser.find_elements(By.CSS_SELECTOR, "main .message")) == 0  # the merge's message was shown once
+    assert browser.execute_script(_UNCOVERED) == []
+    panel = _after(browser, "u")  # the merge before is one key away
+    assert panel.get_attribute("data-cluster") == str(exact.pk)
+    assert Cluster.objects.get(pk=exact.pk).status == Cluster.Status.OPEN
+
+
+def test_the_suggested_member_can_be_kept_separate_once_another_is_chosen(browser, live_server, make_user, five_copies):
+    """Keep or set aside per image: every member but the authoritative one offers "keep separate", whichever
+    member the page first suggested."""
+    from selenium.webdriver.common.by import By
+
+    cluster, versions = five_copies
+    make_user("curator", PERMS)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{cluster.pk}/")
+    suggested = browser.find_element(By.CSS_SELECTOR, ".member.chosen")
+    suggested_id = int(suggested.get_attribute("data-version"))
+    assert suggested_id != versions[1].pk
+    assert not [k for k in suggested.find_elements(By.CSS_SELECTOR, ".keep") if k.is_displayed()]
+    _key(browser, "2")
+    keep = suggested.find_element(By.CSS_SELECTOR, ".keep input")
+    assert keep.is_displayed()
+    keep.click()
+    browser.find_element(By.TAG_NAME, "h1").click()
+    _after(browser, "m")
+    kept = Version.objects.select_related("item").get(pk=suggested_id)
+    assert kept.item.authoritative_version_id == kept.pk  # its own item again, not a duplicate
+    merged = Version.objects.select_related("item").filter(pk__in=[v.pk for v in versions]).exclude(pk=suggested_id)
+    assert {v.item.authoritative_version_id for v in merged} == {versions[1].pk}
+
+
+def test_the_keys_help_names_every_key_the_cluster_page_answers_to(browser, live_server, make_user, twelve_copies):
+    """Members past the ninth (0, then Shift with a digit, the picker), compare's own keys and the undo of the
+    merge before are all in the help that ? opens, not only 1-9."""
+    from selenium.webdriver.common.by import By
+
+    cluster, versions = twelve_copies
+    make_user("curator", PERMS)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{cluster.pk}/")
+    _key(browser, "?")
+    help_box = browser.find_element(By.ID, "help")
+    assert help_box.is_displayed()
+    keys = {k.text for k in help_box.find_elements(By.TAG_NAME, "kbd")}
+    missing = {"1", "9", "0", "⇧1", "⇧0", "p", "[", "]", "d", "+", "-", "U", "m", "n", "s", "u", "c", "f"} - keys
+    assert not missing, missing
+    _key(browser, "?")
+    assert not help_box.is_displayed()
 
 
 @pytest.fixture
@@ -319,7 +428,15 @@ def test_two_bulk_rules_are_created_in_the_interface_one_previewed_and_run(
     browser.get(f"{live_server.url}/review/rules/{rule.pk}/preview/")
     counts = browser.find_element(By.CSS_SELECTOR, ".preview-counts").text
     assert "40 clusters" in counts and "80 versions" in counts
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#preview-sample tbody tr")) == 8
+    sample = browser.find_elements(By.CSS_SELECTOR, "#preview-sample tbody tr")
+    assert len(sample) == 8
+    for row in sample:  # each sample cluster says which version a run would keep, and why
+        cluster_id = int(row.find_element(By.CSS_SELECTOR, "a").text.lstrip("#"))
+        paths = set(
+            Version.objects.filter(cluster_memberships__cluster_id=cluster_id).values_list("original_path", flat=True)
+        )
+        kept = row.find_element(By.CSS_SELECTOR, ".kept")
+        assert kept.find_element(By.CSS_SELECTOR, ".path").text in paths and "Suggested for:" in kept.text
     _screenshot(browser, "bulk-preview.png")
     act_and_wait_for_new_page(browser, browser.find_element(By.ID, "run-rule").click)
     WebDriverWait(browser, 30).until(lambda d: "Run #" in d.find_element(By.TAG_NAME, "main").text)

@@ -42,6 +42,7 @@ def test_a_rule_is_defined_previewed_run_and_undone(client, curator, exact_and_n
         page = client.get(response.url)
     assert page.context["preview"].clusters == 2 and page.context["preview"].versions == 4
     assert len(page.context["preview"].sample) == 2
+    previewed = {pk: suggestion.version.pk for pk, suggestion in page.context["preview"].kept.items()}
 
     client.post(reverse("review-bulk-run", args=[rule.pk]))
     run = BulkRun.objects.get()
@@ -49,6 +50,8 @@ def test_a_rule_is_defined_previewed_run_and_undone(client, curator, exact_and_n
     assert Cluster.objects.filter(status=Cluster.Status.RESOLVED).count() == 2
     assert Cluster.objects.filter(status=Cluster.Status.OPEN).count() == 1  # the near copies wait for a person
     assert AuditEvent.objects.filter(action="bulk.run").count() == 1
+    kept = {pk: Cluster.objects.get(pk=pk).members.first().version.item.authoritative_version_id for pk in previewed}
+    assert kept == previewed  # the preview named the versions the run kept
     with django_assert_max_num_queries(9):
         assert client.get(reverse("review-bulk-rules")).status_code == 200
 

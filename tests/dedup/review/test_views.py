@@ -73,11 +73,11 @@ def test_the_cluster_page_and_its_compare_view_say_why_verification_joined_each_
     cluster = cluster3[0]
     response = client.get(reverse("review-cluster", args=[cluster.pk]))
     html = response.content.decode()
-    assert '<dd class="reason">Same picture after alignment.</dd>' in html
+    assert '<dd class="reason" title="Same picture after alignment.">Same picture after alignment.</dd>' in html
     assert {e["reason"] for e in response.context["edges"]} == {"Same picture after alignment."}
     client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
     response = client.get(reverse("review-cluster", args=[cluster.pk]))
-    assert '<dd class="reason">對齊後是同一張圖片。</dd>' in response.content.decode()
+    assert '<dd class="reason" title="對齊後是同一張圖片。">對齊後是同一張圖片。</dd>' in response.content.decode()
     assert {e["reason"] for e in response.context["edges"]} == {"對齊後是同一張圖片。"}
 
 
@@ -146,3 +146,14 @@ def test_the_item_page_costs_the_same_queries_however_many_merges_its_history_ho
     rows = page.context["record"].merge_rows
     assert len(rows) == 3 and [token is not None for _event, token, _undone in rows] == [True, True, True]
     assert len(captured.captured_queries) == one
+
+
+def test_a_decisions_message_is_shown_once_on_the_cluster_page_and_on_the_bulk_rules_page(client, curator, cluster3):
+    """The panel shows its own messages (in the heading, where they push no member under the action bar); the
+    site layout does not repeat them above it."""
+    cluster = cluster3[0]
+    page = client.post(reverse("review-dismiss", args=[cluster.pk]), {"token": cluster_token(cluster)}, follow=True)
+    assert page.content.decode().count('role="status"') == 1
+    page = client.post(reverse("review-bulk-rules"), {"name": "Exact", "kinds": ["exact"]}, follow=False)
+    page = client.get(reverse("review-bulk-rules"))
+    assert page.content.decode().count('role="status"') == 1
