@@ -59,7 +59,9 @@ def test_a_rule_is_defined_previewed_run_and_undone(client, curator, exact_and_n
     assert Cluster.objects.filter(status=Cluster.Status.OPEN).count() == 3
     run.refresh_from_db()
     assert run.undone_by == curator and run.undone_at is not None
-    assert "undone by curator" in client.get(reverse("review-bulk-rules")).content.decode()
+    page = client.get(reverse("review-bulk-rules")).content.decode()
+    assert "undone by curator" in page
+    assert "(Hong Kong time)" in page[page.index("undone by curator") :].split("</span>")[0]
 
 
 def test_one_cluster_of_a_run_is_undone_on_its_own(client, curator, exact_and_near):

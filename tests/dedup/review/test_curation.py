@@ -91,6 +91,8 @@ def test_a_dismissed_cluster_keeps_showing_its_members_and_the_decision(
     assert "This cluster has no members any more" not in html
     assert html.count('<article class="member') == 3
     assert "Declared not duplicates by curator" in html and "three different sittings" in html
+    decided = html[html.index("Declared not duplicates by") :].split("</p>")[0]
+    assert "(Hong Kong time)" in decided  # the time written as every page writes it, with its zone
     assert "Undo" in html
     with django_assert_max_num_queries(10):
         page = client.get(reverse("review-queue"), {"status": "dismissed"})
