@@ -135,6 +135,18 @@ def test_confidence_spreads_exact_near_and_doubtful_clusters_apart():
     assert confidence_words(exact).startswith("certain") and confidence_words(far).startswith("doubtful")
 
 
+def test_a_page_that_passed_its_detail_reading_narrowly_is_doubtful():
+    # Two forms of one template differing in one field pass the whole-frame reading widely and the reading at
+    # detail size narrowly: that narrow margin is what the cluster's confidence must show.
+    from dedup.review.confidence import cluster_confidence, confidence_words
+
+    first = {"hash_distance": 0, "coverage": 1.0, "local_max_diff": 0.10}
+    wide = cluster_confidence([("near", {**first, "detail": {"local_max_diff": 0.08}})] * 2)
+    narrow = cluster_confidence([("near", {**first, "detail": {"local_max_diff": 0.39}})] * 2)
+    assert wide > 0.7 > 0.5 > narrow
+    assert confidence_words(narrow).startswith("doubtful")
+
+
 def test_matching_stores_the_reviews_confidence_on_the_cluster(cluster3):
     from dedup.review.confidence import cluster_confidence
 
