@@ -10,6 +10,8 @@ from PIL import Image, ImageFilter, ImageOps
 
 from dedup.imaging.compare import upright_hashes
 from dedup.imaging.index import to_signed
+from dedup.matching import edges as matching_edges
+from dedup.matching.clusters import version_match
 from dedup.matching.rebuild import clusters_rebuild
 from dedup.models import Cluster, ClusterMember, Fingerprint, HashEntry, MatchEdge, NotDuplicatePair
 from tests.images import encode, one_place_changed, scene
@@ -293,3 +295,49 @@ def test_fingerprints_stored_before_reframed_hashes_get_them_from_their_renditio
     assert fingerprint.phash_reframed == expected
     assert set(version.hash_entries.values_list("value", flat=True)) == entries
     assert set(version.hash_entries.filter(upright=True).values_list("value", flat=True)) == upright
+
+
+def _chain(versions) -> None:
+    """A false chain: each version wrongly recorded as a duplicate of the next, as letterboxed pages once were."""
+    MatchEdge.objects.bulk_create(
+        MatchEdge(version_a=a, version_b=b, is_duplicate=True, kind="near", score=0.9)
+        for a, b in zip(versions, versions[1:], strict=False)
+    )
+
+
+def _pairs_verified_when_matching(monkeypatch, version) -> list[tuple[int, int]]:
+    verified = []
+    compare = matching_edges.edge_compare
+
+    def counted(a, b):
+        verified.append((a.version_id, b.version_id))
+        return compare(a, b)
+
+    monkeypatch.setattr(matching_edges, "edge_compare", counted)
+    version_match(version_id=version.pk)
+    return verified
+
+
+@pytest.mark.parametrize("length", [6, 12])
+def test_a_version_joining_a_component_past_the_limit_is_verified_against_a_bounded_sample_only(
+    add_version, settings, monkeypatch, length
+):
+    """Work for one new version does not grow with its component: past DUPFINDER_MAX_COMPONENT the component
+    is held, the newcomer is checked against DUPFINDER_COMPONENT_SAMPLE members, and no other pair is verified."""
+    settings.DUPFINDER_MAX_COMPONENT, settings.DUPFINDER_COMPONENT_SAMPLE = 4, 2
+    versions = [add_version(f"chain/{i}.png", encode(scene(100 + i, (160, 120)), "PNG")) for i in range(length)]
+    _chain(versions)
+    newest = versions[-1]
+    verified = _pairs_verified_when_matching(monkeypatch, newest)
+    assert all(newest.pk in pair for pair in verified)
+    assert 0 < len(verified) <= settings.DUPFINDER_COMPONENT_SAMPLE
+
+
+def test_a_component_within_the_limit_has_every_pair_verified(add_version, settings, monkeypatch):
+    """Below the limit a chain is checked all against all, so a false link cannot join pictures unverified."""
+    settings.DUPFINDER_MAX_COMPONENT = 50
+    versions = [add_version(f"chain/{i}.png", encode(scene(100 + i, (160, 120)), "PNG")) for i in range(5)]
+    _chain(versions)
+    verified = _pairs_verified_when_matching(monkeypatch, versions[-1])
+    assert len(verified) == 5 * 4 // 2 - 4  # every pair but the four chained ones, which have edges
+    assert max(len(group) for group in _partition()) < 5  # the false chain is not one cluster
