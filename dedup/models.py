@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import Version
+from dedup.imaging.fingerprint import CONTRACT
 from dedup.imaging.index import KEY_LAYOUT
 
 
@@ -45,6 +46,9 @@ class Fingerprint(models.Model):
     thumb_preview = models.CharField(_("preview"), max_length=300, blank=True)
     timings = models.JSONField(_("timings (ms)"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The imaging core's CONTRACT this was computed under; rows stored before contracts were numbered read 1.
+    # Raising CONTRACT changes the default here, which makemigrations records (no SQL: the database keeps 1).
+    contract = models.PositiveSmallIntegerField(_("fingerprint contract"), default=CONTRACT, db_default=1)
 
     class Meta:
         verbose_name = _("fingerprint")
@@ -52,6 +56,25 @@ class Fingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version_id}: {self.phash & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+class RefingerprintRequest(models.Model):
+    """A done version queued to be fingerprinted again (`manage.py refingerprint`).
+
+    Deleted once its fingerprint is replaced and matched; kept with the reason when its file could not be read or
+    decoded, so the old fingerprint stays, the version stays done, and the next run tries it again.
+    """
+
+    version = models.OneToOneField(
+        Version, on_delete=models.CASCADE, primary_key=True, related_name="refingerprint_request"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    # Why the old fingerprint was kept, as a dedup.imaging.errors.Failure code and its parameters; "" while queued.
+    error_code = models.CharField(max_length=40, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.version_id}: {self.error_code or 'queued'}"
 
 
 def _hash_key(k: int) -> models.Expression:

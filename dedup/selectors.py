@@ -1,10 +1,14 @@
 """Reads for duplicate detection."""
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge, NotDuplicatePair
+from collections_app.failures import failure_text
+from collections_app.models import Version
+from dedup.imaging.fingerprint import CONTRACT
+from dedup.models import Cluster, ClusterMember, ClusterSkip, MatchEdge, NotDuplicatePair, RefingerprintRequest
 
 
 def clusters_export() -> list[dict]:
@@ -75,3 +79,38 @@ def clusters_listed(*, user: Any) -> QuerySet[Cluster]:
         .prefetch_related(Prefetch("members", queryset=members.order_by("version_id")))
         .order_by("-confidence", "pk")
     )
+
+
+def _refingerprintable(*, everything: bool) -> QuerySet[Version]:
+    done = Version.objects.filter(status=Version.Status.DONE, fingerprint__isnull=False)
+    if everything:
+        return done
+    # Under an older contract, or kept by a run that could not read the file (or stopped before matching).
+    return done.filter(Q(fingerprint__contract__lt=CONTRACT) | Q(refingerprint_request__error_code__gt=""))
+
+
+def refingerprint_due(*, everything: bool = False) -> QuerySet[Version]:
+    """Done versions to fingerprint again, lowest id first: those whose fingerprint is older than the core's
+    CONTRACT or whose last refingerprint kept the old one; every done version with `everything`. A file moved to
+    quarantine is left out (`refingerprint_in_quarantine`): only restoring it makes it readable again."""
+    return _refingerprintable(everything=everything).filter(quarantined_at__isnull=True).order_by("pk")
+
+
+def refingerprint_in_quarantine(*, everything: bool = False) -> int:
+    return _refingerprintable(everything=everything).filter(quarantined_at__isnull=False).count()
+
+
+def refingerprint_waiting(*, requested_at: datetime) -> int:
+    """How many of the run that noted its requests at `requested_at` no worker has finished yet."""
+    return RefingerprintRequest.objects.filter(requested_at=requested_at, error_code="").count()
+
+
+def refingerprint_kept(*, requested_at: datetime) -> list[tuple[str, str]]:
+    """(path, why, in the active language) of that run's versions that kept their old fingerprint."""
+    kept = (
+        RefingerprintRequest.objects.filter(requested_at=requested_at)
+        .exclude(error_code="")
+        .select_related("version")
+        .order_by("version__original_path", "pk")
+    )
+    return [(str(r.version), failure_text(r.error_code, r.error_params)) for r in kept]

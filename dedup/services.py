@@ -13,18 +13,20 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
 from collections_app.models import ImportedMetadata, Version
+from collections_app.progress import Progress, no_progress
 from collections_app.storage import STORAGE_ERRORS, storage_replace
 from dedup.imaging.errors import Failure, FingerprintError
+from dedup.imaging.fingerprint import CONTRACT, fingerprint_file, preview_file
 from dedup.imaging.fingerprint import Fingerprint as FingerprintData
-from dedup.imaging.fingerprint import fingerprint_file, preview_file
 from dedup.imaging.index import to_signed
 from dedup.imaging.renditions import THUMB_PREVIEW, THUMB_SMALL
 from dedup.matching.clusters import version_match
 from dedup.matching.hash_entries import hash_entries_replace
-from dedup.models import Fingerprint
+from dedup.models import Fingerprint, RefingerprintRequest
 
 # After a failed publish, later versions skip the broker for this long (the requeue sweep queues them),
 # so storing many files during a broker outage is not slowed by one failed connection per file.
@@ -116,22 +118,10 @@ def _process(version_id: int) -> str:
         Version.objects.filter(pk=version_id).update(status=Version.Status.DONE, processed_at=timezone.now())
         return Version.Status.DONE
     try:
-        with version.file.open("rb") as handle:
-            data = fingerprint_file(
-                handle,
-                max_pixels=settings.DUPFINDER_MAX_PIXELS,
-                page=version.page_number,
-                max_pages=settings.DUPFINDER_MAX_PDF_PAGES,
-                preview=False,  # a JPEG photo decodes at 1/8; its preview is made when first shown
-            )
+        data = _fingerprint_stored(version)
     except FingerprintError as exc:
         version_mark_failed(version_id=version_id, failure=exc)
         return Version.Status.FAILED
-    except FileNotFoundError:
-        version_mark_failed(version_id=version_id, failure=FingerprintError(Failure.STORED_FILE_MISSING))
-        return Version.Status.FAILED
-    except STORAGE_ERRORS as exc:
-        raise TransientStorageError(str(exc)) from exc
     fingerprint_record(version=version, data=data)
     version_match(version_id=version_id)
     # Done only once matched, so `ingest --wait` followed by `export_clusters` sees every cluster.
@@ -139,6 +129,108 @@ def _process(version_id: int) -> str:
         status=Version.Status.DONE, error_code="", error_params={}, processed_at=timezone.now()
     )
     return Version.Status.DONE
+
+
+def _fingerprint_stored(version: Version) -> FingerprintData:
+    """Fingerprint the version's stored file as the worker does; FingerprintError when it cannot be decoded or is
+    gone, TransientStorageError when the store cannot be read just now."""
+    try:
+        with version.file.open("rb") as handle:
+            return fingerprint_file(
+                handle,
+                max_pixels=settings.DUPFINDER_MAX_PIXELS,
+                page=version.page_number,
+                max_pages=settings.DUPFINDER_MAX_PDF_PAGES,
+                preview=False,  # a JPEG photo decodes at 1/8; its preview is made when first shown
+            )
+    except FileNotFoundError as exc:
+        raise FingerprintError(Failure.STORED_FILE_MISSING) from exc
+    except STORAGE_ERRORS as exc:
+        raise TransientStorageError(str(exc)) from exc
+
+
+def version_refingerprint(
+    *, version_id: int, failure_reason: Callable[[Exception], FingerprintError | None] | None = None
+) -> bool | None:
+    """Fingerprint a done version again under the core's CONTRACT, then match it (`manage.py refingerprint`).
+
+    True when the fingerprint, its hashes and thumbnails were replaced and matching ran; False when the file
+    could not be read or decoded: the old fingerprint stays, the version stays done and the reason is kept on
+    its RefingerprintRequest; None when there was nothing to do (the version is gone or not done). Edges,
+    clusters and curators' decisions are never touched here: matching only adds the pairs the new hashes reach.
+    `failure_reason` maps an error of this run to the reason kept, as for version_process; None lets it propagate.
+    """
+    try:
+        return _refingerprint(version_id)
+    except Exception as exc:
+        reason = failure_reason(exc) if failure_reason else None
+        if reason is None:
+            raise
+        _refingerprint_kept(version_id=version_id, failure=reason)
+        return False
+
+
+def _refingerprint(version_id: int) -> bool | None:
+    version = Version.objects.filter(pk=version_id, status=Version.Status.DONE, fingerprint__isnull=False).first()
+    if version is None:
+        RefingerprintRequest.objects.filter(version_id=version_id).delete()
+        return None
+    try:
+        recorded = _refingerprint_record(version=version, data=_fingerprint_stored(version))
+    except FingerprintError as exc:  # unreadable, undecodable or gone; or thumbnails the store would not take
+        _refingerprint_kept(version_id=version_id, failure=exc)
+        return False
+    if not recorded:
+        RefingerprintRequest.objects.filter(version_id=version_id).delete()
+        return None
+    version_match(version_id=version_id)
+    # Only now: a run stopped before matching leaves the request, and the next run takes the version again.
+    RefingerprintRequest.objects.filter(version_id=version_id).delete()
+    return True
+
+
+@transaction.atomic
+def _refingerprint_record(*, version: Version, data: FingerprintData) -> bool:
+    """Replace the fingerprint in one transaction under the version's row lock, while it is still done.
+
+    A normal run claims only pending or processing versions, and a done version never goes back, so holding
+    the row done is all the claim a refingerprint needs; the file was decoded before, outside the lock.
+    """
+    if not Version.objects.select_for_update().filter(pk=version.pk, status=Version.Status.DONE).exists():
+        return False
+    fingerprint_record(version=version, data=data)
+    return True
+
+
+def _refingerprint_kept(*, version_id: int, failure: FingerprintError) -> None:
+    """Keep the reason the old fingerprint stays, as a code with its parameters; the version is not failed."""
+    RefingerprintRequest.objects.update_or_create(
+        version_id=version_id, defaults={"error_code": failure.code, "error_params": failure.params}
+    )
+
+
+def versions_queue_refingerprint(
+    *, version_ids: list[int], enqueue: Callable[[int], object], progress: Progress = no_progress
+) -> datetime:
+    """Note each version as requested, then queue it with `enqueue` (the task's `delay`); returns the time noted,
+    which names this run's requests (`dedup.selectors.refingerprint_waiting`).
+
+    The requests are committed before the first message is sent; a reason kept by an earlier run is cleared.
+    """
+    requested_at = timezone.now()
+    with transaction.atomic():
+        RefingerprintRequest.objects.bulk_create(
+            (RefingerprintRequest(version_id=pk, requested_at=requested_at) for pk in version_ids),
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["version"],
+            update_fields=["requested_at", "error_code", "error_params"],
+        )
+    with progress(total=len(version_ids), desc=_("Queuing"), unit="version") as bar:
+        for pk in version_ids:
+            enqueue(pk)
+            bar.update()
+    return requested_at
 
 
 def _store_thumbnail(name: str, content: bytes) -> str:
@@ -185,6 +277,7 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "thumb_small": thumbs.get(THUMB_SMALL, ""),
             "thumb_preview": thumbs.get(THUMB_PREVIEW, ""),
             "timings": data.timings,
+            "contract": CONTRACT,
         },
     )
     hash_entries_replace(fingerprint=fingerprint)

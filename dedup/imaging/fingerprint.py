@@ -38,6 +38,12 @@ from dedup.imaging.renditions import (
 from dedup.imaging.sniff import SNIFF_BYTES, is_pdf_polyglot, is_polyglot
 
 MAX_PAGES = 500
+# The fingerprint contract: what a stored fingerprint means. Raise it when a change here or in the modules this
+# calls gives a file already stored other hashes, renditions, trim box or detail (a reduced decode, a new trim,
+# a pad), and say what changed in docs/fingerprint-contract.md; `manage.py refingerprint` then fingerprints the
+# versions stored under an older number again. 1: before contracts were numbered; 2: the reduced JPEG decode,
+# the band-by-band trim box and the detail rendition's paper pad.
+CONTRACT = 2
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,15 @@ import io
 import os
 import stat
 import sys
-import time
 from pathlib import Path
 
-from celery import current_app as celery_app  # config/__init__.py makes the project's app current
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.failures import Refusal, failure_text, skipped_reason
 from collections_app.models import IngestBatch
 from collections_app.progress import progress
+from collections_app.queue_wait import WaitTimedOut, WorkersGone, queued_work_wait, workers_answering
 from collections_app.selectors import failed_versions, versions_status_counts
 from collections_app.services import StorageUnavailable, batch_create, source_get_or_create, version_ingest
 from dedup.imaging.errors import Failure
@@ -160,13 +159,6 @@ def _open_inside(root: Path, root_fd: int, relative: str) -> io.BufferedReader:
     return io.BufferedReader(_CappedFile(fd, info.st_size))
 
 
-def workers_answering(timeout: float = 2.0) -> bool:
-    try:
-        return bool(celery_app.control.ping(timeout=timeout))
-    except Exception:
-        return False
-
-
 class Command(BaseCommand):
     help = "Ingest every image under DIR (recursively) for a source; running it again creates nothing twice."
 
@@ -241,23 +233,24 @@ class Command(BaseCommand):
         return created, already, skipped
 
     def _wait(self, version_ids, timeout):
-        deadline = time.monotonic() + timeout
-        total = len(version_ids)
-        last_finished, last_progress = -1, time.monotonic()
-        with progress(total=total, desc="Processing", unit="file", stream=self.stderr) as bar:
-            while True:
-                counts = versions_status_counts(version_ids=version_ids)
-                finished = counts.get("done", 0) + counts.get("failed", 0)
-                bar.update(finished - bar.n)
-                if finished >= total:
-                    break
-                if finished != last_finished:
-                    last_finished, last_progress = finished, time.monotonic()
-                elif time.monotonic() - last_progress > 30 and not workers_answering():
-                    raise CommandError("No Celery worker is answering; the files are stored and will wait.")
-                if time.monotonic() > deadline:
-                    raise CommandError(f"Timed out with {total - finished} versions still waiting.")
-                time.sleep(0.3)
+        def finished() -> int:
+            counts = versions_status_counts(version_ids=version_ids)
+            return counts.get("done", 0) + counts.get("failed", 0)
+
+        try:
+            queued_work_wait(
+                total=len(version_ids),
+                finished=finished,
+                timeout=timeout,
+                desc="Processing",
+                unit="file",
+                stream=self.stderr,
+            )
+        except WorkersGone as exc:
+            raise CommandError("No Celery worker is answering; the files are stored and will wait.") from exc
+        except WaitTimedOut as exc:
+            raise CommandError(f"Timed out with {exc.remaining} versions still waiting.") from exc
+        counts = versions_status_counts(version_ids=version_ids)
         self.stdout.write(f"Processed: {counts.get('done', 0)} done, {counts.get('failed', 0)} failed.")
         for path, error in failed_versions(version_ids=version_ids)[:50]:
             self.stdout.write(f"  failed {path}: {error}")
