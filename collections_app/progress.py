@@ -1,6 +1,6 @@
 """Progress of a long management command: a bar with rate and time left on a terminal, plain lines in a log.
 
-One helper for every command (`ingest`, `rebuild_clusters`, `reclaim_storage`, `check_fixity`):
+One helper for every command (`ingest`, `refingerprint`, `rebuild_clusters`, `reclaim_storage`, `check_fixity`):
 
     with progress(total=len(items), desc="Reclaiming", unit="file", stream=self.stderr) as bar:
         for item in items:
