@@ -821,32 +821,18 @@ class _Content:
         return (top, bottom, left, right) if bottom - top >= 4 and right - left >= 4 else self.trim
 
 
-class _Prepared:
-    """One rendition made ready for comparison under each rotation or mirror tried: a version is compared
-    with each of its candidates, and what depends on it alone is computed once, not once a pair."""
-
-    def __init__(self, rendition: Rendition) -> None:
-        arr = rendition.array().astype(np.float32)
-        arr.flags.writeable = False  # shared by every comparison: nothing may change it in place
-        self.arr = arr
-        self._turned: dict[str, _Content] = {}
-
-    def turned(self, name: str) -> _Content:
-        if name not in self._turned:
-            arr = apply_dihedral(self.arr, name)
-            arr.flags.writeable = False
-            self._turned[name] = _Content(arr)
-        return self._turned[name]
+# The version being matched meets each candidate in turn: its renditions (frame, content, detail) under the few
+# turns tried stay among these while each candidate passes through.
+CONTENTS_KEPT = 24
 
 
-# A few renditions: the version being matched (its frame, content and detail renditions) stays among them
-# while each candidate passes through.
-PREPARED_KEPT = 8
-
-
-@functools.lru_cache(maxsize=PREPARED_KEPT)
-def _prepared(rendition: Rendition) -> _Prepared:
-    return _Prepared(rendition)
+@functools.lru_cache(maxsize=CONTENTS_KEPT)
+def _turned(rendition: Rendition, name: str) -> _Content:
+    """A rendition under one rotation or mirror, made ready for comparison once however many pictures it meets;
+    its array is read-only, since every comparison shares it."""
+    arr = apply_dihedral(rendition.array().astype(np.float32), name)
+    arr.flags.writeable = False
+    return _Content(arr)
 
 
 def _transform_scores(a: _Content, b: _Content, names: Sequence[str]) -> list[tuple[float, str]]:
@@ -954,9 +940,8 @@ def verify_pair(
     limits = PRESETS[strictness]
     if min(*a.size, *b.size) < MIN_SIDE:
         return _too_small(a, b, start)
-    prepared_b = _prepared(b)
     names = list(transforms) if transforms else list(DIHEDRAL)
-    content_a, content_b = _prepared(a).turned("identity"), prepared_b.turned("identity")
+    content_a, content_b = _turned(a, "identity"), _turned(b, "identity")
     arr_a = content_a.arr
     ranked = _transform_scores(content_a, content_b, names)
     # A second transform is worth aligning only when the thumbnails cannot tell them apart.
@@ -966,7 +951,7 @@ def verify_pair(
     best: Verdict | None = None
     coarse_maps: list[np.ndarray] = []
     for name in tried:
-        turned_b = prepared_b.turned(name)
+        turned_b = _turned(b, name)
         bt, b_half = turned_b.arr, turned_b.half
         pictures = (content_a.picture, turned_b.picture)
         halves = (_halved(pictures[0]), _halved(pictures[1]))
@@ -993,7 +978,7 @@ def verify_pair(
                 best = verdict
     if best is None:  # every attempt was rejected at half resolution: report the first at full
         name = tried[0]
-        turned_b = prepared_b.turned(name)
+        turned_b = _turned(b, name)
         bt = turned_b.arr
         amap = HALF @ coarse_maps[0] @ HALF_INV
         pictures = (content_a.picture, turned_b.picture)
