@@ -275,10 +275,12 @@ def fingerprint_record(*, version: Version, data: FingerprintData) -> Fingerprin
             "detail_height": data.detail_size[1],
             "detail_box": list(data.detail_box),
             "thumb_small": thumbs.get(THUMB_SMALL, ""),
-            "thumb_preview": thumbs.get(THUMB_PREVIEW, ""),
             "timings": data.timings,
             "contract": CONTRACT,
-        },
+        }
+        # A photo fingerprinted from a reduced decode brings no preview: one already made from the same file
+        # stays (a refingerprint would otherwise send every preview back to be decoded in full when shown).
+        | ({"thumb_preview": thumbs[THUMB_PREVIEW]} if THUMB_PREVIEW in thumbs else {}),
     )
     hash_entries_replace(fingerprint=fingerprint)
     ImportedMetadata.objects.update_or_create(

@@ -22,6 +22,7 @@ from dedup.models import (
     RefingerprintRequest,
 )
 from dedup.review.services import cluster_merge, pair_mark_not_duplicate
+from dedup.services import version_preview_ensure
 from tests.conftest import store_file, wait_until
 from tests.images import encode, scene
 
@@ -178,3 +179,17 @@ def test_refingerprint_wait_returns_once_a_real_worker_has_fingerprinted_them(li
     assert "Fingerprinting again: 2/2 versions (100%)" in err
     assert set(Fingerprint.objects.values_list("contract", flat=True)) == {CONTRACT}
     wait_until(lambda: not RefingerprintRequest.objects.exists(), timeout=5)
+
+
+def test_a_photo_keeps_the_preview_made_from_its_file(add_version):
+    a, _b = _copies(add_version, 43, "preview")
+    assert Fingerprint.objects.get(pk=a.pk).thumb_preview == ""  # a JPEG photo is fingerprinted at 1/8
+    made = version_preview_ensure(version_id=a.pk)
+    assert made
+    _made_stale(a)
+
+    _refingerprint()
+
+    fingerprint = Fingerprint.objects.get(pk=a.pk)
+    assert fingerprint.contract == CONTRACT and fingerprint.thumb_small
+    assert fingerprint.thumb_preview == made
