@@ -7,6 +7,7 @@
   const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
   const panel = () => $("#cluster-panel");
   let flickerTimer = null;
+  let keepNext = false;  // x was pressed: the next member key marks that member "keep separate"
 
   function show(overlay) { overlay.hidden = false; }
   function hideOverlays() {
@@ -31,6 +32,8 @@
       const fresh = holder.querySelector("#cluster-panel");
       if (!fresh) { window.location.href = url; return; }
       hideOverlays();
+      keepNext = false;
+      document.body.classList.remove("keep-next");
       panel().replaceWith(fresh);
       const pageUrl = response.headers.get("X-Page-Url");
       if (pageUrl && push) history.pushState({}, "", pageUrl);
@@ -61,13 +64,46 @@
     if (!radio || radio.disabled) return;
     radio.checked = true;
     $$("#cluster-panel .member").forEach((m) => m.classList.toggle("chosen", m === member));
+    const keep = $('input[name="keep"]', member);
+    if (keep) keep.checked = false;  // the authoritative version is never kept apart from itself
+    showKept();
     const picker = $("#member-picker");
     if (picker) picker.value = member.dataset.version;
+    bringIntoView(member);
   }
 
+  // Past twelve members the grid runs on under the sticky action bar: scroll a card whole above it.
+  function bringIntoView(member) {
+    const bar = $("#review-form .actions");
+    const card = member.getBoundingClientRect();
+    const bottom = bar ? bar.getBoundingClientRect().top : window.innerHeight;
+    if (card.bottom > bottom) window.scrollBy(0, card.bottom - bottom + 8);
+    else if (card.top < 0) window.scrollBy(0, card.top - 8);
+  }
+
+  function memberByShortcut(code) { return $(`#cluster-panel .member[data-shortcut="${code}"]`); }
+
   function chooseAuthoritative(code) {
-    const member = $(`#cluster-panel .member[data-shortcut="${code}"]`);
+    const member = memberByShortcut(code);
     if (member) setChosen(member);
+  }
+
+  // "Keep separate" marks: a class on the card, and the compare button's state for the compared copy.
+  function showKept() {
+    $$("#cluster-panel .member").forEach((m) => {
+      const keep = $('input[name="keep"]', m);
+      m.classList.toggle("kept", Boolean(keep && keep.checked));
+    });
+    const button = $("#compare [data-action=keep-compared]");
+    const compared = comparePair()[1];
+    if (button && compared) button.setAttribute("aria-pressed", String(compared.classList.contains("kept")));
+  }
+
+  function toggleKept(member) {
+    const keep = member && !member.classList.contains("chosen") && $('input[name="keep"]', member);
+    if (!keep) return;
+    keep.checked = !keep.checked;
+    showKept();
   }
 
   function navigate(direction) {
@@ -135,6 +171,7 @@
     overlay.dataset.region = edge && edge.region ? JSON.stringify(edge.region) : "";
     view = { zoom: 1, x: 0, y: 0 };
     show(overlay);
+    showKept();
     const under_img = $(".under", overlay);
     const layout = () => { alignOver(overlay); applyView(overlay); };
     if (under_img.complete) layout(); else under_img.addEventListener("load", layout, { once: true });
@@ -253,8 +290,9 @@
     if (target.matches('#cluster-panel input[name="authoritative"]')) setChosen(target.closest(".member"));
     if (target.matches("#member-picker")) {
       const member = $(`#cluster-panel .member[data-version="${target.value}"]`);
-      if (member) { setChosen(member); member.scrollIntoView({ block: "nearest" }); }
+      if (member) setChosen(member);
     }
+    if (target.matches('#cluster-panel input[name="keep"]')) showKept();
     if (target.matches("#compare .slider")) setSlider($("#compare"), target.value);
     if (target.matches("#cluster-panel input.custom")) {
       const radio = target.closest(".choice").querySelector('input[type="radio"]');
@@ -282,6 +320,7 @@
       if (others.includes(member)) { compareIndex = others.indexOf(member); openCompare(); }
     }
     if (action === "flicker") toggleFlicker();
+    if (action === "keep-compared") toggleKept(comparePair()[1]);
     if (action === "close") hideOverlays();
   });
 
@@ -304,6 +343,7 @@
     const comparing = $("#compare") && !$("#compare").hidden;
     if (comparing) {
       const keys = { "[": () => openCompare(-1), "]": () => openCompare(1), d: toggleDifference,
+        x: () => toggleKept(comparePair()[1]),
         "+": () => zoom(1.5), "=": () => zoom(1.5), "-": () => zoom(1 / 1.5), "0": () => zoom(0) };
       if (keys[key]) { event.preventDefault(); keys[key](); return; }
     }
@@ -333,9 +373,20 @@
     if (/^Digit[0-9]$/.test(event.code) && panel() && !anyOverlayOpen()) {
       event.preventDefault();
       const code = (event.shiftKey ? "shift+" : "") + event.code;
-      enqueue(() => chooseAuthoritative(code));
+      const keeping = keepNext;
+      keepNext = false;
+      document.body.classList.remove("keep-next");
+      enqueue(() => (keeping ? toggleKept(memberByShortcut(code)) : chooseAuthoritative(code)));
       return;
     }
+    // x, then a member's key: that member is kept separate (the same again takes it back).
+    if (key === "x" && panel() && !anyOverlayOpen()) {
+      event.preventDefault();
+      keepNext = !keepNext;
+      document.body.classList.toggle("keep-next", keepNext);
+      return;
+    }
+    if (key !== "Shift" && keepNext) { keepNext = false; document.body.classList.remove("keep-next"); }
     if (key === "p" && $("#member-picker")) { event.preventDefault(); $("#member-picker").focus(); return; }
     if (key === "Enter" && !onQueue) return;
     if (handled[key]) { event.preventDefault(); enqueue(handled[key]); }

@@ -221,7 +221,7 @@ _UNCOVERED = """
 const bar = document.querySelector('#review-form .actions').getBoundingClientRect();
 const problems = [];
 const describe = (element) => element ? element.outerHTML.slice(0, 60) : 'nothing (outside the window)';
-document.querySelectorAll('#cluster-panel .member').forEach((member) => {
+document.querySelectorAll(arguments[0] || '#cluster-panel .member').forEach((member) => {
   const card = member.getBoundingClientRect();
   if (card.top < 0 || card.bottom > bar.top) problems.push(`member ${member.dataset.n}: ${card.bottom} > ${bar.top}`);
   member.querySelectorAll('input, button, a, select, label.pick').forEach((control) => {
@@ -348,10 +348,107 @@ def test_the_keys_help_names_every_key_the_cluster_page_answers_to(browser, live
     help_box = browser.find_element(By.ID, "help")
     assert help_box.is_displayed()
     keys = {k.text for k in help_box.find_elements(By.TAG_NAME, "kbd")}
-    missing = {"1", "9", "0", "⇧1", "⇧0", "p", "[", "]", "d", "+", "-", "U", "m", "n", "s", "u", "c", "f"} - keys
+    missing = {"1", "9", "0", "⇧1", "⇧0", "p", "[", "]", "d", "+", "-", "U", "m", "n", "s", "u", "c", "f", "x"} - keys
     assert not missing, missing
     _key(browser, "?")
     assert not help_box.is_displayed()
+
+
+@pytest.fixture
+def fifteen_copies(add_version):
+    picture = scene(97, (640, 480))
+    versions = [
+        add_version(f"copies/{n:02d}.jpg", encode(picture.resize((640 - n * 24, 480 - n * 18)), quality=95 - n * 2))
+        for n in range(15)
+    ]
+    cluster = Cluster.objects.get(members__version=versions[0])
+    assert cluster.members.count() == 15
+    return cluster, versions
+
+
+def _chosen_in_view(driver) -> list[str]:
+    return driver.execute_script(_UNCOVERED, "#cluster-panel .member.chosen")
+
+
+def test_a_member_on_a_third_row_chosen_by_key_comes_into_view_above_the_bar(
+    browser, live_server, make_user, fifteen_copies
+):
+    """Past twelve members the grid takes a third row under the sticky bar: choosing one of them by key (Shift
+    with a digit) or in the picker scrolls its card whole above the bar, and going back to the first scrolls up."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    cluster, versions = fifteen_copies
+    make_user("curator", PERMS)
+    browser.set_window_size(1440, 900)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{cluster.pk}/")
+    tops = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.member')).map(m => Math.round(m.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 3, tops
+    assert browser.execute_script(_UNCOVERED, "#cluster-panel .member[data-n='14']")  # under the bar at first
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys("4").key_up(Keys.SHIFT).perform()
+    assert browser.execute_script("return document.querySelector('.member.chosen').dataset.n") == "14"
+    assert _chosen_in_view(browser) == []
+    _key(browser, "1")
+    assert browser.execute_script("return document.querySelector('.member.chosen').dataset.n") == "1"
+    assert _chosen_in_view(browser) == []
+    Select(browser.find_element(By.ID, "member-picker")).select_by_value(str(versions[12].pk))
+    assert browser.execute_script("return document.querySelector('.member.chosen').dataset.n") == "13"
+    assert _chosen_in_view(browser) == []
+    _screenshot(browser, "cluster-third-row.png")
+
+
+def test_members_are_kept_separate_by_key_in_the_grid_and_in_compare(browser, live_server, make_user, five_copies):
+    """x then a member's key marks that member "keep separate" (again to take it back); in compare, x marks the
+    copy compared with the authoritative one. The merge keeps those as pictures of their own."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    cluster, versions = five_copies
+    make_user("curator", PERMS)
+    browser_sign_in(browser, live_server.url, "curator")
+    _open(browser, f"{live_server.url}/review/clusters/{cluster.pk}/")
+    _key(browser, "1")
+
+    def kept() -> set[str]:
+        return set(
+            browser.execute_script(
+                "return Array.from(document.querySelectorAll('.member'))"
+                ".filter(m => m.querySelector('input[name=keep]').checked).map(m => m.dataset.n)"
+            )
+        )
+
+    _key(browser, "x3")
+    assert kept() == {"3"}
+    assert "kept" in browser.find_element(By.CSS_SELECTOR, ".member[data-n='3']").get_attribute("class")
+    _key(browser, "x3")
+    assert kept() == set()
+    _key(browser, "x1")  # the authoritative member cannot be kept apart from itself
+    assert kept() == set()
+    assert browser.execute_script("return document.querySelector('.member.chosen').dataset.n") == "1"
+    _key(browser, "x5")
+    _screenshot(browser, "cluster-kept.png")
+    _key(browser, "c")
+    compare = browser.find_element(By.ID, "compare")
+    while compare.find_element(By.CSS_SELECTOR, ".names").text.split(" | ") not in (["1", "4"], ["4", "1"]):
+        _key(browser, "]")
+    button = compare.find_element(By.CSS_SELECTOR, "[data-action=keep-compared]")
+    assert button.get_attribute("aria-pressed") == "false"
+    _key(browser, "x")
+    assert kept() == {"4", "5"} and button.get_attribute("aria-pressed") == "true"
+    _screenshot(browser, "compare-kept.png")
+    _key(browser, "]")  # member 5, marked from the grid, shows as marked here too
+    assert button.get_attribute("aria-pressed") == "true"
+    _key(browser, Keys.ESCAPE)
+    _after(browser, "m")
+    separate = {versions[3].pk, versions[4].pk}
+    for version in Version.objects.select_related("item").filter(pk__in=[v.pk for v in versions]):
+        expected = version.pk if version.pk in separate else versions[0].pk
+        assert version.item.authoritative_version_id == expected, version.original_path
 
 
 @pytest.fixture
