@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.dataset import Record, load_dataset  # noqa: E402
 from bench.pair_eval import _side  # noqa: E402 - one way a bench fingerprints a file
-from dedup.imaging.compare import Side, compare_pair, searchable_hashes, upright_hashes  # noqa: E402
+from dedup.imaging.compare import Side, compare_pair, refusal_explained, searchable_hashes, upright_hashes  # noqa: E402
 from dedup.imaging.grouping import anchored_linkage, components  # noqa: E402
 from dedup.imaging.index import pairs_within  # noqa: E402
 
@@ -49,14 +49,19 @@ def _init(sides: dict[str, Side]) -> None:
     _SIDES.update(sides)
 
 
-def _compare(pair: tuple[str, str]) -> tuple[tuple[str, str], tuple[bool, bool, bool, float]]:
-    """(duplicate, possible, unaligned, ms)"""
+# What grouping reads of a pair's evidence besides its verdict (`refusal_explained`).
+PLACES = ("reason", "compared", "compared_size", "regions")
+
+
+def _compare(pair: tuple[str, str]) -> tuple[tuple[str, str], tuple[bool, bool, bool, float, dict]]:
+    """(duplicate, possible, unaligned, ms, the evidence of the places that differ)"""
     start = time.perf_counter()
     result = compare_pair(_SIDES[pair[0]], _SIDES[pair[1]], strictness="balanced")
     ms = (time.perf_counter() - start) * 1000
     possible = bool(result.evidence.get("possible")) and not result.is_duplicate
     unaligned = not result.is_duplicate and result.evidence.get("verification_score", 1.0) < UNALIGNED_SCORE
-    return pair, (result.is_duplicate, possible, unaligned, ms)
+    places = {k: result.evidence[k] for k in PLACES if k in result.evidence}
+    return pair, (result.is_duplicate, possible, unaligned, ms, places)
 
 
 def candidate_pairs(paths: list[str], sides: dict[str, Side], radius: int) -> set[tuple[str, str]]:
@@ -142,12 +147,24 @@ def main() -> None:
         key = (paths[min(x, y)], paths[max(x, y)])
         return key not in checked or verdicts[key][2]
 
+    def explained(node: int, member: int, anchor: int) -> bool:
+        found = [
+            verdicts.get((paths[min(x, y)], paths[max(x, y)]))
+            for x, y in ((node, member), (anchor, node), (anchor, member))
+        ]
+        if any(v is None for v in found) or found[0][0]:
+            return False
+        refusal, to_node, to_member = (v[4] for v in found)
+        return refusal_explained(
+            refusal, int(node > member), (to_node, int(anchor > node)), (to_member, int(anchor > member))
+        )
+
     cluster_of: dict[str, int] = {}
     component_of: dict[str, int] = {}
     for n, part in enumerate(parts):
         for v in part:
             component_of[paths[v]] = n
-        for group in anchored_linkage(part, same, undecided):
+        for group in anchored_linkage(part, same, undecided, explained):
             if len(group) > 1:
                 for v in group:
                     cluster_of[paths[v]] = group[0]

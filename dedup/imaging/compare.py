@@ -11,6 +11,7 @@ from PIL import Image
 from dedup.imaging.dihedral import DIHEDRAL
 from dedup.imaging.fingerprint import Fingerprint
 from dedup.imaging.formats import GREY_MODES
+from dedup.imaging.grouping import Box, overlapping, places_apart
 from dedup.imaging.index import MASK64
 from dedup.imaging.reasons import Reason
 from dedup.imaging.verify import PRESETS, Rendition, Verdict, verify_pair
@@ -210,6 +211,49 @@ def _on_frames(second: Verdict, a: Side, b: Side) -> dict[str, Any]:
     ]
     first = regions[0]["box"] if regions else None
     return {"compared": "frame", "compared_size": [list(s) for s in sizes], "regions": regions, "region": first}
+
+
+# Refused for what some place shows once the two lined up, not because they never lined up or look unalike.
+LOCAL_REFUSALS = frozenset({Reason.REGION_DIFFERS, Reason.POSSIBLE_OVERLAY, Reason.DETAIL_DIFFERS})
+
+
+def differing_places(evidence: dict[str, Any], side: int) -> tuple[str, list[Box]] | None:
+    """Where a compared pair was found to differ, on side 0 (a) or 1 (b): what was compared (frame or
+    content) and each region's box as fractions of that side's rendition; None when the evidence cannot say."""
+    sizes, regions = evidence.get("compared_size"), evidence.get("regions")
+    if not sizes or regions is None:
+        return None
+    width, height = sizes[side]
+    places = []
+    for region in regions:
+        box = region.get("box" if side == 0 else "box_b")
+        if not box:
+            return None
+        places.append((box[0] / height, box[1] / height, box[2] / width, box[3] / width))
+    return evidence.get("compared", "frame"), places
+
+
+def refusal_explained(
+    refusal: dict[str, Any], node_side: int, to_node: tuple[dict[str, Any], int], to_member: tuple[dict[str, Any], int]
+) -> bool:
+    """Two copies refused each other only for their own edits: refused for places, each of which is a place
+    where one of the two differs from a shared anchor, and those edits lie apart on the anchor (a stamp on one
+    copy, a caption on the other). `refusal` is the evidence of the two copies' pair, the node on `node_side`
+    (0 or 1); `to_node` and `to_member` are each copy's verified pair with the anchor and the anchor's side."""
+    if refusal.get("reason") not in LOCAL_REFUSALS or not refusal.get("regions"):
+        return False
+    (node_edge, node_anchor), (member_edge, member_anchor) = to_node, to_member
+    if not places_apart(differing_places(node_edge, node_anchor), differing_places(member_edge, member_anchor)):
+        return False
+    # Each copy's own edits on its own side, beside where the refusal found the two differ on that side.
+    own = (differing_places(node_edge, 1 - node_anchor), differing_places(member_edge, 1 - member_anchor))
+    found = (differing_places(refusal, node_side), differing_places(refusal, 1 - node_side))
+    if None in own or None in found:
+        return False
+    return all(
+        any(found[k][0] == own[k][0] and overlapping(found[k][1][n], own[k][1]) for k in (0, 1))
+        for n in range(len(found[0][1]))
+    )
 
 
 def _content_differs(second: Verdict, strictness: str) -> bool:

@@ -91,7 +91,7 @@ def _component_verified(version_id: int) -> set[int]:
 
 def _regroup(component: set[int]) -> None:
     graph = graph_of(component)
-    groups = anchored_linkage(sorted(component), graph.same_picture, graph.undecided)
+    groups = anchored_linkage(sorted(component), graph.same_picture, graph.undecided, graph.explained)
     clusters_sync(groups=groups, graph=graph, scope=component)
 
 

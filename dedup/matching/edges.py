@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from collections_app.models import Version
-from dedup.imaging.compare import PairResult, Side, compare_pair
+from dedup.imaging.compare import PairResult, Side, compare_pair, refusal_explained
 from dedup.imaging.verify import Rendition
 from dedup.models import Fingerprint, MatchEdge, NotDuplicatePair, PairClaim
 from dedup.telemetry import verification_timer
@@ -116,6 +116,7 @@ class Graph:
     duplicates: dict[tuple[int, int], MatchEdge] = field(default_factory=dict)
     rejected: set[tuple[int, int]] = field(default_factory=set)
     unaligned: set[tuple[int, int]] = field(default_factory=set)  # refused without being aligned
+    refused: dict[tuple[int, int], MatchEdge] = field(default_factory=dict)  # refused once lined up
     # Every pair with an edge; None means all pairs were verified. A pair never verified has no say.
     checked: set[tuple[int, int]] | None = None
 
@@ -126,6 +127,20 @@ class Graph:
     def undecided(self, a: int, b: int) -> bool:
         key = (min(a, b), max(a, b))
         return key in self.unaligned or (self.checked is not None and key not in self.checked)
+
+    def explained(self, node: int, member: int, anchor: int) -> bool:
+        """node and member refused each other only for their own edits against the anchor (`refusal_explained`):
+        a stamp on one copy and a caption on another of the same page."""
+        refusal = self.refused.get((min(node, member), max(node, member)))
+        to_node, to_member = (self.duplicates.get((min(anchor, v), max(anchor, v))) for v in (node, member))
+        if refusal is None or to_node is None or to_member is None:
+            return False
+        return refusal_explained(
+            refusal.evidence,
+            0 if refusal.version_a_id == node else 1,
+            (to_node.evidence, 0 if to_node.version_a_id == anchor else 1),
+            (to_member.evidence, 0 if to_member.version_a_id == anchor else 1),
+        )
 
 
 def unaligned(edge: MatchEdge) -> bool:
@@ -169,4 +184,6 @@ def graph_from(edges: Iterable[MatchEdge], rejected: set[tuple[int, int]]) -> Gr
             graph.duplicates[key] = edge
         elif unaligned(edge):
             graph.unaligned.add(key)
+        else:
+            graph.refused[key] = edge
     return graph

@@ -121,7 +121,9 @@ def clusters_rebuild(*, progress: Progress = no_progress) -> RebuildReport:
         in_parts: set[int] = set()
         for part in parts:
             clusters_sync(
-                groups=anchored_linkage(part, graph.same_picture, graph.undecided), graph=graph, scope=set(part)
+                groups=anchored_linkage(part, graph.same_picture, graph.undecided, graph.explained),
+                graph=graph,
+                scope=set(part),
             )
             in_parts |= set(part)
         clusters_sync(

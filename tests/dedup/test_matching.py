@@ -341,3 +341,32 @@ def test_a_component_within_the_limit_has_every_pair_verified(add_version, setti
     verified = _pairs_verified_when_matching(monkeypatch, versions[-1])
     assert len(verified) == 5 * 4 // 2 - 4  # every pair but the four chained ones, which have edges
     assert max(len(group) for group in _partition()) < 5  # the false chain is not one cluster
+
+
+def _marked(picture: Image.Image, box: tuple[int, int, int, int], text: str, fill: tuple[int, int, int]) -> Image.Image:
+    from PIL import ImageDraw
+
+    from tests.pictures import _font
+
+    marked = picture.copy()
+    draw = ImageDraw.Draw(marked)
+    draw.rectangle(box, fill=fill)
+    draw.text((box[0] + 6, box[1] + 4), text, fill=(255, 255, 255), font=_font(18))
+    return marked
+
+
+def test_a_captioned_and_a_stamped_copy_both_stay_with_their_original(add_version):
+    """Each copy verifies against the original with its own added place; the two refuse each other for those
+    two places, which explains the refusal, so it does not vote the second copy out of the cluster."""
+    picture = scene(93, (640, 480))
+    original = add_version("original.jpg", encode(picture, quality=92))
+    captioned = add_version("captioned.jpg", encode(_marked(picture, (0, 440, 240, 480), "Photo: Info", (20, 20, 20))))
+    stamped = add_version("stamped.jpg", encode(_marked(picture, (500, 0, 640, 34), "INTERNAL", (180, 20, 20))))
+    edges = {(e.version_a_id, e.version_b_id): e for e in MatchEdge.objects.all()}
+    assert edges[(original.pk, captioned.pk)].is_duplicate and edges[(original.pk, stamped.pk)].is_duplicate
+    between = edges[(captioned.pk, stamped.pk)]
+    assert not between.is_duplicate and between.evidence["reason"] in {"region_differs", "possible_overlay"}
+    ids = {original.pk, captioned.pk, stamped.pk}
+    assert set(Cluster.objects.get(members__version=original).members.values_list("version_id", flat=True)) == ids
+    clusters_rebuild()
+    assert set(Cluster.objects.get(members__version=original).members.values_list("version_id", flat=True)) == ids
