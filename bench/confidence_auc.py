@@ -37,8 +37,14 @@ sys.path.insert(0, str(ROOT))
 from bench.accuracy import _env, _manage, _wait_for_worker  # noqa: E402
 from bench.dataset import load_dataset  # noqa: E402
 from bench.pair_eval import _side  # noqa: E402
-from bench.pipeline_eval import COMPONENT_SAMPLE, MAX_COMPONENT, UNALIGNED_SCORE, candidate_pairs  # noqa: E402
-from dedup.imaging.compare import Side, compare_pair, refusal_explained  # noqa: E402
+from bench.pipeline_eval import (  # noqa: E402
+    COMPONENT_SAMPLE,
+    MAX_COMPONENT,
+    UNALIGNED_SCORE,
+    candidate_pairs,
+    explained_over,
+)
+from dedup.imaging.compare import Side, compare_pair  # noqa: E402
 from dedup.imaging.grouping import anchored_linkage, components  # noqa: E402
 from dedup.review.confidence import cluster_confidence  # noqa: E402
 
@@ -147,15 +153,11 @@ def offline_clusters(dataset_dir: Path, workers: int, cache: Path | None) -> lis
         v = verdicts.get(key(x, y))
         return v is None or (not v[0] and v[2].get("verification_score", 1.0) < UNALIGNED_SCORE)
 
-    def explained(node: int, member: int, anchor: int) -> bool:
-        refusal, to_node, to_member = (
-            verdicts.get(key(*p)) for p in ((node, member), (anchor, node), (anchor, member))
-        )
-        if refusal is None or refusal[0] or to_node is None or to_member is None:
-            return False
-        return refusal_explained(
-            refusal[2], int(node > member), (to_node[2], int(anchor > node)), (to_member[2], int(anchor > member))
-        )
+    def verdict_of(x: int, y: int) -> tuple[bool, dict] | None:
+        v = verdicts.get(key(x, y))
+        return None if v is None else (bool(v[0]), v[2])
+
+    explained = explained_over(verdict_of)
 
     clusters = []
     for part in parts:

@@ -25,6 +25,7 @@ import pickle
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,6 +63,22 @@ def _compare(pair: tuple[str, str]) -> tuple[tuple[str, str], tuple[bool, bool, 
     unaligned = not result.is_duplicate and result.evidence.get("verification_score", 1.0) < UNALIGNED_SCORE
     places = {k: result.evidence[k] for k in PLACES if k in result.evidence}
     return pair, (result.is_duplicate, possible, unaligned, ms, places)
+
+
+def explained_over(verdict_of: Callable[[int, int], tuple[bool, dict] | None]) -> Callable[[int, int, int], bool]:
+    """`anchored_linkage`'s `explained` over a bench's verdicts, as dedup.matching.edges.Graph.explained: each
+    pair's (duplicate, evidence) by `verdict_of(x, y)`, the lower index being side a."""
+
+    def explained(node: int, member: int, anchor: int) -> bool:
+        found = [verdict_of(x, y) for x, y in ((node, member), (anchor, node), (anchor, member))]
+        if None in found or found[0][0]:
+            return False
+        (_, refusal), (_, to_node), (_, to_member) = found
+        return refusal_explained(
+            refusal, int(node > member), (to_node, int(anchor > node)), (to_member, int(anchor > member))
+        )
+
+    return explained
 
 
 def candidate_pairs(paths: list[str], sides: dict[str, Side], radius: int) -> set[tuple[str, str]]:
@@ -147,18 +164,11 @@ def main() -> None:
         key = (paths[min(x, y)], paths[max(x, y)])
         return key not in checked or verdicts[key][2]
 
-    def explained(node: int, member: int, anchor: int) -> bool:
-        found = [
-            verdicts.get((paths[min(x, y)], paths[max(x, y)]))
-            for x, y in ((node, member), (anchor, node), (anchor, member))
-        ]
-        if any(v is None for v in found) or found[0][0]:
-            return False
-        refusal, to_node, to_member = (v[4] for v in found)
-        return refusal_explained(
-            refusal, int(node > member), (to_node, int(anchor > node)), (to_member, int(anchor > member))
-        )
+    def verdict_of(x: int, y: int) -> tuple[bool, dict] | None:
+        v = verdicts.get((paths[min(x, y)], paths[max(x, y)]))
+        return None if v is None else (v[0], v[4])
 
+    explained = explained_over(verdict_of)
     cluster_of: dict[str, int] = {}
     component_of: dict[str, int] = {}
     for n, part in enumerate(parts):

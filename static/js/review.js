@@ -9,6 +9,8 @@
   let flickerTimer = null;
   let keepNext = false;  // x was pressed: the next member key marks that member "keep separate"
 
+  function setKeepNext(on) { keepNext = on; document.body.classList.toggle("keep-next", on); }
+
   function show(overlay) { overlay.hidden = false; }
   function hideOverlays() {
     $$(".overlay").forEach((o) => { o.hidden = true; });
@@ -32,8 +34,7 @@
       const fresh = holder.querySelector("#cluster-panel");
       if (!fresh) { window.location.href = url; return; }
       hideOverlays();
-      keepNext = false;
-      document.body.classList.remove("keep-next");
+      setKeepNext(false);
       panel().replaceWith(fresh);
       const pageUrl = response.headers.get("X-Page-Url");
       if (pageUrl && push) history.pushState({}, "", pageUrl);
@@ -374,19 +375,17 @@
       event.preventDefault();
       const code = (event.shiftKey ? "shift+" : "") + event.code;
       const keeping = keepNext;
-      keepNext = false;
-      document.body.classList.remove("keep-next");
+      setKeepNext(false);
       enqueue(() => (keeping ? toggleKept(memberByShortcut(code)) : chooseAuthoritative(code)));
       return;
     }
     // x, then a member's key: that member is kept separate (the same again takes it back).
     if (key === "x" && panel() && !anyOverlayOpen()) {
       event.preventDefault();
-      keepNext = !keepNext;
-      document.body.classList.toggle("keep-next", keepNext);
+      setKeepNext(!keepNext);
       return;
     }
-    if (key !== "Shift" && keepNext) { keepNext = false; document.body.classList.remove("keep-next"); }
+    if (key !== "Shift" && keepNext) setKeepNext(false);
     if (key === "p" && $("#member-picker")) { event.preventDefault(); $("#member-picker").focus(); return; }
     if (key === "Enter" && !onQueue) return;
     if (handled[key]) { event.preventDefault(); enqueue(handled[key]); }
